@@ -1,0 +1,144 @@
+//! Command-line grammar: every command, flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  a rotation, retirement or rollback failed and was undone; or the audit chain is broken
+  2  bad input or environment (inventory, env file, master key, store); nothing was changed
+  3  a secret is held by an unfinished run; see `rotor status`
+
+Values never appear in rotor's output, logs, audit or journal: only fingerprints
+(first 16 hex digits of SHA-256).
+
+Start here:
+  rotor init                 create .rotor/ (store + master key) next to rotor.toml
+  rotor plan                 see what a rotation would do; changes nothing
+  rotor rotate --all         rotate every secret
+  rotor status               what is current, due, overlapping or unfinished";
+
+/// rotor: rotate secrets without downtime, from one inventory (rotor.toml).
+#[derive(Debug, Parser)]
+#[command(name = "rotor", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// The inventory file [default: ./rotor.toml].
+    #[arg(long, global = true, env = "ROTOR_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Who is acting, for the audit trail [default: $USER].
+    #[arg(long, global = true, env = "ROTOR_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// Change or incident ticket, recorded in every audit entry.
+    #[arg(long, global = true, value_name = "ID")]
+    pub ticket: Option<String>,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store (.rotor/rotor.db) and its master key (.rotor/master.key, mode 0600).
+    ///
+    /// The store directory comes from [store] path in rotor.toml. Set
+    /// ROTOR_MASTER_KEY_FILE to keep the key elsewhere (a systemd credential,
+    /// a KMS-decrypted file); an existing key file there is used, not replaced.
+    Init,
+    /// Show, step by step, what rotating would do. Changes nothing.
+    Plan {
+        #[command(flatten)]
+        select: Select,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate secrets: generate, deliver, restart, verify, promote.
+    ///
+    /// Secrets that share restart and verify hooks rotate together, with one
+    /// restart. If restart or verify fails, every file is put back byte for
+    /// byte and the new version is marked failed.
+    Rotate {
+        #[command(flatten)]
+        select: Select,
+        /// Create target files that do not exist yet (otherwise an error).
+        #[arg(long)]
+        create_missing: bool,
+        /// Treat the value a target holds as current when it differs from
+        /// the store (someone edited the file by hand).
+        #[arg(long)]
+        adopt: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop previous values from targets and mark them retired.
+    Retire {
+        /// Secrets to retire now, whatever their window says.
+        names: Vec<String>,
+        /// Only previous values whose overlap window has ended.
+        #[arg(long)]
+        expired: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo: an unfinished run, or swap current and previous back while the
+    /// previous is still live.
+    Rollback {
+        /// The secret.
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every secret: version, age, cadence, next due, OVERDUE, fingerprint, overlap end.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Versions and audit entries of one secret.
+    History {
+        /// The secret.
+        name: String,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `rotor audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; names the first altered, removed or reordered entry.
+    Verify {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which secrets a command acts on.
+#[derive(Debug, Args)]
+pub struct Select {
+    /// Secrets by name.
+    pub names: Vec<String>,
+    /// Every secret in the inventory.
+    #[arg(long, conflicts_with_all = ["names", "due"])]
+    pub all: bool,
+    /// Secrets past their cadence, or never rotated.
+    #[arg(long, conflicts_with = "names")]
+    pub due: bool,
+}

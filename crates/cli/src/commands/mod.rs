@@ -1,0 +1,98 @@
+//! One function per command; `run` dispatches. Each loads the inventory and
+//! opens the store itself, so read commands never write.
+
+mod audit;
+mod history;
+mod init;
+mod plan;
+mod rotate;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rotor::engine::{Actor, Engine, Observer, Options};
+use rotor::inventory::{self, Inventory};
+use rotor::store::Store;
+
+use crate::cli::{AuditCommand, Cli, Command};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Ctx {
+        config: cli.config,
+        actor: Actor {
+            name: cli
+                .actor
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into()),
+            ticket: cli.ticket,
+        },
+    };
+    match cli.command {
+        Command::Init => init::run(&ctx),
+        Command::Plan { select, json } => plan::run(&ctx, &select, json),
+        Command::Rotate {
+            select,
+            create_missing,
+            adopt,
+            json,
+        } => rotate::rotate(
+            &ctx,
+            &select,
+            Options {
+                create_missing,
+                adopt,
+            },
+            json,
+        ),
+        Command::Retire {
+            names,
+            expired,
+            json,
+        } => rotate::retire(&ctx, &names, expired, json),
+        Command::Rollback { name, json } => rotate::rollback(&ctx, &name, json),
+        Command::Status { json } => status::run(&ctx, json),
+        Command::History { name, json } => history::run(&ctx, &name, json),
+        Command::Audit {
+            command: AuditCommand::Verify { json },
+        } => audit::verify(&ctx, json),
+    }
+}
+
+/// What every command needs from the global flags.
+pub struct Ctx {
+    config: Option<PathBuf>,
+    actor: Actor,
+}
+
+impl Ctx {
+    /// Finds and loads the inventory.
+    pub fn inventory(&self) -> anyhow::Result<Inventory> {
+        let path =
+            inventory::find_inventory(self.config.as_deref()).map_err(rotor::RotorError::from)?;
+        Ok(inventory::load(&path).map_err(rotor::RotorError::from)?)
+    }
+
+    /// Opens the store the inventory names.
+    pub fn store(&self, inv: &Inventory) -> anyhow::Result<Store> {
+        Ok(Store::open(&inv.store.path).map_err(rotor::RotorError::from)?)
+    }
+
+    /// An engine over the inventory and its store.
+    pub fn engine<'o>(
+        &self,
+        options: Options,
+        observer: &'o dyn Observer,
+    ) -> anyhow::Result<Engine<'o>> {
+        let inv = self.inventory()?;
+        let store = self.store(&inv)?;
+        Ok(Engine::new(
+            inv,
+            store,
+            self.actor.clone(),
+            options,
+            observer,
+        ))
+    }
+}

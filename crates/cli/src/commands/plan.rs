@@ -1,0 +1,55 @@
+//! `rotor plan`: what a rotation would do; changes nothing.
+
+use std::process::ExitCode;
+
+use rotor::engine::plan;
+use rotor::store::Store;
+use rotor::RotorError;
+
+use super::Ctx;
+use crate::cli::Select;
+use crate::output;
+
+/// Prints the plan for the selected secrets (all when none are named).
+pub fn run(ctx: &Ctx, select: &Select, json: bool) -> anyhow::Result<ExitCode> {
+    let inv = ctx.inventory()?;
+    let store = if Store::exists(&inv.store.path) {
+        Some(ctx.store(&inv)?)
+    } else {
+        None
+    };
+    let names = super::rotate::resolve(&inv, store.as_ref(), select)?;
+    let specs: Vec<_> = inv
+        .secrets
+        .iter()
+        .filter(|s| names.contains(&s.name))
+        .collect();
+    let plans = plan::plan(&inv, store.as_ref(), &specs).map_err(RotorError::from)?;
+    if json {
+        output::json(&plans)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if store.is_none() {
+        println!(
+            "(no store yet at {}: run `rotor init` first)\n",
+            inv.store.path.display()
+        );
+    }
+    if plans.is_empty() {
+        println!("Nothing to rotate.");
+    }
+    for p in &plans {
+        println!(
+            "{} ({}; {:.0} bits of entropy)",
+            p.name, p.strategy, p.entropy_bits
+        );
+        for (i, s) in p.steps.iter().enumerate() {
+            println!("  {}. {:<9} {}", i + 1, s.step, s.detail);
+        }
+        for w in &p.warnings {
+            println!("  ! {w}");
+        }
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,72 @@
+//! `rotor status`: one line per secret.
+
+use std::process::ExitCode;
+
+use rotor::engine::status::{self, fmt_age, fmt_time};
+use rotor::RotorError;
+
+use super::Ctx;
+use crate::output;
+
+/// Prints the status table (or JSON).
+pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
+    let inv = ctx.inventory()?;
+    let store = ctx.store(&inv)?;
+    let rows = status::status(&inv, &store).map_err(RotorError::from)?;
+    if json {
+        output::json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = output::table(&[
+        "secret",
+        "state",
+        "version",
+        "age",
+        "cadence",
+        "next due",
+        "",
+        "fingerprint",
+        "previous until",
+    ]);
+    for r in &rows {
+        let state = match &r.open_run {
+            Some(run) => format!(
+                "INTERRUPTED at {} (run {}): {}",
+                run.step, run.id, run.advice
+            ),
+            None => r.state.clone(),
+        };
+        let previous = match &r.previous {
+            Some(p) => {
+                let until = p.retire_after.map(fmt_time).unwrap_or_else(|| "-".into());
+                if p.expired {
+                    format!("v{} {until} (expired: rotor retire --expired)", p.version)
+                } else {
+                    format!("v{} {until}", p.version)
+                }
+            }
+            None => "-".into(),
+        };
+        t.add_row(vec![
+            r.name.clone(),
+            state,
+            r.version
+                .map(|v| format!("v{v}"))
+                .unwrap_or_else(|| "-".into()),
+            r.age_secs.map(fmt_age).unwrap_or_else(|| "-".into()),
+            r.cadence_secs
+                .map(|c| fmt_age(i64::try_from(c).unwrap_or(i64::MAX)))
+                .unwrap_or_else(|| "on demand".into()),
+            r.next_due.map(fmt_time).unwrap_or_else(|| "-".into()),
+            if r.overdue {
+                "OVERDUE".into()
+            } else {
+                String::new()
+            },
+            r.fingerprint.clone().unwrap_or_else(|| "-".into()),
+            previous,
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}

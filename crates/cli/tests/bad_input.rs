@@ -1,0 +1,249 @@
+//! Bad input gets a clear message naming the place, a non-zero exit, and
+//! changes nothing: not the env files, not the store.
+
+mod common;
+
+use common::Harness;
+
+const GOOD: &str = r#"
+[[secret]]
+name = "jwt"
+generator = { kind = "random", bytes = 32 }
+strategy = { kind = "overlap", window = "1d" }
+related = ["nextauth"]
+
+[[secret.target]]
+kind = "dotenv"
+path = "conf/.env"
+var = "JWT_SECRET"
+previous_var = "JWT_SECRET_PREVIOUS"
+
+[[secret]]
+name = "nextauth"
+generator = { kind = "random", bytes = 32 }
+
+[[secret.target]]
+kind = "dotenv"
+path = "conf/.env"
+var = "NEXTAUTH_SECRET"
+"#;
+
+const ENV: &str = "JWT_SECRET=old-jwt-value-123456\nNEXTAUTH_SECRET=old-nextauth-value-1234\n";
+
+fn ready() -> Harness {
+    let mut h = Harness::new(GOOD, &[("conf/.env", ENV)]);
+    h.manage(
+        "conf/.env",
+        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "NEXTAUTH_SECRET"],
+    );
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["rotate", "--all"]).expect_code(0);
+    h
+}
+
+/// Runs `args`, expects exit 2 with `message`, and proves nothing changed.
+fn refused(h: &mut Harness, args: &[&str], env: &[(&str, &str)], message: &str) {
+    let before = h.project.snapshot();
+    h.rotor_env(args, env).expect_code(2).expect_output(message);
+    assert_eq!(
+        before,
+        h.project.snapshot(),
+        "`rotor {}` changed files",
+        args.join(" ")
+    );
+}
+
+fn with_inventory(text: &str, message: &str) {
+    let mut h = Harness::new(text, &[("conf/.env", ENV)]);
+    h.manage("conf/.env", &["JWT_SECRET", "NEXTAUTH_SECRET"]);
+    refused(&mut h, &["plan"], &[], message);
+    refused(&mut h, &["rotate", "--all"], &[], message);
+    h.finish();
+}
+
+#[test]
+fn malformed_toml_names_line_and_column() {
+    with_inventory(
+        &GOOD.replace("name = \"nextauth\"", "name = \"nextauth"),
+        "rotor.toml:15:17",
+    );
+}
+
+#[test]
+fn unknown_generator_kind() {
+    with_inventory(
+        &GOOD.replacen("kind = \"random\"", "kind = \"dice\"", 1),
+        "rotor.toml:4:",
+    );
+}
+
+#[test]
+fn too_few_bytes() {
+    with_inventory(&GOOD.replacen("bytes = 32", "bytes = 8", 1), "at least 16");
+}
+
+#[test]
+fn unknown_related_secret() {
+    with_inventory(
+        &GOOD.replace("related = [\"nextauth\"]", "related = [\"sessions\"]"),
+        "sessions",
+    );
+}
+
+#[test]
+fn missing_env_file() {
+    let mut h = ready();
+    std::fs::remove_file(h.project.join("conf/.env")).expect("rm");
+    refused(&mut h, &["rotate", "jwt"], &[], "does not exist");
+    h.finish();
+}
+
+#[test]
+fn wrong_master_key() {
+    let mut h = ready();
+    let other = h.project.join("other.key");
+    std::fs::write(&other, format!("{}\n", "ab".repeat(32))).expect("write key");
+    std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let key = other.to_string_lossy().into_owned();
+    refused(
+        &mut h,
+        &["rotate", "jwt"],
+        &[("ROTOR_MASTER_KEY_FILE", &key)],
+        "wrong key",
+    );
+    refused(
+        &mut h,
+        &["status"],
+        &[("ROTOR_MASTER_KEY_FILE", &key)],
+        "wrong key",
+    );
+    h.finish();
+}
+
+#[test]
+fn missing_or_exposed_master_key() {
+    let mut h = ready();
+    let key = h.project.join(".rotor/master.key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
+    refused(&mut h, &["rotate", "jwt"], &[], "chmod 600");
+    std::fs::rename(&key, h.project.join("elsewhere.key")).expect("move key");
+    refused(&mut h, &["status"], &[], "master key");
+    h.finish();
+}
+
+#[test]
+fn truncated_store() {
+    let mut h = ready();
+    let db = h.project.join(".rotor/rotor.db");
+    let len = std::fs::metadata(&db).expect("stat").len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .expect("open");
+    f.set_len(len / 2).expect("truncate");
+    drop(f);
+    refused(&mut h, &["rotate", "jwt"], &[], "damaged or truncated");
+    refused(&mut h, &["status"], &[], "damaged or truncated");
+    h.finish();
+}
+
+#[test]
+fn store_not_initialised() {
+    let mut h = Harness::new(GOOD, &[("conf/.env", ENV)]);
+    h.manage("conf/.env", &["JWT_SECRET", "NEXTAUTH_SECRET"]);
+    refused(&mut h, &["rotate", "jwt"], &[], "rotor init");
+    h.finish();
+}
+
+#[test]
+fn unknown_secret_on_the_command_line() {
+    let mut h = ready();
+    refused(&mut h, &["rotate", "jwtt"], &[], "unknown secret \"jwtt\"");
+    h.finish();
+}
+
+#[test]
+fn unwritable_target_directory() {
+    let mut h = ready();
+    let conf = h.project.join("conf");
+    if unprivileged::is_root() {
+        // root writes anywhere; make the project belong to an unprivileged
+        // user and run rotor as that user so the permission bites.
+        unprivileged::give_to_nobody(h.project.path());
+    }
+    std::fs::set_permissions(&conf, std::os::unix::fs::PermissionsExt::from_mode(0o500))
+        .expect("chmod");
+    let before = h.project.snapshot();
+    let run = if unprivileged::is_root() {
+        unprivileged::rotor_as_nobody(h.project.path(), &["rotate", "jwt"])
+    } else {
+        let r = h.rotor(&["rotate", "jwt"]);
+        (r.code, format!("{}{}", r.stdout, r.stderr))
+    };
+    h.leaks.check_text("output of rotate as nobody", &run.1);
+    assert_ne!(run.0, 0, "{}", run.1);
+    assert!(run.1.contains("conf"), "names the directory: {}", run.1);
+    assert!(
+        run.1.contains("not writable") || run.1.contains("ermission"),
+        "{}",
+        run.1
+    );
+    std::fs::set_permissions(&conf, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("chmod");
+    let after = h.project.snapshot();
+    assert_eq!(
+        before.get(std::path::Path::new("conf/.env")),
+        after.get(std::path::Path::new("conf/.env")),
+        "the env file is unchanged"
+    );
+    h.finish();
+}
+
+mod unprivileged {
+    use std::path::Path;
+    use std::process::Command;
+
+    pub fn is_root() -> bool {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false)
+    }
+
+    pub fn give_to_nobody(dir: &Path) {
+        let ok = Command::new("chown")
+            .args(["-R", "nobody:nogroup"])
+            .arg(dir)
+            .status()
+            .expect("chown")
+            .success();
+        assert!(ok, "chown to nobody");
+    }
+
+    pub fn rotor_as_nobody(dir: &Path, args: &[&str]) -> (i32, String) {
+        let bin = super::common::rotor_bin();
+        // the binary must be reachable by nobody: copy it into the project
+        let copy = dir.join("rotor-bin");
+        std::fs::copy(&bin, &copy).expect("copy rotor");
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&copy)
+            .args(args)
+            .current_dir(dir)
+            .env("USER", "nobody")
+            .output()
+            .expect("setpriv");
+        std::fs::remove_file(&copy).expect("rm copy");
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}

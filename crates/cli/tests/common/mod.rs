@@ -1,0 +1,146 @@
+//! Shared harness for the CLI tests: a throwaway project, the real `rotor`
+//! binary run in it, and the leak scanner applied to every run's output and,
+//! at the end, to the whole store.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use rotor_testkit::{LeakScanner, Project};
+
+/// What one `rotor` invocation did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the output unless the exit code is `code`.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Panics unless stdout or stderr contains `needle`.
+    pub fn expect_output(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle) || self.stderr.contains(needle),
+            "expected {needle:?} in output\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// A project plus the scanner that watches it.
+pub struct Harness {
+    pub project: Project,
+    pub leaks: LeakScanner,
+    /// (env file, variables) whose values the scanner learns after each run.
+    pub managed: Vec<(String, Vec<String>)>,
+}
+
+/// Path of the `rotor` binary under test.
+pub fn rotor_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rotor"))
+}
+
+impl Harness {
+    /// A project with `rotor.toml` and the given files.
+    pub fn new(inventory: &str, files: &[(&str, &str)]) -> Harness {
+        let project = Project::new();
+        project.write("rotor.toml", inventory);
+        for (name, text) in files {
+            project.write(name, text);
+        }
+        Harness {
+            project,
+            leaks: LeakScanner::new(),
+            managed: Vec::new(),
+        }
+    }
+
+    /// Tells the scanner which variables of which file hold secret values.
+    pub fn manage(&mut self, file: &str, vars: &[&str]) {
+        self.managed.push((
+            file.to_owned(),
+            vars.iter().map(|v| v.to_string()).collect(),
+        ));
+        self.learn();
+    }
+
+    fn learn(&mut self) {
+        for (file, vars) in &self.managed {
+            let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
+            self.leaks.learn_env(&self.project.join(file), &vars);
+        }
+    }
+
+    /// Runs `rotor ARGS` in the project and scans its output for values.
+    pub fn rotor(&mut self, args: &[&str]) -> Run {
+        self.rotor_env(args, &[])
+    }
+
+    /// Like [`Harness::rotor`] with extra environment variables.
+    pub fn rotor_env(&mut self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(rotor_bin());
+        cmd.args(args)
+            .current_dir(self.project.path())
+            .env_remove("ROTOR_CONFIG")
+            .env_remove("ROTOR_MASTER_KEY_FILE")
+            .env_remove("ROTOR_ACTOR")
+            .env("USER", "test-operator")
+            .env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run rotor");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.learn();
+        let label = format!("`rotor {}`", args.join(" "));
+        self.leaks
+            .check_text(&format!("stdout of {label}"), &run.stdout);
+        self.leaks
+            .check_text(&format!("stderr of {label}"), &run.stderr);
+        run
+    }
+
+    /// Final sweep: the store's files and tables hold no plaintext value.
+    pub fn finish(&mut self) {
+        self.learn();
+        let store = self.project.join(".rotor");
+        if store.exists() {
+            self.leaks.check_dir(&store);
+            let db = store.join("rotor.db");
+            if db.exists() {
+                self.leaks.check_store_tables(&db);
+            }
+        }
+        assert!(self.leaks.scanned() > 0, "the leak scanner scanned nothing");
+    }
+
+    /// Value of a variable as dotenvy reads the file.
+    pub fn env_var(&self, file: &str, var: &str) -> Option<String> {
+        dotenvy::from_path_iter(self.project.join(file))
+            .expect("env file parses with dotenvy")
+            .map(|r| r.expect("dotenvy item"))
+            .find(|(k, _)| k == var)
+            .map(|(_, v)| v)
+    }
+}

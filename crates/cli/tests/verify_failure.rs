@@ -1,0 +1,134 @@
+//! A failing verify (HTTP 500, or a command exiting 1) or restart puts every
+//! file back byte for byte, restarts consumers onto the old values, marks the
+//! new version failed and records the failed attempt in the audit trail.
+
+mod common;
+
+use common::Harness;
+use rotor_testkit::HealthStub;
+
+fn inventory(verify: &str) -> String {
+    format!(
+        r#"
+[[secret]]
+name = "jwt"
+generator = {{ kind = "random", bytes = 32, encoding = "base64url" }}
+strategy = {{ kind = "overlap", window = "1d" }}
+
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "JWT_SECRET"
+previous_var = "JWT_SECRET_PREVIOUS"
+
+[[secret]]
+name = "nextauth"
+generator = {{ kind = "random", bytes = 32, encoding = "hex" }}
+
+[[secret.target]]
+kind = "dotenv"
+path = "web.env"
+var = "NEXTAUTH_SECRET"
+
+[secret.hooks]
+restart = ["sh", "-c", "echo restart >> restarts.log"]
+verify = {verify}
+"#
+    )
+}
+
+const ENV: &str = "# keep me\nJWT_SECRET=first-value-abcdefgh\nJWT_SECRET_PREVIOUS=\n";
+const WEB: &str = "export NEXTAUTH_SECRET=\"web-secret-0123456789\"\r\nOTHER=1\r\n";
+
+fn run_failing(verify: &str, fix: impl FnOnce()) -> Harness {
+    let mut h = Harness::new(&inventory(verify), &[(".env", ENV), ("web.env", WEB)]);
+    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    h.manage("web.env", &["NEXTAUTH_SECRET"]);
+    h.rotor(&["init"]).expect_code(0);
+    let before_env = h.project.read(".env");
+    let before_web = h.project.read("web.env");
+    let run = h.rotor(&["rotate", "nextauth"]);
+    run.expect_code(1).expect_output("failed at step verify");
+    assert_eq!(
+        h.project.read("web.env"),
+        before_web,
+        "web.env restored byte for byte"
+    );
+    assert_eq!(
+        h.project.read(".env"),
+        before_env,
+        "untouched file unchanged"
+    );
+    assert_eq!(
+        h.project.read_string("restarts.log"),
+        "restart\nrestart\n",
+        "restarted onto the new value, then back onto the old one"
+    );
+    let hist = h
+        .rotor(&["history", "nextauth", "--json"])
+        .expect_code(0)
+        .json();
+    let stages: Vec<&str> = hist["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["stage"].as_str().expect("stage"))
+        .collect();
+    assert_eq!(
+        stages,
+        ["failed", "current"],
+        "new failed, adopted old still current"
+    );
+    let audit = hist["audit"].as_array().expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e["step"] == "rotate.failed" && e["outcome"] == "failed"),
+        "the failed attempt is audited: {audit:?}"
+    );
+    h.rotor(&["audit", "verify"]).expect_code(0);
+    fix();
+    h
+}
+
+#[test]
+fn http_500_restores_files() {
+    let health = HealthStub::start(500);
+    let verify = format!(
+        r#"{{ http = "{}", status = 200, timeout = "5s" }}"#,
+        health.url()
+    );
+    let mut h = run_failing(&verify, || health.set_status(200));
+    assert!(health.hits() >= 1);
+    // once the service is healthy, the same rotation goes through
+    h.rotor(&["rotate", "nextauth"]).expect_code(0);
+    assert_ne!(
+        h.env_var("web.env", "NEXTAUTH_SECRET").as_deref(),
+        Some("web-secret-0123456789")
+    );
+    assert!(h.project.read_string("web.env").ends_with("OTHER=1\r\n"));
+    h.finish();
+}
+
+#[test]
+fn command_exit_1_restores_files() {
+    let verify = r#"{ command = ["sh", "-c", "test -f healthy"], timeout = "5s" }"#;
+    let mut h = run_failing(verify, || {});
+    h.project.write("healthy", "");
+    h.rotor(&["rotate", "nextauth"]).expect_code(0);
+    h.finish();
+}
+
+#[test]
+fn hook_output_with_the_value_is_redacted() {
+    // A verify command that prints the new secret and fails: rotor's message
+    // shows a fingerprint instead.
+    let verify = r#"{ command = ["sh", "-c", "grep NEXTAUTH web.env; exit 1"], timeout = "5s" }"#;
+    let mut h = Harness::new(&inventory(verify), &[(".env", ENV), ("web.env", WEB)]);
+    h.manage("web.env", &["NEXTAUTH_SECRET"]);
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["rotate", "nextauth"])
+        .expect_code(1)
+        .expect_output("REDACTED fp=");
+    h.finish();
+}

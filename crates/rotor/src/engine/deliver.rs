@@ -1,0 +1,156 @@
+//! The deliver step and its undo: group a run's variable assignments by file,
+//! lock every file, check every edit in memory, back the originals up
+//! (sealed, in the store), then replace each file atomically. Undo puts the
+//! original bytes back exactly, or, if someone else has written the file
+//! since, puts back only the run's own lines.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::digest;
+use zeroize::Zeroizing;
+
+use crate::error::RotorError;
+use crate::store::Store;
+use crate::target::atomic::{self, FileError, FileLock};
+use crate::target::dotenv::EnvDoc;
+
+/// Assignments per file: path → [(variable, value)].
+pub type FileEdits = BTreeMap<PathBuf, Vec<(String, Zeroizing<String>)>>;
+
+/// Directory for the per-file lock files.
+pub fn lock_dir(store: &Store) -> PathBuf {
+    store.dir().join("locks")
+}
+
+fn lock_all<'a>(
+    store: &Store,
+    paths: impl Iterator<Item = &'a PathBuf>,
+) -> Result<Vec<FileLock>, RotorError> {
+    let dir = lock_dir(store);
+    std::fs::create_dir_all(&dir).map_err(|source| FileError::Io {
+        path: dir.clone(),
+        op: "create the lock directory",
+        source,
+    })?;
+    // BTreeMap order: every process locks in the same order, so no deadlock.
+    paths
+        .map(|p| FileLock::acquire(&dir, p).map_err(RotorError::from))
+        .collect()
+}
+
+/// Reads `path`, or `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, RotorError> {
+    match atomic::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(FileError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Parses a dotenv file, naming it in errors.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<EnvDoc, RotorError> {
+    EnvDoc::parse(bytes).map_err(|source| RotorError::Env {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA256, bytes))
+}
+
+/// Writes `edits` for run `run`. Nothing is written unless every file can be
+/// read, parsed and edited. A missing file is an error unless
+/// `create_missing`.
+pub fn deliver(
+    store: &Store,
+    run: i64,
+    edits: &FileEdits,
+    create_missing: bool,
+) -> Result<(), RotorError> {
+    let _locks = lock_all(store, edits.keys())?;
+    let mut planned = Vec::with_capacity(edits.len());
+    for (path, sets) in edits {
+        let original = read_optional(path)?;
+        if original.is_none() && !create_missing {
+            return Err(FileError::NotFound { path: path.clone() }.into());
+        }
+        let mut doc = parse(path, original.as_deref().map(|v| &v[..]).unwrap_or(b""))?;
+        for (var, value) in sets {
+            doc.set(var, value).map_err(|source| RotorError::Env {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        planned.push((path, original, doc.to_bytes()));
+    }
+    for (path, original, _) in &planned {
+        store.put_backup(run, path, original.as_deref().map(|v| &v[..]))?;
+    }
+    for (path, _, new) in &planned {
+        atomic::replace(path, new)?;
+        store.set_backup_written(run, path, &sha256_hex(new))?;
+    }
+    Ok(())
+}
+
+/// Puts back every file run `run` backed up. `vars` lists, per file, the
+/// variables the run manages, for the line-by-line fallback. Returns one
+/// note per file.
+pub fn restore(
+    store: &Store,
+    run: i64,
+    vars: &BTreeMap<PathBuf, Vec<String>>,
+) -> Result<Vec<String>, RotorError> {
+    let backups = store.backups(run)?;
+    let paths: Vec<PathBuf> = backups.iter().map(|b| b.path.clone()).collect();
+    let _locks = lock_all(store, paths.iter())?;
+    let mut notes = Vec::new();
+    for b in backups {
+        let now = read_optional(&b.path)?;
+        let now_hash = now.as_deref().map(|v| sha256_hex(v));
+        let untouched_since = match (&now, &b.written_hash) {
+            (None, _) => true,
+            (Some(_), Some(w)) => now_hash.as_deref() == Some(w.as_str()),
+            (Some(n), None) => b.existed && n[..] == b.original[..],
+        };
+        if untouched_since {
+            if b.existed {
+                atomic::replace(&b.path, &b.original)?;
+                notes.push(format!("restored {} byte for byte", b.path.display()));
+            } else if now.is_some() {
+                std::fs::remove_file(&b.path).map_err(|source| FileError::Io {
+                    path: b.path.clone(),
+                    op: "remove the file this run created",
+                    source,
+                })?;
+                notes.push(format!("removed {} (the run created it)", b.path.display()));
+            }
+            continue;
+        }
+        // Someone else wrote the file after us: put back only our lines.
+        let current = now.unwrap_or_default();
+        let mut doc = parse(&b.path, &current)?;
+        let before = parse(&b.path, &b.original)?;
+        for var in vars.get(&b.path).into_iter().flatten() {
+            let res = match before.raw_line(var) {
+                Some(raw) => doc.set_raw_line(var, &raw),
+                None => {
+                    doc.remove(var);
+                    Ok(())
+                }
+            };
+            res.map_err(|source| RotorError::Env {
+                path: b.path.clone(),
+                source,
+            })?;
+        }
+        atomic::replace(&b.path, &doc.to_bytes())?;
+        notes.push(format!(
+            "restored rotor's variables in {} (the file was changed by someone else meanwhile; their changes kept)",
+            b.path.display()
+        ));
+    }
+    Ok(notes)
+}

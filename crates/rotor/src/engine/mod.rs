@@ -1,0 +1,185 @@
+//! The rotation engine: runs the state machine
+//! plan → generate → apply → deliver → restart → verify → promote, and later
+//! retire, for groups of secrets that share hooks, journaling every step in
+//! the store and undoing delivery when a later step fails.
+
+pub mod deliver;
+pub mod hooks;
+pub mod plan;
+mod retire;
+mod rollback;
+mod rotate;
+mod run;
+pub mod status;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use crate::error::RotorError;
+use crate::inventory::{Hooks, Inventory, SecretSpec, TargetSpec};
+use crate::store::{Stage, Store, VersionRecord};
+
+/// Who acts, and under which ticket; goes into every audit entry.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `--actor`, else `$USER`.
+    pub name: String,
+    /// `--ticket`.
+    pub ticket: Option<String>,
+}
+
+/// Switches that change how a command behaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Create a target file that does not exist (otherwise an error).
+    pub create_missing: bool,
+    /// Take the value a target holds as current when it differs from the store.
+    pub adopt: bool,
+}
+
+/// Progress and notes for a person watching (a progress bar in the CLI).
+pub trait Observer {
+    /// A phase of `total` items starts.
+    fn begin(&self, _what: &str, _total: u64) {}
+    /// `n` more items are done.
+    fn advance(&self, _n: u64) {}
+    /// The phase ended.
+    fn end(&self) {}
+    /// A line worth showing (never a value).
+    fn note(&self, _line: &str) {}
+}
+
+/// An observer that shows nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// What happened to one secret in a command.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    /// Secret name.
+    pub secret: String,
+    /// `rotated`, `retired`, `rolled_back`, `failed`…
+    pub action: String,
+    /// Version now current.
+    pub version: Option<u32>,
+    /// Its fingerprint.
+    pub fingerprint: Option<String>,
+    /// Extra words (overlap end, what was undone).
+    pub detail: String,
+}
+
+/// The engine: an inventory and its open store.
+pub struct Engine<'o> {
+    inventory: Inventory,
+    store: Store,
+    actor: Actor,
+    options: Options,
+    observer: &'o dyn Observer,
+}
+
+impl<'o> Engine<'o> {
+    /// Builds an engine.
+    pub fn new(
+        inventory: Inventory,
+        store: Store,
+        actor: Actor,
+        options: Options,
+        observer: &'o dyn Observer,
+    ) -> Self {
+        Engine {
+            inventory,
+            store,
+            actor,
+            options,
+            observer,
+        }
+    }
+
+    /// The inventory.
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Resolves names to specs, in inventory order, rejecting unknown names.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&SecretSpec>, RotorError> {
+        for n in names {
+            if self.inventory.secret(n).is_none() {
+                return Err(RotorError::UnknownSecret(n.clone()));
+            }
+        }
+        Ok(self
+            .inventory
+            .secrets
+            .iter()
+            .filter(|s| names.contains(&s.name))
+            .collect())
+    }
+}
+
+/// Secrets that share restart and verify hooks rotate together, with one
+/// restart and one verification: the groups, in inventory order.
+pub(crate) fn units<'a>(secrets: &[&'a SecretSpec]) -> Vec<(Hooks, Vec<&'a SecretSpec>)> {
+    let mut order: Vec<Hooks> = Vec::new();
+    let mut map: HashMap<Hooks, Vec<&'a SecretSpec>> = HashMap::new();
+    for s in secrets {
+        if !map.contains_key(&s.hooks) {
+            order.push(s.hooks.clone());
+        }
+        map.entry(s.hooks.clone()).or_default().push(s);
+    }
+    order
+        .into_iter()
+        .filter_map(|h| map.remove(&h).map(|v| (h, v)))
+        .collect()
+}
+
+/// Per file, the variables these secrets' targets write.
+pub(crate) fn managed_vars(secrets: &[&SecretSpec]) -> BTreeMap<PathBuf, Vec<String>> {
+    let mut out: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for s in secrets {
+        for t in &s.targets {
+            match t {
+                TargetSpec::Dotenv(d) => out.entry(d.path.clone()).or_default().extend(
+                    crate::target::dotenv::vars(d)
+                        .into_iter()
+                        .map(str::to_owned),
+                ),
+            }
+        }
+    }
+    out
+}
+
+/// The live versions of one secret, by stage.
+#[derive(Debug, Default, Clone)]
+pub struct Live {
+    /// Being delivered.
+    pub pending: Option<VersionRecord>,
+    /// In use.
+    pub current: Option<VersionRecord>,
+    /// Still accepted.
+    pub previous: Option<VersionRecord>,
+}
+
+impl Live {
+    pub(crate) fn from_records(records: &[VersionRecord]) -> Live {
+        let mut l = Live::default();
+        for r in records {
+            let slot = match r.stage {
+                Stage::Pending => &mut l.pending,
+                Stage::Current => &mut l.current,
+                Stage::Previous => &mut l.previous,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(r.clone());
+            }
+        }
+        l
+    }
+}

@@ -1,0 +1,139 @@
+//! `rotor plan`: what a rotation would do, step by step, for each secret.
+//! Reads the inventory, the store's metadata and the target files; changes
+//! nothing.
+
+use crate::engine::Live;
+use crate::generate;
+use crate::inventory::{DotenvFormat, Inventory, SecretSpec, Strategy, TargetSpec, Verify};
+use crate::store::{now, Store, StoreError};
+
+/// One step of a plan.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlanStep {
+    /// State-machine step.
+    pub step: &'static str,
+    /// What it would do.
+    pub detail: String,
+}
+
+/// The plan for one secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SecretPlan {
+    /// Secret name.
+    pub name: String,
+    /// Strategy.
+    pub strategy: &'static str,
+    /// Generator in words.
+    pub generator: String,
+    /// Entropy of a new value.
+    pub entropy_bits: f64,
+    /// Steps in order.
+    pub steps: Vec<PlanStep>,
+    /// Things the operator should know first.
+    pub warnings: Vec<String>,
+}
+
+/// Plans a rotation of `specs`. `store` is `None` before `rotor init`.
+pub fn plan(
+    inv: &Inventory,
+    store: Option<&Store>,
+    specs: &[&SecretSpec],
+) -> Result<Vec<SecretPlan>, StoreError> {
+    let live_all = match store {
+        Some(s) => s.live_versions()?,
+        None => Default::default(),
+    };
+    let _ = inv;
+    let t = now();
+    let mut out = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let live = Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
+        let mut warnings = Vec::new();
+        let mut steps = Vec::new();
+        let step = |s: &'static str, d: String| PlanStep { step: s, detail: d };
+        let cur = match &live.current {
+            Some(c) => format!("version {} ({})", c.number, c.fingerprint),
+            None => "the value the targets hold now (adopted as version 1), if any".into(),
+        };
+        steps.push(step(
+            "generate",
+            format!("new value: {}", generate::describe(&spec.generator)),
+        ));
+        steps.push(step(
+            "apply",
+            "no authority: an app-only secret, nothing to tell".into(),
+        ));
+        for t in &spec.targets {
+            let TargetSpec::Dotenv(d) = t;
+            let detail = match (&spec.strategy, d.format, &d.previous_var) {
+                (Strategy::Overlap { .. }, DotenvFormat::List, _) => {
+                    format!("{}: {} = NEW,{cur}", d.path.display(), d.var)
+                }
+                (Strategy::Overlap { .. }, DotenvFormat::Pair, Some(pv)) => {
+                    format!("{}: {} = NEW; {pv} = {cur}", d.path.display(), d.var)
+                }
+                _ => format!("{}: {} = NEW", d.path.display(), d.var),
+            };
+            steps.push(step(
+                "deliver",
+                format!("{detail} (atomic replace, mode 0600, other lines untouched)"),
+            ));
+        }
+        match &spec.hooks.restart {
+            Some(c) => steps.push(step("restart", c.argv.join(" "))),
+            None => {
+                steps.push(step("restart", "no restart hook".into()));
+                warnings
+                    .push("no restart hook: consumers must re-read the file by themselves".into());
+            }
+        }
+        match &spec.hooks.verify {
+            Some(Verify::Http { url, status, .. }) => {
+                steps.push(step("verify", format!("GET {url} expects {status}")))
+            }
+            Some(Verify::Command(c)) => steps.push(step("verify", c.argv.join(" "))),
+            None => {
+                steps.push(step("verify", "no verify hook".into()));
+                warnings.push(
+                    "no verify hook: a broken consumer will not be noticed or rolled back".into(),
+                );
+            }
+        }
+        match &spec.strategy {
+            Strategy::Overlap { window } => {
+                steps.push(step(
+                    "promote",
+                    format!(
+                        "NEW becomes current; {cur} stays valid as previous for {}",
+                        humantime::format_duration(*window)
+                    ),
+                ));
+                steps.push(step(
+                    "retire",
+                    "`rotor retire --expired` (or the next rotate) empties the previous value after the window".into(),
+                ));
+            }
+            Strategy::Cutover => steps.push(step(
+                "promote",
+                format!("NEW becomes current; {cur} is retired at once: whatever it signed or opened stops working"),
+            )),
+        }
+        if let Some(p) = &live.previous {
+            if p.retire_after.is_some_and(|a| a > t) {
+                warnings.push(format!(
+                    "previous version {} is still inside its overlap window; rotating now retires it early",
+                    p.number
+                ));
+            }
+        }
+        out.push(SecretPlan {
+            name: spec.name.clone(),
+            strategy: spec.strategy.kind(),
+            generator: generate::describe(&spec.generator),
+            entropy_bits: generate::entropy_bits(&spec.generator),
+            steps,
+            warnings,
+        });
+    }
+    Ok(out)
+}

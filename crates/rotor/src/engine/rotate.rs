@@ -1,0 +1,326 @@
+//! `rotor rotate`: for each unit of secrets, adopt values rotor has never
+//! seen, check the targets still hold what the store says, generate new
+//! versions (pending), drive delivery, and promote: new → current,
+//! current → previous for an overlap window (or retired for cutover).
+
+use crate::audit::NewEntry;
+use crate::engine::deliver::{parse, read_optional};
+use crate::engine::run::Change;
+use crate::engine::{units, Engine, Live, Outcome};
+use crate::error::RotorError;
+use crate::generate;
+use crate::inventory::{SecretSpec, Strategy, TargetSpec};
+use crate::secret::SecretValue;
+use crate::store::{now, Origin, RunKind, RunState, Stage};
+use crate::target::dotenv;
+
+/// What one secret's rotation starts from.
+struct Start {
+    old_current: Option<(u32, SecretValue)>,
+    old_previous: Option<u32>,
+    adopted: bool,
+    /// The store's current version that an adopted value displaces.
+    displaced: Option<u32>,
+}
+
+impl Engine<'_> {
+    /// Rotates these secrets, unit by unit. Returns what happened to each;
+    /// a failed unit is undone and reported, and the others still run.
+    pub fn rotate(&mut self, names: &[String]) -> Result<Vec<Outcome>, RotorError> {
+        let specs: Vec<SecretSpec> = self.select(names)?.into_iter().cloned().collect();
+        let refs: Vec<&SecretSpec> = specs.iter().collect();
+        let groups = units(&refs);
+        let total = groups.len();
+        let mut outcomes = Vec::new();
+        let mut errors = Vec::new();
+        for (hooks, unit) in groups {
+            match self.rotate_unit(&hooks, &unit) {
+                Ok(mut o) => outcomes.append(&mut o),
+                Err(e) => {
+                    for s in &unit {
+                        outcomes.push(Outcome {
+                            secret: s.name.clone(),
+                            action: "failed".into(),
+                            version: None,
+                            fingerprint: None,
+                            detail: e.to_string(),
+                        });
+                    }
+                    errors.push(e);
+                }
+            }
+        }
+        match errors.len() {
+            0 => Ok(outcomes),
+            1 if total == 1 => Err(errors.remove(0)),
+            n => {
+                for e in &errors {
+                    self.observer.note(&format!("error: {e}"));
+                }
+                Err(RotorError::Partial { failed: n, total })
+            }
+        }
+    }
+
+    /// What each target holds now, checked against the store's current.
+    fn starting_point(&self, spec: &SecretSpec, live: &Live) -> Result<Start, RotorError> {
+        let mut found: Option<(String, SecretValue)> = None;
+        for t in &spec.targets {
+            let TargetSpec::Dotenv(d) = t;
+            let Some(bytes) = read_optional(&d.path)? else {
+                if self.options.create_missing {
+                    continue;
+                }
+                return Err(RotorError::Secret {
+                    secret: spec.name.clone(),
+                    message: format!(
+                        "target file {} does not exist; fix the path in the inventory, create the file, or pass --create-missing",
+                        d.path.display()
+                    ),
+                });
+            };
+            let doc = parse(&d.path, &bytes)?;
+            let Some(v) = dotenv::read_current(d, &doc) else {
+                continue;
+            };
+            let place = format!("{} {}", d.path.display(), d.var);
+            match &found {
+                Some((first, fv)) if fv.fingerprint() != v.fingerprint() => {
+                    return Err(RotorError::Secret {
+                        secret: spec.name.clone(),
+                        message: format!(
+                            "its targets disagree: {first} holds fingerprint {}, {place} holds {}; make them agree before rotating",
+                            fv.fingerprint(),
+                            v.fingerprint()
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => found = Some((place, v)),
+            }
+        }
+        let old_previous = live.previous.as_ref().map(|p| p.number);
+        match (&live.current, found) {
+            (Some(cur), Some((place, v))) if cur.fingerprint != v.fingerprint() => {
+                if !self.options.adopt {
+                    return Err(RotorError::Secret {
+                        secret: spec.name.clone(),
+                        message: format!(
+                            "{place} holds a value rotor did not deliver (fingerprint {}; the store's current is version {} with fingerprint {}). \
+                             Someone changed it by hand. Restore it, or run `rotor rotate {} --adopt` to treat the file's value as current",
+                            v.fingerprint(), cur.number, cur.fingerprint, spec.name
+                        ),
+                    });
+                }
+                Ok(Start {
+                    old_current: Some((0, v)),
+                    old_previous,
+                    adopted: true,
+                    displaced: Some(cur.number),
+                })
+            }
+            (Some(cur), _) => Ok(Start {
+                old_current: Some((cur.number, self.store.value(&spec.name, cur.number)?)),
+                old_previous,
+                adopted: false,
+                displaced: None,
+            }),
+            (None, Some((_, v))) => Ok(Start {
+                old_current: Some((0, v)),
+                old_previous,
+                adopted: true,
+                displaced: None,
+            }),
+            (None, None) => Ok(Start {
+                old_current: None,
+                old_previous,
+                adopted: false,
+                displaced: None,
+            }),
+        }
+    }
+
+    fn rotate_unit(
+        &mut self,
+        hooks: &crate::inventory::Hooks,
+        unit: &[&SecretSpec],
+    ) -> Result<Vec<Outcome>, RotorError> {
+        let live_all = self.store.live_versions()?;
+        let mut starts = Vec::with_capacity(unit.len());
+        for spec in unit {
+            let live =
+                Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
+            starts.push(self.starting_point(spec, &live)?);
+        }
+        let mut news = Vec::with_capacity(unit.len());
+        self.observer.begin("generate", unit.len() as u64);
+        for spec in unit {
+            news.push(generate::generate(&spec.generator)?);
+            self.observer.advance(1);
+        }
+        self.observer.end();
+
+        // plan + generate: one transaction takes the lock and stores the
+        // pending versions (sealed).
+        let names: Vec<String> = unit.iter().map(|s| s.name.clone()).collect();
+        let actor = self.actor.clone();
+        let t = now();
+        let (run, numbers) = self.store.write(|st| {
+            let run = st.begin_run(
+                RunKind::Rotate,
+                &names,
+                &actor.name,
+                actor.ticket.as_deref(),
+                t,
+            )?;
+            st.journal(run, "plan", "done", &names.join(", "), t)?;
+            let mut numbers = Vec::with_capacity(unit.len());
+            for ((spec, start), new) in unit.iter().zip(starts.iter_mut()).zip(&news) {
+                if let Some(d) = start.displaced {
+                    st.set_stage(&spec.name, d, Stage::Retired, None)?;
+                }
+                if start.adopted {
+                    if let Some((n, v)) = &mut start.old_current {
+                        let rec = st.insert_version(
+                            &spec.name,
+                            v,
+                            Stage::Current,
+                            Origin::Adopted,
+                            Some(run),
+                            t,
+                        )?;
+                        *n = rec.number;
+                        st.audit(&NewEntry {
+                            actor: &actor.name,
+                            ticket: actor.ticket.as_deref(),
+                            secret: Some(&spec.name),
+                            version: Some(rec.number),
+                            fingerprint: Some(rec.fingerprint.as_str()),
+                            step: "rotate.adopt",
+                            outcome: "ok",
+                            detail: "took the value found in the targets as current",
+                        })?;
+                    }
+                }
+                let rec = st.insert_version(
+                    &spec.name,
+                    new,
+                    Stage::Pending,
+                    Origin::Generated,
+                    Some(run),
+                    t,
+                )?;
+                st.audit(&NewEntry {
+                    actor: &actor.name,
+                    ticket: actor.ticket.as_deref(),
+                    secret: Some(&spec.name),
+                    version: Some(rec.number),
+                    fingerprint: Some(rec.fingerprint.as_str()),
+                    step: "rotate.generate",
+                    outcome: "ok",
+                    detail: &format!("run {run}, strategy {}", spec.strategy.kind()),
+                })?;
+                numbers.push(rec.number);
+            }
+            st.journal(run, "generate", "done", "", t)?;
+            st.journal(run, "apply", "done", "no authority: app-only secrets", t)?;
+            Ok::<_, RotorError>((run, numbers))
+        })?;
+
+        let changes: Vec<Change<'_>> = unit
+            .iter()
+            .zip(&starts)
+            .zip(news)
+            .map(|((spec, start), new)| Change {
+                spec,
+                current: new,
+                previous: match spec.strategy {
+                    Strategy::Overlap { .. } => {
+                        start.old_current.as_ref().map(|(_, v)| v.duplicate())
+                    }
+                    Strategy::Cutover => None,
+                },
+            })
+            .collect();
+
+        if let Err(e) = self.drive(run, RunKind::Rotate, hooks, &changes) {
+            let msg = e.to_string();
+            self.store.write(|st| {
+                for (spec, n) in unit.iter().zip(&numbers) {
+                    st.set_stage(&spec.name, *n, Stage::Failed, None)?;
+                    st.audit(&NewEntry {
+                        actor: &actor.name,
+                        ticket: actor.ticket.as_deref(),
+                        secret: Some(&spec.name),
+                        version: Some(*n),
+                        fingerprint: None,
+                        step: "rotate.failed",
+                        outcome: "failed",
+                        detail: &msg,
+                    })?;
+                }
+                st.finish_run(run, RunState::Failed, Some(&msg), now())?;
+                Ok::<_, RotorError>(())
+            })?;
+            return Err(e);
+        }
+
+        // promote
+        let t = now();
+        let outcomes = self.store.write(|st| {
+            let mut outcomes = Vec::with_capacity(unit.len());
+            for ((spec, start), (n, change)) in
+                unit.iter().zip(&starts).zip(numbers.iter().zip(&changes))
+            {
+                let mut detail = String::new();
+                if let Some(p) = start.old_previous {
+                    st.set_stage(&spec.name, p, Stage::Retired, None)?;
+                    detail.push_str(&format!(
+                        "version {p} retired early (rotated again within its window); "
+                    ));
+                }
+                if let Some((old, _)) = &start.old_current {
+                    match spec.strategy {
+                        Strategy::Overlap { window } => {
+                            let until = t + i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 2);
+                            st.set_stage(&spec.name, *old, Stage::Previous, Some(until))?;
+                            detail.push_str(&format!(
+                                "version {old} stays valid as previous until {}",
+                                status::fmt_time(until)
+                            ));
+                        }
+                        Strategy::Cutover => {
+                            st.set_stage(&spec.name, *old, Stage::Retired, None)?;
+                            detail.push_str(&format!("version {old} retired at once (cutover)"));
+                        }
+                    }
+                }
+                st.set_stage(&spec.name, *n, Stage::Current, None)?;
+                let fp = change.current.fingerprint();
+                st.audit(&NewEntry {
+                    actor: &actor.name,
+                    ticket: actor.ticket.as_deref(),
+                    secret: Some(&spec.name),
+                    version: Some(*n),
+                    fingerprint: Some(fp.as_str()),
+                    step: "rotate.promote",
+                    outcome: "ok",
+                    detail: &detail,
+                })?;
+                outcomes.push(Outcome {
+                    secret: spec.name.clone(),
+                    action: "rotated".into(),
+                    version: Some(*n),
+                    fingerprint: Some(fp.to_string()),
+                    detail,
+                });
+            }
+            st.journal(run, "promote", "done", "", t)?;
+            st.finish_run(run, RunState::Completed, None, t)?;
+            Ok::<_, RotorError>(outcomes)
+        })?;
+        Ok(outcomes)
+    }
+}
+
+use crate::engine::status;

@@ -1,0 +1,191 @@
+//! `rotor status` and `rotor history`: what is current, how old, when due,
+//! what overlaps, which runs are unfinished. Reads metadata only; never
+//! unseals a value.
+
+use std::collections::HashMap;
+
+use crate::engine::Live;
+use crate::inventory::{Inventory, Strategy};
+use crate::store::{now, RunRecord, Store, StoreError};
+
+/// One secret's line in `rotor status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusRow {
+    /// Secret name.
+    pub name: String,
+    /// Owner from the inventory.
+    pub owner: Option<String>,
+    /// `cutover` or `overlap`.
+    pub strategy: &'static str,
+    /// Current version number.
+    pub version: Option<u32>,
+    /// `current`, `never rotated`, or `interrupted`.
+    pub state: String,
+    /// Current fingerprint.
+    pub fingerprint: Option<String>,
+    /// When the current version was made (Unix seconds).
+    pub created_at: Option<i64>,
+    /// Its age in seconds.
+    pub age_secs: Option<i64>,
+    /// Cadence in seconds.
+    pub cadence_secs: Option<u64>,
+    /// When the next rotation is due (Unix seconds); `None` without cadence.
+    pub next_due: Option<i64>,
+    /// Past due, or never rotated while having a cadence.
+    pub overdue: bool,
+    /// The previous version still live, if any.
+    pub previous: Option<PreviousInfo>,
+    /// An unfinished run holding this secret.
+    pub open_run: Option<OpenRun>,
+}
+
+/// A previous version inside its overlap window.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PreviousInfo {
+    /// Version number.
+    pub version: u32,
+    /// Fingerprint.
+    pub fingerprint: String,
+    /// End of its window (Unix seconds).
+    pub retire_after: Option<i64>,
+    /// The window has ended; `rotor retire --expired` will drop it.
+    pub expired: bool,
+}
+
+/// An unfinished run, with what to do about it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpenRun {
+    /// Run id.
+    pub id: i64,
+    /// rotation, retirement, rollback.
+    pub kind: &'static str,
+    /// Last journaled step.
+    pub step: String,
+    /// The command to run.
+    pub advice: String,
+}
+
+/// Status of every secret in the inventory, in inventory order.
+pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreError> {
+    let live_all = store.live_versions()?;
+    let mut open: HashMap<String, RunRecord> = HashMap::new();
+    for run in store.open_runs()? {
+        for s in &run.secrets {
+            open.insert(s.clone(), run.clone());
+        }
+    }
+    let t = now();
+    let rows = inv
+        .secrets
+        .iter()
+        .map(|spec| {
+            let live =
+                Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
+            let cadence = spec.cadence.map(|c| c.as_secs());
+            let created = live.current.as_ref().map(|c| c.created_at);
+            let next_due = match (created, cadence) {
+                (Some(c), Some(cad)) => {
+                    Some(c.saturating_add(i64::try_from(cad).unwrap_or(i64::MAX)))
+                }
+                (None, Some(_)) => Some(t),
+                _ => None,
+            };
+            let open_run = open.get(&spec.name).map(|r| OpenRun {
+                id: r.id,
+                kind: r.kind.as_str(),
+                step: r.step.clone(),
+                advice: format!("rotor rollback {}", spec.name),
+            });
+            let state = if open_run.is_some() {
+                "interrupted".to_owned()
+            } else if live.current.is_some() {
+                "current".to_owned()
+            } else {
+                "never rotated".to_owned()
+            };
+            StatusRow {
+                name: spec.name.clone(),
+                owner: spec.owner.clone(),
+                strategy: match spec.strategy {
+                    Strategy::Cutover => "cutover",
+                    Strategy::Overlap { .. } => "overlap",
+                },
+                version: live.current.as_ref().map(|c| c.number),
+                state,
+                fingerprint: live.current.as_ref().map(|c| c.fingerprint.to_string()),
+                created_at: created,
+                age_secs: created.map(|c| t - c),
+                cadence_secs: cadence,
+                next_due,
+                overdue: next_due.is_some_and(|d| d <= t),
+                previous: live.previous.as_ref().map(|p| PreviousInfo {
+                    version: p.number,
+                    fingerprint: p.fingerprint.to_string(),
+                    retire_after: p.retire_after,
+                    expired: p.retire_after.is_some_and(|a| a <= t),
+                }),
+                open_run,
+            }
+        })
+        .collect();
+    Ok(rows)
+}
+
+/// Names of secrets that are due: overdue, or never rotated with a cadence.
+pub fn due(rows: &[StatusRow]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.overdue && r.open_run.is_none())
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// `2026-11-25 23:59 UTC`.
+pub fn fmt_time(unix: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// `3d 4h`, `5m`, `12s`: the two largest units.
+pub fn fmt_age(secs: i64) -> String {
+    let neg = secs < 0;
+    let s = secs.unsigned_abs();
+    let parts = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let mut out = Vec::new();
+    let mut rest = s;
+    for (unit, name) in parts {
+        if rest >= unit || (unit == 1 && out.is_empty()) {
+            out.push(format!("{}{name}", rest / unit));
+            rest %= unit;
+        }
+        if out.len() == 2 {
+            break;
+        }
+    }
+    let text = out.join(" ");
+    if neg {
+        format!("-{text}")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(fmt_age(0), "0s");
+        assert_eq!(fmt_age(59), "59s");
+        assert_eq!(fmt_age(3_661), "1h 1m");
+        assert_eq!(fmt_age(90 * 86_400 + 7_200), "90d 2h");
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(fmt_time(0), "1970-01-01 00:00 UTC");
+    }
+}

@@ -1,0 +1,204 @@
+//! The inventory's data model: what `rotor.toml` declares, after validation.
+//! Everything here is plain data; loading and checking live in `load.rs`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A validated inventory.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// The `rotor.toml` this came from (absolute).
+    pub path: PathBuf,
+    /// Directory of the inventory file; relative paths resolve against it.
+    pub base_dir: PathBuf,
+    /// Store settings.
+    pub store: StoreConfig,
+    /// Secrets in file order.
+    pub secrets: Vec<SecretSpec>,
+}
+
+impl Inventory {
+    /// The secret with this name.
+    pub fn secret(&self, name: &str) -> Option<&SecretSpec> {
+        self.secrets.iter().find(|s| s.name == name)
+    }
+
+    /// Resolves a path from the inventory against its directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Store directory, already resolved against the inventory directory.
+    pub path: PathBuf,
+}
+
+/// One `[[secret]]`.
+#[derive(Debug, Clone)]
+pub struct SecretSpec {
+    /// Unique name, `[a-z0-9_-]+`.
+    pub name: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// Team or person answerable for it.
+    pub owner: Option<String>,
+    /// What breaks or leaks if it is exposed.
+    pub blast_radius: Option<String>,
+    /// How often it turns; `None` means only on demand.
+    pub cadence: Option<Duration>,
+    /// How a value is made.
+    pub generator: Generator,
+    /// How consumers survive the change.
+    pub strategy: Strategy,
+    /// Names of secrets to rotate with this one in an incident.
+    pub related: Vec<String>,
+    /// Where consumers read it (at least one).
+    pub targets: Vec<TargetSpec>,
+    /// Restart and verify hooks.
+    pub hooks: Hooks,
+    /// 1-based line of the `[[secret]]` entry's `name`, for messages.
+    pub line: usize,
+}
+
+/// How a value is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Generator {
+    /// `bytes` random bytes from the OS CSPRNG, encoded as text.
+    Random {
+        /// Number of random bytes (at least 16).
+        bytes: usize,
+        /// Text encoding of the bytes.
+        encoding: Encoding,
+    },
+    /// A password of `length` characters drawn uniformly from `alphabet`.
+    Password {
+        /// Number of characters.
+        length: usize,
+        /// Character set.
+        alphabet: Alphabet,
+    },
+}
+
+/// Encodings for random bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Lowercase hexadecimal.
+    Hex,
+    /// Standard base64 with padding (what `openssl rand -base64` prints).
+    Base64,
+    /// URL-safe base64 without padding (what `secrets.token_urlsafe` prints).
+    Base64Url,
+}
+
+/// Password alphabets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alphabet {
+    /// `A-Z a-z 0-9`.
+    Alnum,
+    /// `A-Z a-z 0-9 - _`: survives URLs, `.pgpass`, shells and dotenv unquoted.
+    UrlSafe,
+    /// Visible ASCII except quotes, backslash, dollar, backtick and hash,
+    /// which break dotenv files and shells.
+    Printable,
+}
+
+/// How consumers survive the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Strategy {
+    /// Replace at once; the old value stops working immediately.
+    Cutover,
+    /// New value signs, new and previous verify until `window` has passed.
+    Overlap {
+        /// How long the previous value stays delivered.
+        window: Duration,
+    },
+}
+
+impl Strategy {
+    /// The name used in the inventory and in output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Strategy::Cutover => "cutover",
+            Strategy::Overlap { .. } => "overlap",
+        }
+    }
+}
+
+/// Where consumers read a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// A variable in a dotenv file.
+    Dotenv(DotenvTarget),
+}
+
+impl TargetSpec {
+    /// The file this target writes (resolved).
+    pub fn path(&self) -> &Path {
+        match self {
+            TargetSpec::Dotenv(d) => &d.path,
+        }
+    }
+}
+
+/// `kind = "dotenv"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvTarget {
+    /// The env file, resolved against the inventory directory.
+    pub path: PathBuf,
+    /// Variable holding the current value (or the list, for `format = "list"`).
+    pub var: String,
+    /// Variable holding the previous value during an overlap (`format = "pair"` only).
+    pub previous_var: Option<String>,
+    /// How current and previous are laid out.
+    pub format: DotenvFormat,
+}
+
+/// Layout of current and previous values in a dotenv target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DotenvFormat {
+    /// `VAR=new` and `PREVIOUS_VAR=old`.
+    Pair,
+    /// `VAR=new,old`, newest first (Symfony style).
+    List,
+}
+
+/// `[secret.hooks]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Hooks {
+    /// argv run after delivery so consumers pick up the new value.
+    pub restart: Option<Command>,
+    /// Check that consumers work with the new value.
+    pub verify: Option<Verify>,
+}
+
+/// A command as argv (never a shell string) with a time limit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Command {
+    /// Program and arguments.
+    pub argv: Vec<String>,
+    /// Time limit.
+    pub timeout: Duration,
+}
+
+/// A verify hook.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Verify {
+    /// GET `url` must answer `status` within `timeout`.
+    Http {
+        /// `http://` URL.
+        url: String,
+        /// Expected status code.
+        status: u16,
+        /// Time limit.
+        timeout: Duration,
+    },
+    /// The command must exit 0 within its timeout.
+    Command(Command),
+}

@@ -1,0 +1,362 @@
+//! The embedded store: one SQLite file in the store directory (`.rotor/`),
+//! every value sealed under the master key, plus the run journal, sealed file
+//! backups and the audit trail.
+
+mod master_key;
+mod runs;
+mod schema;
+mod seal;
+mod versions;
+
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use master_key::{master_key_path, MASTER_KEY_ENV};
+pub use runs::{Backup, JournalEntry, RunKind, RunRecord, RunState};
+pub use seal::{SealError, SealKey};
+pub use versions::{Origin, Stage, VersionRecord};
+
+/// File name of the database inside the store directory.
+pub const DB_FILE: &str = "rotor.db";
+const CANARY_AAD: &[u8] = b"rotor:canary:v1";
+const CANARY: &[u8] = b"rotor store canary";
+
+/// Everything that can go wrong with the store. Each message names the file
+/// and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No store at the expected place.
+    #[error("no store at {path}; run `rotor init` first")]
+    NotInitialized {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// `init` found an existing store.
+    #[error("a store already exists at {path}; nothing was changed")]
+    AlreadyInitialized {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// The master key file is absent.
+    #[error("master key {path} not found; restore it from your backup or set {MASTER_KEY_ENV}")]
+    MasterKeyMissing {
+        /// Key file.
+        path: PathBuf,
+    },
+    /// The master key file is unusable.
+    #[error("master key {path} is unusable: {why}")]
+    MasterKeyInvalid {
+        /// Key file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// The key does not open this store.
+    #[error("master key {key} does not open store {db}: it is the wrong key for this store (check {MASTER_KEY_ENV})")]
+    WrongMasterKey {
+        /// Key file.
+        key: PathBuf,
+        /// Database file.
+        db: PathBuf,
+    },
+    /// SQLite says the file is damaged.
+    #[error("store {path} is damaged or truncated ({detail}); restore it from a backup")]
+    Corrupt {
+        /// Database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        detail: String,
+    },
+    /// The store was written by a newer rotor.
+    #[error("store {path} has schema version {found}, newer than this rotor understands ({known}); upgrade rotor")]
+    TooNew {
+        /// Database file.
+        path: PathBuf,
+        /// Version found.
+        found: i64,
+        /// Version this build knows.
+        known: i64,
+    },
+    /// A secret already has an unfinished run.
+    #[error("secret \"{secret}\" has an unfinished {kind} (run {run}, last step {step}); finish or undo it with `rotor rollback {secret}`")]
+    Busy {
+        /// Secret name.
+        secret: String,
+        /// Run id.
+        run: i64,
+        /// Run kind.
+        kind: String,
+        /// Last recorded step.
+        step: String,
+    },
+    /// A sealed record would not open.
+    #[error("{what} in store {path} does not open: {source}")]
+    Unseal {
+        /// Which record.
+        what: String,
+        /// Database file.
+        path: PathBuf,
+        /// Why.
+        source: SealError,
+    },
+    /// A record the caller asked for does not exist.
+    #[error("{0}")]
+    Missing(String),
+    /// File-system error.
+    #[error("cannot {op} {path}: {source}")]
+    Io {
+        /// Path involved.
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Other SQLite error.
+    #[error("store {path}: {source}")]
+    Sql {
+        /// Database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The OS random source failed.
+    #[error("the operating system's random source failed")]
+    Random,
+}
+
+impl StoreError {
+    pub(crate) fn io(path: &Path, op: &'static str, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            op,
+            source,
+        }
+    }
+}
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    key: SealKey,
+    dir: PathBuf,
+    db_path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("db", &self.db_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `init` created.
+#[derive(Debug)]
+pub struct InitOutcome {
+    /// Store directory.
+    pub dir: PathBuf,
+    /// Database file.
+    pub db: PathBuf,
+    /// Master key file.
+    pub key: PathBuf,
+    /// Whether a new key file was written (false when an existing one from
+    /// `ROTOR_MASTER_KEY_FILE` was used).
+    pub key_created: bool,
+}
+
+impl Store {
+    /// Whether a store exists in `dir`.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DB_FILE).exists()
+    }
+
+    /// Creates the store directory (0700), the master key (0600) unless one
+    /// exists at `ROTOR_MASTER_KEY_FILE`, and the database.
+    pub fn init(dir: &Path) -> Result<(Store, InitOutcome), StoreError> {
+        let db_path = dir.join(DB_FILE);
+        if db_path.exists() {
+            return Err(StoreError::AlreadyInitialized {
+                path: dir.to_path_buf(),
+            });
+        }
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StoreError::io(dir, "create the store directory", e))?;
+        let key_path = master_key_path(dir);
+        let (key, key_created) = if key_path.exists() {
+            (master_key::load(&key_path)?, false)
+        } else {
+            (master_key::create(&key_path)?, true)
+        };
+        let conn = connect(&db_path, true)?;
+        let sql = |source| StoreError::Sql {
+            path: db_path.clone(),
+            source,
+        };
+        schema::migrate(&conn).map_err(sql)?;
+        let canary = key
+            .seal(CANARY_AAD, CANARY)
+            .map_err(|_| StoreError::Random)?;
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('canary', ?1)",
+            [canary],
+        )
+        .map_err(sql)?;
+        let outcome = InitOutcome {
+            dir: dir.to_path_buf(),
+            db: db_path.clone(),
+            key: key_path,
+            key_created,
+        };
+        Ok((
+            Store {
+                conn,
+                key,
+                dir: dir.to_path_buf(),
+                db_path,
+            },
+            outcome,
+        ))
+    }
+
+    /// Opens an existing store, checking its integrity and the master key.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db_path = dir.join(DB_FILE);
+        if !db_path.exists() {
+            return Err(StoreError::NotInitialized {
+                path: dir.to_path_buf(),
+            });
+        }
+        let key_path = master_key_path(dir);
+        let key = master_key::load(&key_path)?;
+        let conn = connect(&db_path, false)?;
+        let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
+            path: db_path.clone(),
+            detail: e.to_string(),
+        };
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                path: db_path,
+                detail: check,
+            });
+        }
+        let found = schema::migrate(&conn).map_err(corrupt)?;
+        if found > schema::SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: db_path,
+                found,
+                known: schema::SCHEMA_VERSION,
+            });
+        }
+        let canary: Vec<u8> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'canary'", [], |r| {
+                r.get(0)
+            })
+            .map_err(corrupt)?;
+        if key.open(CANARY_AAD, &canary).is_err() {
+            return Err(StoreError::WrongMasterKey {
+                key: key_path,
+                db: db_path,
+            });
+        }
+        Ok(Store {
+            conn,
+            key,
+            dir: dir.to_path_buf(),
+            db_path,
+        })
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn key(&self) -> &SealKey {
+        &self.key
+    }
+
+    pub(crate) fn sql(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sql {
+            path: self.db_path.clone(),
+            source,
+        }
+    }
+
+    /// Runs `f` inside one write transaction (`BEGIN IMMEDIATE`), so
+    /// concurrent rotor processes serialise on it. Rolls back on error.
+    pub fn write<T, E>(&mut self, f: impl FnOnce(&Store) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.sql(e))?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT").map_err(|e| self.sql(e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                // A failed ROLLBACK leaves SQLite to roll back on close.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+fn connect(db_path: &Path, create: bool) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(db_path, flags).map_err(|e| StoreError::Corrupt {
+        path: db_path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    conn.busy_timeout(Duration::from_secs(30))
+        .and_then(|()| {
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            )
+        })
+        .map_err(|e| StoreError::Corrupt {
+            path: db_path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    if create {
+        set_private(db_path)?;
+    }
+    Ok(conn)
+}
+
+fn set_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .map_err(|e| StoreError::io(path, "set mode 0600 on", e))
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

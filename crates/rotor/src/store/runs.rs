@@ -1,0 +1,380 @@
+//! Runs (one rotation, retirement or rollback of a group of secrets), the
+//! per-secret lock they hold, their write-ahead journal, and the sealed
+//! backups of the files they touch.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, OptionalExtension};
+use zeroize::Zeroizing;
+
+use super::{Store, StoreError};
+
+/// What a run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// Generate and deliver new versions.
+    Rotate,
+    /// Drop expired previous versions from targets.
+    Retire,
+    /// Swap current and previous back.
+    Rollback,
+}
+
+impl RunKind {
+    /// Stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Rotate => "rotation",
+            RunKind::Retire => "retirement",
+            RunKind::Rollback => "rollback",
+        }
+    }
+
+    fn parse(s: &str) -> RunKind {
+        match s {
+            "retirement" => RunKind::Retire,
+            "rollback" => RunKind::Rollback,
+            _ => RunKind::Rotate,
+        }
+    }
+}
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// In progress, or interrupted.
+    Open,
+    /// Finished and promoted.
+    Completed,
+    /// Failed and undone.
+    Failed,
+    /// Undone by `rotor rollback`.
+    RolledBack,
+}
+
+impl RunState {
+    /// Stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Open => "open",
+            RunState::Completed => "completed",
+            RunState::Failed => "failed",
+            RunState::RolledBack => "rolled_back",
+        }
+    }
+
+    fn parse(s: &str) -> RunState {
+        match s {
+            "open" => RunState::Open,
+            "completed" => RunState::Completed,
+            "rolled_back" => RunState::RolledBack,
+            _ => RunState::Failed,
+        }
+    }
+}
+
+/// One run's row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunRecord {
+    /// Run id.
+    pub id: i64,
+    /// What it does.
+    pub kind: RunKind,
+    /// Where it stands.
+    pub state: RunState,
+    /// Last step recorded.
+    pub step: String,
+    /// Unix seconds.
+    pub started_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Who started it.
+    pub actor: String,
+    /// Change ticket.
+    pub ticket: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Secrets it holds.
+    pub secrets: Vec<String>,
+}
+
+/// One journal line. `detail` never holds a value.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JournalEntry {
+    /// Order within the run.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// State-machine step.
+    pub step: String,
+    /// `intent`, `done` or `failed`.
+    pub phase: String,
+    /// What happened (redacted).
+    pub detail: String,
+}
+
+/// A target file as it was before a run touched it.
+pub struct Backup {
+    /// The file.
+    pub path: PathBuf,
+    /// Whether it existed.
+    pub existed: bool,
+    /// Its bytes before the run.
+    pub original: Zeroizing<Vec<u8>>,
+    /// SHA-256 (hex) of the bytes the run wrote, once written.
+    pub written_hash: Option<String>,
+}
+
+impl std::fmt::Debug for Backup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backup")
+            .field("path", &self.path)
+            .field("existed", &self.existed)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backup_aad(run: i64, path: &Path) -> Vec<u8> {
+    let mut a = format!("rotor:backup:v1\0{run}\0").into_bytes();
+    a.extend_from_slice(path.as_os_str().as_encoded_bytes());
+    a
+}
+
+impl Store {
+    /// Opens a run holding `secrets`. Fails with [`StoreError::Busy`] if any
+    /// of them is held by another open run. Call inside [`Store::write`].
+    pub fn begin_run(
+        &self,
+        kind: RunKind,
+        secrets: &[String],
+        actor: &str,
+        ticket: Option<&str>,
+        at: i64,
+    ) -> Result<i64, StoreError> {
+        for s in secrets {
+            if let Some(run) = self.open_run_for(s)? {
+                return Err(StoreError::Busy {
+                    secret: s.clone(),
+                    run: run.id,
+                    kind: run.kind.as_str().into(),
+                    step: run.step,
+                });
+            }
+        }
+        self.conn()
+            .execute(
+                "INSERT INTO runs (kind, state, step, started_at, updated_at, actor, ticket) VALUES (?1, 'open', 'plan', ?2, ?2, ?3, ?4)",
+                params![kind.as_str(), at, actor, ticket],
+            )
+            .map_err(|e| self.sql(e))?;
+        let id = self.conn().last_insert_rowid();
+        let mut st = self
+            .conn()
+            .prepare_cached("INSERT INTO run_secrets (run_id, secret, open) VALUES (?1, ?2, 1)")
+            .map_err(|e| self.sql(e))?;
+        for s in secrets {
+            st.execute(params![id, s]).map_err(|e| self.sql(e))?;
+        }
+        Ok(id)
+    }
+
+    /// Appends a journal line and records `step` as the run's latest.
+    pub fn journal(
+        &self,
+        run: i64,
+        step: &str,
+        phase: &str,
+        detail: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO journal (run_id, seq, at, step, phase, detail)
+                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?1), ?2, ?3, ?4, ?5)",
+                params![run, at, step, phase, detail],
+            )
+            .and_then(|_| {
+                self.conn().execute(
+                    "UPDATE runs SET step = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![run, format!("{step}:{phase}"), at],
+                )
+            })
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Closes a run, releasing its secrets and dropping its backups.
+    pub fn finish_run(
+        &self,
+        run: i64,
+        state: RunState,
+        error: Option<&str>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let c = self.conn();
+        c.execute(
+            "UPDATE runs SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+            params![run, state.as_str(), error, at],
+        )
+        .and_then(|_| c.execute("UPDATE run_secrets SET open = 0 WHERE run_id = ?1", [run]))
+        .and_then(|_| c.execute("DELETE FROM backups WHERE run_id = ?1", [run]))
+        .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// The open run holding `secret`, if any.
+    pub fn open_run_for(&self, secret: &str) -> Result<Option<RunRecord>, StoreError> {
+        let id: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT run_id FROM run_secrets WHERE secret = ?1 AND open = 1",
+                [secret],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        match id {
+            Some(id) => self.run(id).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every open run.
+    pub fn open_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        let ids: Vec<i64> = self
+            .conn()
+            .prepare_cached("SELECT id FROM runs WHERE state = 'open' ORDER BY id")
+            .and_then(|mut st| {
+                st.query_map([], |r| r.get(0))
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.sql(e))?;
+        ids.into_iter().map(|id| self.run(id)).collect()
+    }
+
+    /// One run by id.
+    pub fn run(&self, id: i64) -> Result<RunRecord, StoreError> {
+        let mut rec = self
+            .conn()
+            .query_row(
+                "SELECT id, kind, state, step, started_at, updated_at, actor, ticket, error FROM runs WHERE id = ?1",
+                [id],
+                |r| {
+                    let kind: String = r.get(1)?;
+                    let state: String = r.get(2)?;
+                    Ok(RunRecord {
+                        id: r.get(0)?,
+                        kind: RunKind::parse(&kind),
+                        state: RunState::parse(&state),
+                        step: r.get(3)?,
+                        started_at: r.get(4)?,
+                        updated_at: r.get(5)?,
+                        actor: r.get(6)?,
+                        ticket: r.get(7)?,
+                        error: r.get(8)?,
+                        secrets: Vec::new(),
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .ok_or_else(|| StoreError::Missing(format!("no run {id}")))?;
+        rec.secrets = self
+            .conn()
+            .prepare_cached("SELECT secret FROM run_secrets WHERE run_id = ?1 ORDER BY secret")
+            .and_then(|mut st| {
+                st.query_map([id], |r| r.get(0))
+                    .and_then(|it| it.collect::<Result<Vec<String>, _>>())
+            })
+            .map_err(|e| self.sql(e))?;
+        Ok(rec)
+    }
+
+    /// A run's journal, in order.
+    pub fn journal_of(&self, run: i64) -> Result<Vec<JournalEntry>, StoreError> {
+        self.conn()
+            .prepare_cached(
+                "SELECT seq, at, step, phase, detail FROM journal WHERE run_id = ?1 ORDER BY seq",
+            )
+            .and_then(|mut st| {
+                st.query_map([run], |r| {
+                    Ok(JournalEntry {
+                        seq: r.get(0)?,
+                        at: r.get(1)?,
+                        step: r.get(2)?,
+                        phase: r.get(3)?,
+                        detail: r.get(4)?,
+                    })
+                })
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Records a file's original bytes, sealed, unless this run already has
+    /// a backup of it (so a repeated delivery keeps the first original).
+    pub fn put_backup(
+        &self,
+        run: i64,
+        path: &Path,
+        original: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let sealed = self
+            .key()
+            .seal(&backup_aad(run, path), original.unwrap_or_default())
+            .map_err(|_| StoreError::Random)?;
+        self.conn()
+            .execute(
+                "INSERT OR IGNORE INTO backups (run_id, path, existed, sealed) VALUES (?1, ?2, ?3, ?4)",
+                params![run, path.to_string_lossy(), original.is_some(), sealed],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Notes the hash of what a run wrote to `path`.
+    pub fn set_backup_written(&self, run: i64, path: &Path, hash: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE backups SET written_hash = ?3 WHERE run_id = ?1 AND path = ?2",
+                params![run, path.to_string_lossy(), hash],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// A run's backups, unsealed.
+    pub fn backups(&self, run: i64) -> Result<Vec<Backup>, StoreError> {
+        let rows: Vec<(String, bool, Vec<u8>, Option<String>)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT path, existed, sealed, written_hash FROM backups WHERE run_id = ?1 ORDER BY path",
+            )
+            .and_then(|mut st| {
+                st.query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.sql(e))?;
+        rows.into_iter()
+            .map(|(path, existed, sealed, written_hash)| {
+                let path = PathBuf::from(path);
+                let original =
+                    self.key()
+                        .open(&backup_aad(run, &path), &sealed)
+                        .map_err(|source| StoreError::Unseal {
+                            what: format!("backup of {} for run {run}", path.display()),
+                            path: self.db_path().to_path_buf(),
+                            source,
+                        })?;
+                Ok(Backup {
+                    path,
+                    existed,
+                    original,
+                    written_hash,
+                })
+            })
+            .collect()
+    }
+}

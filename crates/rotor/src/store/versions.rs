@@ -1,0 +1,247 @@
+//! Versions of each secret: number, fingerprint, stage and the sealed value.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{Store, StoreError};
+use crate::secret::{Fingerprint, SecretValue};
+
+/// Life stage of a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Generated, being delivered; not yet trusted.
+    Pending,
+    /// What consumers sign and connect with.
+    Current,
+    /// Still accepted during an overlap window.
+    Previous,
+    /// No longer delivered anywhere.
+    Retired,
+    /// A pending version whose rotation failed and was undone.
+    Failed,
+}
+
+impl Stage {
+    /// Name stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Pending => "pending",
+            Stage::Current => "current",
+            Stage::Previous => "previous",
+            Stage::Retired => "retired",
+            Stage::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Stage {
+        match s {
+            "pending" => Stage::Pending,
+            "current" => Stage::Current,
+            "previous" => Stage::Previous,
+            "retired" => Stage::Retired,
+            _ => Stage::Failed,
+        }
+    }
+}
+
+/// Where a version came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Made by a generator.
+    Generated,
+    /// Found in a target when rotor first managed the secret.
+    Adopted,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Generated => "generated",
+            Origin::Adopted => "adopted",
+        }
+    }
+}
+
+/// One version's metadata (never its value).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionRecord {
+    /// Secret name.
+    pub secret: String,
+    /// 1, 2, 3…
+    pub number: u32,
+    /// Public name of the value.
+    pub fingerprint: Fingerprint,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Life stage.
+    pub stage: Stage,
+    /// For `previous`: when it may be retired (Unix seconds).
+    pub retire_after: Option<i64>,
+    /// Generated or adopted.
+    pub origin: Origin,
+    /// The run that made it.
+    pub run_id: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "secret, number, fingerprint, created_at, stage, retire_after, origin, run_id";
+
+fn record(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
+    let stage: String = r.get(4)?;
+    let origin: String = r.get(6)?;
+    Ok(VersionRecord {
+        secret: r.get(0)?,
+        number: r.get(1)?,
+        fingerprint: Fingerprint::from_stored(r.get(2)?),
+        created_at: r.get(3)?,
+        stage: Stage::parse(&stage),
+        retire_after: r.get(5)?,
+        origin: if origin == "adopted" {
+            Origin::Adopted
+        } else {
+            Origin::Generated
+        },
+        run_id: r.get(7)?,
+    })
+}
+
+fn aad(secret: &str, number: u32) -> Vec<u8> {
+    format!("rotor:value:v1\0{secret}\0{number}").into_bytes()
+}
+
+impl Store {
+    /// Stores a new version (next number) with its value sealed.
+    pub fn insert_version(
+        &self,
+        secret: &str,
+        value: &SecretValue,
+        stage: Stage,
+        origin: Origin,
+        run_id: Option<i64>,
+        at: i64,
+    ) -> Result<VersionRecord, StoreError> {
+        let number: u32 = self
+            .conn()
+            .query_row(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE secret = ?1",
+                [secret],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))?;
+        let sealed = self
+            .key()
+            .seal(&aad(secret, number), value.expose().as_bytes())
+            .map_err(|_| StoreError::Random)?;
+        let rec = VersionRecord {
+            secret: secret.to_owned(),
+            number,
+            fingerprint: value.fingerprint(),
+            created_at: at,
+            stage,
+            retire_after: None,
+            origin,
+            run_id,
+        };
+        self.conn()
+            .execute(
+                "INSERT INTO versions (secret, number, fingerprint, created_at, stage, retire_after, origin, run_id, sealed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8)",
+                params![secret, number, rec.fingerprint.as_str(), at, stage.as_str(), origin.as_str(), run_id, sealed],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(rec)
+    }
+
+    /// The value of one version, unsealed.
+    pub fn value(&self, secret: &str, number: u32) -> Result<SecretValue, StoreError> {
+        let sealed: Vec<u8> = self
+            .conn()
+            .query_row(
+                "SELECT sealed FROM versions WHERE secret = ?1 AND number = ?2",
+                params![secret, number],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .ok_or_else(|| {
+                StoreError::Missing(format!("secret \"{secret}\" has no version {number}"))
+            })?;
+        let what = || format!("version {number} of secret \"{secret}\"");
+        let plain = self
+            .key()
+            .open(&aad(secret, number), &sealed)
+            .map_err(|source| StoreError::Unseal {
+                what: what(),
+                path: self.db_path().to_path_buf(),
+                source,
+            })?;
+        let text = String::from_utf8(plain.to_vec()).map_err(|_| StoreError::Unseal {
+            what: what(),
+            path: self.db_path().to_path_buf(),
+            source: SealError::Malformed("not UTF-8"),
+        })?;
+        Ok(SecretValue::new(text))
+    }
+
+    /// Every version of one secret, newest first.
+    pub fn versions(&self, secret: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        let mut st = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM versions WHERE secret = ?1 ORDER BY number DESC"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([secret], record)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.sql(e))?;
+        Ok(rows)
+    }
+
+    /// The pending, current and previous versions of every secret, in one query.
+    pub fn live_versions(&self) -> Result<HashMap<String, Vec<VersionRecord>>, StoreError> {
+        let mut st = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM versions WHERE stage IN ('pending', 'current', 'previous') ORDER BY secret, number DESC"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([], record)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.sql(e))?;
+        let mut map: HashMap<String, Vec<VersionRecord>> = HashMap::new();
+        for r in rows {
+            map.entry(r.secret.clone()).or_default().push(r);
+        }
+        Ok(map)
+    }
+
+    /// Moves a version to `stage`, setting (or clearing) its retire-after time.
+    pub fn set_stage(
+        &self,
+        secret: &str,
+        number: u32,
+        stage: Stage,
+        retire_after: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE versions SET stage = ?3, retire_after = ?4 WHERE secret = ?1 AND number = ?2",
+                params![secret, number, stage.as_str(), retire_after],
+            )
+            .map_err(|e| self.sql(e))?;
+        if n == 0 {
+            return Err(StoreError::Missing(format!(
+                "secret \"{secret}\" has no version {number}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+use super::SealError;

@@ -1,0 +1,120 @@
+//! The leak scanner: remembers every secret value a test has seen in a
+//! target file, then proves none of them appears in command output, in the
+//! store's files (the database must hold them only sealed), or in the audit
+//! trail. Failures name the place and the value's fingerprint, never the value.
+
+use std::path::Path;
+
+use crate::project::walk;
+
+/// Known values and the places already scanned.
+#[derive(Default)]
+pub struct LeakScanner {
+    values: Vec<String>,
+    scanned: usize,
+}
+
+fn fingerprint(v: &str) -> String {
+    // Only to name a value in a failure message; not security relevant.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in v.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl LeakScanner {
+    /// An empty scanner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Remembers a value (ignored when shorter than 8 bytes: too likely to
+    /// match by accident, and no generator makes one).
+    pub fn learn(&mut self, value: &str) {
+        if value.len() >= 8 && !self.values.iter().any(|v| v == value) {
+            self.values.push(value.to_owned());
+        }
+    }
+
+    /// Remembers the values of these variables in an env file (the list
+    /// format `NEW,OLD` is split).
+    pub fn learn_env(&mut self, path: &Path, vars: &[&str]) {
+        let Ok(iter) = dotenvy::from_path_iter(path) else {
+            return;
+        };
+        for (k, v) in iter.flatten() {
+            if vars.contains(&k.as_str()) {
+                for part in v.split(',') {
+                    self.learn(part);
+                }
+                self.learn(&v);
+            }
+        }
+    }
+
+    /// How many values are known.
+    pub fn known(&self) -> usize {
+        self.values.len()
+    }
+
+    /// How many texts and files have been scanned.
+    pub fn scanned(&self) -> usize {
+        self.scanned
+    }
+
+    /// Panics if any known value appears in `haystack`.
+    pub fn check_bytes(&mut self, place: &str, haystack: &[u8]) {
+        self.scanned += 1;
+        for v in &self.values {
+            let needle = v.as_bytes();
+            if haystack.windows(needle.len()).any(|w| w == needle) {
+                panic!(
+                    "LEAK: a secret value (test fingerprint {}) appears in {place}",
+                    fingerprint(v)
+                );
+            }
+        }
+    }
+
+    /// Panics if any known value appears in `text`.
+    pub fn check_text(&mut self, place: &str, text: &str) {
+        self.check_bytes(place, text.as_bytes());
+    }
+
+    /// Scans every file under a directory (the store, logs).
+    pub fn check_dir(&mut self, dir: &Path) {
+        let mut files = Vec::new();
+        walk(dir, &mut |p| files.push(p.to_path_buf()));
+        for p in files {
+            if let Ok(bytes) = std::fs::read(&p) {
+                self.check_bytes(&p.display().to_string(), &bytes);
+            }
+        }
+    }
+
+    /// Scans the audit, journal and run tables of a store database. A
+    /// database too damaged to query (a test may truncate it on purpose) is
+    /// still covered byte for byte by [`LeakScanner::check_dir`].
+    pub fn check_store_tables(&mut self, db: &Path) {
+        let Ok(conn) = rusqlite::Connection::open(db) else {
+            return;
+        };
+        for sql in [
+            "SELECT seq || ' ' || at || ' ' || actor || ' ' || COALESCE(ticket,'') || ' ' || COALESCE(secret,'') || ' ' || COALESCE(fingerprint,'') || ' ' || step || ' ' || outcome || ' ' || detail FROM audit",
+            "SELECT run_id || ' ' || step || ' ' || phase || ' ' || detail FROM journal",
+            "SELECT id || ' ' || kind || ' ' || state || ' ' || step || ' ' || COALESCE(error,'') FROM runs",
+        ] {
+            let rows: Result<Vec<String>, _> = conn
+                .prepare(sql)
+                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect());
+            let Ok(rows) = rows else {
+                return;
+            };
+            for r in rows {
+                self.check_text(&format!("store table row `{}`", &r[..r.len().min(40)]), &r);
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A real rotation on the embedded store, no server needed: copies the NIS2
+# example inventory and its sample .env into a fresh directory outside the
+# repository, then runs init, plan, rotate, status and audit verify there.
+# The repository's tracked files are never touched.
+#
+#   bash examples/demo.sh            # builds rotor (debug) first
+#   ROTOR_BIN=/path/to/rotor bash examples/demo.sh
+#   ROTOR_DEMO_DIR=/some/empty/dir bash examples/demo.sh
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -z "${ROTOR_BIN:-}" ]]; then
+  cargo build --quiet --manifest-path "$repo/Cargo.toml" -p rotor-cli
+  ROTOR_BIN="$repo/target/debug/rotor"
+fi
+work=${ROTOR_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/rotor-demo.XXXXXX")}
+mkdir -p "$work"
+cp "$repo/examples/nis2/rotor.toml" "$work/rotor.toml"
+cp "$repo/examples/nis2/env.example" "$work/.env"
+cd "$work"
+
+step() { printf '\n\033[1m$ rotor %s\033[0m\n' "$*"; "$ROTOR_BIN" "$@"; }
+
+step init
+step plan
+step --ticket DEMO-1 rotate --all
+step status
+step --ticket DEMO-1 rotate jwt
+step status
+step history jwt
+step audit verify
+
+printf '\nThe demo project is in %s (its .env now holds the rotated values).\n' "$work"
+printf 'Look around: cd %s && %s status\n' "$work" "$ROTOR_BIN"
