@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, select: &Select, json: bool) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|s| names.contains(&s.name))
         .collect();
-    let plans = plan::plan(&inv, store.as_ref(), &specs).map_err(RotorError::from)?;
+    let plans = plan::plan(store.as_ref(), &specs).map_err(RotorError::from)?;
     if json {
         output::json(&plans)?;
         return Ok(ExitCode::SUCCESS);

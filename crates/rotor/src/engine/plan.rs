@@ -2,10 +2,11 @@
 //! Reads the inventory, the store's metadata and the target files; changes
 //! nothing.
 
-use crate::engine::Live;
+use crate::engine::{deliver, Live};
 use crate::generate;
-use crate::inventory::{DotenvFormat, Inventory, SecretSpec, Strategy, TargetSpec, Verify};
+use crate::inventory::{DotenvFormat, SecretSpec, Strategy, TargetSpec, Verify};
 use crate::store::{now, Store, StoreError};
+use crate::target::dotenv;
 
 /// One step of a plan.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -34,16 +35,11 @@ pub struct SecretPlan {
 }
 
 /// Plans a rotation of `specs`. `store` is `None` before `rotor init`.
-pub fn plan(
-    inv: &Inventory,
-    store: Option<&Store>,
-    specs: &[&SecretSpec],
-) -> Result<Vec<SecretPlan>, StoreError> {
+pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPlan>, StoreError> {
     let live_all = match store {
         Some(s) => s.live_versions()?,
         None => Default::default(),
     };
-    let _ = inv;
     let t = now();
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
@@ -51,10 +47,14 @@ pub fn plan(
         let mut warnings = Vec::new();
         let mut steps = Vec::new();
         let step = |s: &'static str, d: String| PlanStep { step: s, detail: d };
-        let cur = match &live.current {
-            Some(c) => format!("version {} ({})", c.number, c.fingerprint),
-            None => "the value the targets hold now (adopted as version 1), if any".into(),
+        let old: Option<String> = match &live.current {
+            Some(c) => Some(format!("v{} ({})", c.number, c.fingerprint)),
+            None => found_in_targets(spec, &mut warnings)
+                .map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)")),
         };
+        let cur = old
+            .clone()
+            .unwrap_or_else(|| "(empty: there is no old value)".into());
         steps.push(step(
             "generate",
             format!("new value: {}", generate::describe(&spec.generator)),
@@ -103,10 +103,13 @@ pub fn plan(
             Strategy::Overlap { window } => {
                 steps.push(step(
                     "promote",
-                    format!(
-                        "NEW becomes current; {cur} stays valid as previous for {}",
-                        humantime::format_duration(*window)
-                    ),
+                    match &old {
+                        Some(o) => format!(
+                            "NEW becomes current; {o} stays valid as previous for {}",
+                            humantime::format_duration(*window)
+                        ),
+                        None => "NEW becomes current (the first value: nothing to overlap)".into(),
+                    },
                 ));
                 steps.push(step(
                     "retire",
@@ -115,7 +118,12 @@ pub fn plan(
             }
             Strategy::Cutover => steps.push(step(
                 "promote",
-                format!("NEW becomes current; {cur} is retired at once: whatever it signed or opened stops working"),
+                match &old {
+                    Some(o) => format!(
+                        "NEW becomes current; {o} is retired at once: whatever it signed or opened stops working"
+                    ),
+                    None => "NEW becomes current (the first value)".into(),
+                },
             )),
         }
         if let Some(p) = &live.previous {
@@ -136,4 +144,35 @@ pub fn plan(
         });
     }
     Ok(out)
+}
+
+/// The first value a target holds now (file and fingerprint), noting
+/// targets that cannot be read.
+fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(String, String)> {
+    for t in &spec.targets {
+        let TargetSpec::Dotenv(d) = t;
+        let bytes = match deliver::read_optional(&d.path) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                warnings.push(format!(
+                    "{} does not exist: rotate fails unless --create-missing",
+                    d.path.display()
+                ));
+                continue;
+            }
+            Err(e) => {
+                warnings.push(e.to_string());
+                continue;
+            }
+        };
+        match deliver::parse(&d.path, &bytes) {
+            Ok(doc) => {
+                if let Some(v) = dotenv::read_current(d, &doc) {
+                    return Some((d.path.display().to_string(), v.fingerprint().to_string()));
+                }
+            }
+            Err(e) => warnings.push(e.to_string()),
+        }
+    }
+    None
 }

@@ -11,7 +11,7 @@ use crate::error::RotorError;
 use crate::generate;
 use crate::inventory::{SecretSpec, Strategy, TargetSpec};
 use crate::secret::SecretValue;
-use crate::store::{now, Origin, RunKind, RunState, Stage};
+use crate::store::{now, Origin, RunKind, RunState, Stage, StoreError};
 use crate::target::dotenv;
 
 /// What one secret's rotation starts from.
@@ -145,6 +145,18 @@ impl Engine<'_> {
         hooks: &crate::inventory::Hooks,
         unit: &[&SecretSpec],
     ) -> Result<Vec<Outcome>, RotorError> {
+        // An unfinished run explains any odd target content: report it first.
+        for spec in unit {
+            if let Some(run) = self.store.open_run_for(&spec.name)? {
+                return Err(StoreError::Busy {
+                    secret: spec.name.clone(),
+                    run: run.id,
+                    kind: run.kind.as_str().into(),
+                    step: run.step,
+                }
+                .into());
+            }
+        }
         let live_all = self.store.live_versions()?;
         let mut starts = Vec::with_capacity(unit.len());
         for spec in unit {

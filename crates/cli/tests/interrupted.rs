@@ -1,0 +1,100 @@
+//! A rotation killed with SIGKILL in the middle (after deliver, during the
+//! restart hook) is visible as INTERRUPTED, blocks a second rotation with
+//! exit 3, and `rotor rollback` puts the file back byte for byte.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{rotor_bin, Harness};
+
+const INVENTORY: &str = r#"
+[[secret]]
+name = "jwt"
+generator = { kind = "random", bytes = 32 }
+strategy = { kind = "overlap", window = "1d" }
+
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "JWT_SECRET"
+previous_var = "JWT_SECRET_PREVIOUS"
+
+[secret.hooks]
+# The first restart hangs (so the test can kill rotor in it); later ones are instant.
+restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi"]
+"#;
+
+const ENV: &str = "# api\nJWT_SECRET=before-the-crash-123456\nOTHER=kept\n";
+
+#[test]
+fn kill_during_restart_then_rollback() {
+    let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
+    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    h.rotor(&["init"]).expect_code(0);
+    h.project.write("hang-once", "");
+
+    let mut child = Command::new(rotor_bin())
+        .args(["rotate", "jwt"])
+        .current_dir(h.project.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rotor");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !h.project.join("restarting").exists() {
+        assert!(Instant::now() < deadline, "the restart hook never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL rotor");
+    let out = child.wait_with_output().expect("reap");
+    h.leaks
+        .check_bytes("stdout of the killed rotor", &out.stdout);
+    h.leaks
+        .check_bytes("stderr of the killed rotor", &out.stderr);
+
+    // delivered but not promoted
+    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    assert_ne!(
+        h.env_var(".env", "JWT_SECRET").as_deref(),
+        Some("before-the-crash-123456")
+    );
+
+    let status = h.rotor(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status[0]["state"], "interrupted");
+    assert_eq!(status[0]["open_run"]["advice"], "rotor rollback jwt");
+    assert!(status[0]["open_run"]["step"]
+        .as_str()
+        .expect("step")
+        .starts_with("restart"));
+    h.rotor(&["status"])
+        .expect_code(0)
+        .expect_output("INTERRUPTED");
+
+    h.rotor(&["rotate", "jwt"])
+        .expect_code(3)
+        .expect_output("rotor rollback jwt");
+
+    h.rotor(&["rollback", "jwt"])
+        .expect_code(0)
+        .expect_output("rolled_back");
+    assert_eq!(h.project.read_string(".env"), ENV, "restored byte for byte");
+    let hist = h.rotor(&["history", "jwt", "--json"]).expect_code(0).json();
+    let stages: Vec<&str> = hist["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["stage"].as_str().expect("stage"))
+        .collect();
+    assert_eq!(stages, ["failed", "current"]);
+
+    // and the secret rotates normally afterwards
+    h.rotor(&["rotate", "jwt"]).expect_code(0);
+    assert_eq!(
+        h.env_var(".env", "JWT_SECRET_PREVIOUS").as_deref(),
+        Some("before-the-crash-123456")
+    );
+    h.rotor(&["audit", "verify"]).expect_code(0);
+    h.finish();
+}
