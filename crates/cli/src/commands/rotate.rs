@@ -52,12 +52,16 @@ pub fn rotate(
     let progress = Progress::new();
     let mut engine = ctx.engine(options, &progress)?;
     let names = resolve(engine.inventory(), Some(engine.store()), select)?;
-    if names.is_empty() {
-        report(&[], json, "Nothing is due.")?;
-        return Ok(ExitCode::SUCCESS);
+    let mut outcomes = if names.is_empty() {
+        Vec::new()
+    } else {
+        engine.rotate(&names)?
+    };
+    if select.all || select.due {
+        // A sweep also retires previous values whose window has passed.
+        outcomes.extend(engine.retire(&[], true)?);
     }
-    let outcomes = engine.rotate(&names)?;
-    report(&outcomes, json, "")?;
+    report(&outcomes, json, "Nothing is due.")?;
     Ok(ExitCode::SUCCESS)
 }
 

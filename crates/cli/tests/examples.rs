@@ -1,0 +1,111 @@
+//! Every example inventory (one per seed runbook) rotates end to end, and
+//! the README's first command (`examples/demo.sh`) runs from a checkout
+//! without touching tracked files.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{rotor_bin, Harness};
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn example(name: &str, vars: &[&str]) {
+    let dir = repo().join("examples").join(name);
+    let inventory = std::fs::read_to_string(dir.join("rotor.toml")).expect("inventory");
+    let env = std::fs::read_to_string(dir.join("env.example")).expect("env.example");
+    let mut h = Harness::new(&inventory, &[(".env", &env)]);
+    h.manage(".env", vars);
+    let before: Vec<Option<String>> = vars.iter().map(|v| h.env_var(".env", v)).collect();
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["plan"])
+        .expect_code(0)
+        .expect_output("bits of entropy");
+    h.rotor(&["rotate", "--all"]).expect_code(0);
+    for (var, old) in vars.iter().zip(&before) {
+        if var.ends_with("_PREVIOUS") {
+            continue;
+        }
+        let new = h.env_var(".env", var);
+        assert!(
+            new.as_ref().is_some_and(|n| n.len() >= 32),
+            "{name}: {var} rotated"
+        );
+        assert_ne!(&new, old, "{name}: {var} changed");
+    }
+    let status = h.rotor(&["status", "--json"]).expect_code(0).json();
+    for row in status.as_array().expect("rows") {
+        assert_eq!(row["state"], "current", "{name}: {row}");
+        assert_eq!(row["overdue"], false);
+    }
+    h.rotor(&["audit", "verify"]).expect_code(0);
+    h.finish();
+}
+
+#[test]
+fn nis2_example_rotates() {
+    example(
+        "nis2",
+        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "NEXTAUTH_SECRET"],
+    );
+}
+
+#[test]
+fn api_forge_example_rotates() {
+    example(
+        "api-forge",
+        &[
+            "SESSION_SIGNING_SECRET",
+            "SESSION_SIGNING_SECRET_PREVIOUS",
+            "CSRF_SIGNING_SECRET",
+            "CSRF_SIGNING_SECRET_PREVIOUS",
+        ],
+    );
+}
+
+#[test]
+fn readme_demo_runs_outside_the_checkout() {
+    let examples = repo().join("examples");
+    let before = snapshot(&examples);
+    let work = tempfile::tempdir().expect("temp dir");
+    let out = Command::new("bash")
+        .arg(examples.join("demo.sh"))
+        .env("ROTOR_BIN", rotor_bin())
+        .env("ROTOR_DEMO_DIR", work.path())
+        .output()
+        .expect("run demo.sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("audit chain intact"), "{stdout}");
+    assert!(
+        stdout.contains("OVERDUE") || stdout.contains("current"),
+        "{stdout}"
+    );
+    let mut leaks = rotor_testkit::LeakScanner::new();
+    leaks.learn_env(
+        &work.path().join(".env"),
+        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "NEXTAUTH_SECRET"],
+    );
+    assert!(leaks.known() >= 2);
+    leaks.check_text("demo stdout", &stdout);
+    leaks.check_text("demo stderr", &stderr);
+    leaks.check_dir(&work.path().join(".rotor"));
+    assert_eq!(
+        before,
+        snapshot(&examples),
+        "the demo must not change tracked files"
+    );
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    rotor_testkit::project::walk(dir, &mut |p| {
+        out.push((p.display().to_string(), std::fs::read(p).expect("read")));
+    });
+    out.sort();
+    out
+}
