@@ -80,7 +80,7 @@ pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
 /// Parses and validates inventory text. `path` is used in messages (as
 /// given) and, made absolute, as the inventory's path and base directory.
 pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
-    let cx = Cx { text, path };
+    let cx = Cx::new(text, path);
     let raw: RawInventory = toml::from_str(text).map_err(|e| cx.toml_error(&e))?;
 
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -226,6 +226,22 @@ struct RawVerify {
 struct Cx<'a> {
     text: &'a str,
     path: &'a Path,
+    /// Byte offset where each line starts, so positions cost a binary
+    /// search rather than a scan (inventories can hold thousands of secrets).
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Cx<'a> {
+    fn new(text: &'a str, path: &'a Path) -> Cx<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Cx {
+            text,
+            path,
+            line_starts,
+        }
+    }
 }
 
 impl Cx<'_> {
@@ -252,10 +268,11 @@ impl Cx<'_> {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
+        // index of the last line start at or before offset
+        let idx = self.line_starts.partition_point(|&st| st <= offset).max(1) - 1;
+        let line_start = self.line_starts[idx];
+        let col = self.text[line_start..offset].chars().count() + 1;
+        let line = idx + 1;
         (line, col)
     }
 
