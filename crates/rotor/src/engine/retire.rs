@@ -134,7 +134,7 @@ impl Engine<'_> {
                 out.push(Outcome {
                     secret: spec.name.clone(),
                     action: "retired".into(),
-                    version: Some(*cur),
+                    version: Some(*prev),
                     fingerprint: fp,
                     detail: format!("version {prev} retired; version {cur} is the only live value"),
                 });
