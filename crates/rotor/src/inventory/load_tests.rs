@@ -1,6 +1,8 @@
 //! Tests for `load.rs`.
 
 use super::*;
+use crate::inventory::model::*;
+use std::time::Duration;
 
 /// Parses `text` as `rotor.toml` and returns the error's parts.
 fn invalid(text: &str) -> (usize, usize, Option<String>, String) {

@@ -4,6 +4,9 @@
 mod error;
 mod load;
 mod model;
+mod position;
+mod raw;
+mod rules;
 
 pub use error::InventoryError;
 pub use load::{find_inventory, load, parse};

@@ -1,0 +1,86 @@
+//! The raw TOML shape of `rotor.toml`, with source spans kept for
+//! messages. Only `load` and `rules` see it; the model is what leaves.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+// ---------------------------------------------------------------------------
+// Raw TOML shape. Private: only the model leaves this module.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInventory {
+    pub(super) store: Option<Spanned<RawStore>>,
+    #[serde(default)]
+    pub(super) secret: Vec<Spanned<RawSecret>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStore {
+    pub(super) path: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecret {
+    pub(super) name: Spanned<String>,
+    pub(super) description: Option<String>,
+    pub(super) owner: Option<String>,
+    pub(super) blast_radius: Option<String>,
+    pub(super) cadence: Option<Spanned<String>>,
+    pub(super) generator: Spanned<RawGenerator>,
+    pub(super) strategy: Option<Spanned<RawStrategy>>,
+    #[serde(default)]
+    pub(super) related: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) target: Vec<Spanned<RawTarget>>,
+    pub(super) hooks: Option<Spanned<RawHooks>>,
+}
+
+/// Both generator kinds' keys; which are allowed depends on `kind`, checked
+/// by hand so the messages can say why.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGenerator {
+    pub(super) kind: Spanned<String>,
+    pub(super) bytes: Option<Spanned<i64>>,
+    pub(super) encoding: Option<Spanned<String>>,
+    pub(super) length: Option<Spanned<i64>>,
+    pub(super) alphabet: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStrategy {
+    pub(super) kind: Spanned<String>,
+    pub(super) window: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTarget {
+    pub(super) kind: Spanned<String>,
+    pub(super) path: Spanned<String>,
+    pub(super) var: Spanned<String>,
+    pub(super) previous_var: Option<Spanned<String>>,
+    pub(super) format: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHooks {
+    /// Any TOML value, so a shell string gets a helpful message.
+    pub(super) restart: Option<Spanned<toml::Value>>,
+    pub(super) restart_timeout: Option<Spanned<String>>,
+    pub(super) verify: Option<Spanned<RawVerify>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVerify {
+    pub(super) http: Option<Spanned<String>>,
+    pub(super) status: Option<Spanned<i64>>,
+    pub(super) command: Option<Spanned<toml::Value>>,
+    pub(super) timeout: Option<Spanned<String>>,
+}
