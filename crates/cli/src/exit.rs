@@ -16,8 +16,16 @@ pub const BUSY: u8 = 3;
 /// The exit code for an error that reached `main`.
 pub fn code_for(err: &anyhow::Error) -> ExitCode {
     let code = match err.downcast_ref::<RotorError>() {
-        Some(RotorError::StepFailed { .. } | RotorError::Partial { .. }) => FAILED,
-        Some(RotorError::Store(StoreError::Busy { .. })) => BUSY,
+        Some(
+            RotorError::StepFailed { .. }
+            | RotorError::Partial { .. }
+            | RotorError::Aborted { .. }
+            | RotorError::UndoIncomplete { .. },
+        ) => FAILED,
+        Some(
+            RotorError::Store(StoreError::Busy { .. } | StoreError::Running { .. })
+            | RotorError::Concurrent { .. },
+        ) => BUSY,
         Some(_) | None => BAD_INPUT,
     };
     ExitCode::from(code)

@@ -22,7 +22,8 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Library messages already include their causes; `{err:#}` would repeat them.
+            eprintln!("error: {err}");
             exit::code_for(&err)
         }
     }

@@ -58,6 +58,30 @@ pub enum RotorError {
         /// What was undone.
         undo: String,
     },
+    /// Another rotor process changed the secret between reading and locking.
+    #[error("secret \"{secret}\" was changed by another rotor process while this one prepared; nothing was done, run the command again")]
+    Concurrent {
+        /// Secret name.
+        secret: String,
+    },
+    /// The run was closed by another process (a rollback) before it could promote.
+    #[error("{kind} run {run} of {secrets} was closed by another process (rollback) before it finished; nothing was promoted. Check `rotor status`")]
+    Aborted {
+        /// Rotation, retirement or rollback.
+        kind: &'static str,
+        /// Run id.
+        run: i64,
+        /// Comma-separated secret names.
+        secrets: String,
+    },
+    /// Files were restored but consumers could not be restarted onto them.
+    #[error("{secrets}: {detail}")]
+    UndoIncomplete {
+        /// Comma-separated secret names.
+        secrets: String,
+        /// What was and was not undone.
+        detail: String,
+    },
     /// Several units ran and some failed (each already reported).
     #[error("{failed} of {total} groups failed; see the messages above and `rotor status`")]
     Partial {

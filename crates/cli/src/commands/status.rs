@@ -30,6 +30,13 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     ]);
     for r in &rows {
         let state = match &r.open_run {
+            Some(run) if run.running => format!(
+                "RUNNING {} (run {}, pid {}, at {})",
+                run.kind,
+                run.id,
+                run.pid.map(|p| p.to_string()).unwrap_or_default(),
+                run.step
+            ),
             Some(run) => format!(
                 "INTERRUPTED at {} (run {}): {}",
                 run.step, run.id, run.advice

@@ -81,6 +81,11 @@ impl Harness {
         self.learn();
     }
 
+    /// Learns the current values of the managed variables now.
+    pub fn learn_now(&mut self) {
+        self.learn();
+    }
+
     fn learn(&mut self) {
         for (file, vars) in &self.managed {
             let vars: Vec<&str> = vars.iter().map(String::as_str).collect();

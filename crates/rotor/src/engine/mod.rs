@@ -167,6 +167,14 @@ pub struct Live {
 }
 
 impl Live {
+    /// Current and previous version numbers, to notice a concurrent change.
+    pub(crate) fn numbers(&self) -> (Option<u32>, Option<u32>) {
+        (
+            self.current.as_ref().map(|c| c.number),
+            self.previous.as_ref().map(|p| p.number),
+        )
+    }
+
     pub(crate) fn from_records(records: &[VersionRecord]) -> Live {
         let mut l = Live::default();
         for r in records {
@@ -182,4 +190,9 @@ impl Live {
         }
         l
     }
+}
+
+/// `t` plus `window`, in Unix seconds, saturating rather than overflowing.
+pub(crate) fn window_end(t: i64, window: std::time::Duration) -> i64 {
+    t.saturating_add(i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
 }

@@ -94,6 +94,9 @@ impl Engine<'_> {
         if let Err(e) = self.drive(run, RunKind::Retire, hooks, &changes) {
             let msg = e.to_string();
             self.store.write(|st| {
+                if !st.run_is_open(run)? {
+                    return Ok(());
+                }
                 for (spec, _, prev) in rows {
                     st.audit(&NewEntry {
                         actor: &actor.name,
@@ -113,6 +116,13 @@ impl Engine<'_> {
         }
         let t = now();
         self.store.write(|st| {
+            if !st.run_is_open(run)? {
+                return Err(RotorError::Aborted {
+                    kind: RunKind::Retire.as_str(),
+                    run,
+                    secrets: names.join(", "),
+                });
+            }
             let mut out = Vec::new();
             for (spec, cur, prev) in rows {
                 let recs = st.versions(&spec.name)?;

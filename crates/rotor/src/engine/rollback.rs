@@ -4,7 +4,7 @@
 
 use crate::audit::NewEntry;
 use crate::engine::run::Change;
-use crate::engine::{Engine, Live, Outcome};
+use crate::engine::{window_end, Engine, Live, Outcome};
 use crate::error::RotorError;
 use crate::inventory::{SecretSpec, Strategy};
 use crate::secret::SecretValue;
@@ -19,6 +19,9 @@ impl Engine<'_> {
             .cloned()
             .ok_or_else(|| RotorError::UnknownSecret(name.to_owned()))?;
         if let Some(run) = self.store.open_run_for(name)? {
+            if run.alive {
+                return Err(run.busy(name).into());
+            }
             return self.undo_open_run(run);
         }
         let live_all = self.store.live_versions()?;
@@ -125,6 +128,9 @@ impl Engine<'_> {
         if let Err(e) = self.drive(run, RunKind::Rollback, &spec.hooks, &changes) {
             let msg = e.to_string();
             self.store.write(|st| {
+                if !st.run_is_open(run)? {
+                    return Ok(());
+                }
                 st.audit(&NewEntry {
                     actor: &actor.name,
                     ticket: actor.ticket.as_deref(),
@@ -141,14 +147,22 @@ impl Engine<'_> {
             return Err(e);
         }
         let t = now();
-        let until = prev_until.unwrap_or(match spec.strategy {
-            Strategy::Overlap { window } => {
-                t + i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 2)
-            }
+        // The demoted version gets a fresh window from now: tokens it signed
+        // in the meantime must keep verifying for as long as promised.
+        let fresh = match spec.strategy {
+            Strategy::Overlap { window } => window_end(t, window),
             Strategy::Cutover => t,
-        });
+        };
+        let until = prev_until.map_or(fresh, |u| u.max(fresh));
         let fp = prev_value.fingerprint();
         self.store.write(|st| {
+            if !st.run_is_open(run)? {
+                return Err(RotorError::Aborted {
+                    kind: RunKind::Rollback.as_str(),
+                    run,
+                    secrets: spec.name.clone(),
+                });
+            }
             st.set_stage(&spec.name, cur, Stage::Previous, Some(until))?;
             st.set_stage(&spec.name, prev, Stage::Current, None)?;
             let detail = format!(

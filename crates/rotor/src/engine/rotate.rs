@@ -6,12 +6,12 @@
 use crate::audit::NewEntry;
 use crate::engine::deliver::{parse, read_optional};
 use crate::engine::run::Change;
-use crate::engine::{units, Engine, Live, Outcome};
+use crate::engine::{units, window_end, Engine, Live, Outcome};
 use crate::error::RotorError;
 use crate::generate;
 use crate::inventory::{SecretSpec, Strategy, TargetSpec};
 use crate::secret::SecretValue;
-use crate::store::{now, Origin, RunKind, RunState, Stage, StoreError};
+use crate::store::{now, Origin, RunKind, RunState, Stage};
 use crate::target::dotenv;
 
 /// What one secret's rotation starts from.
@@ -21,6 +21,9 @@ struct Start {
     adopted: bool,
     /// The store's current version that an adopted value displaces.
     displaced: Option<u32>,
+    /// The store's current and previous version numbers when read, checked
+    /// again under the run lock.
+    seen: (Option<u32>, Option<u32>),
 }
 
 impl Engine<'_> {
@@ -117,6 +120,7 @@ impl Engine<'_> {
                     old_previous,
                     adopted: true,
                     displaced: Some(cur.number),
+                    seen: live.numbers(),
                 })
             }
             (Some(cur), _) => Ok(Start {
@@ -124,18 +128,21 @@ impl Engine<'_> {
                 old_previous,
                 adopted: false,
                 displaced: None,
+                seen: live.numbers(),
             }),
             (None, Some((_, v))) => Ok(Start {
                 old_current: Some((0, v)),
                 old_previous,
                 adopted: true,
                 displaced: None,
+                seen: live.numbers(),
             }),
             (None, None) => Ok(Start {
                 old_current: None,
                 old_previous,
                 adopted: false,
                 displaced: None,
+                seen: live.numbers(),
             }),
         }
     }
@@ -148,13 +155,7 @@ impl Engine<'_> {
         // An unfinished run explains any odd target content: report it first.
         for spec in unit {
             if let Some(run) = self.store.open_run_for(&spec.name)? {
-                return Err(StoreError::Busy {
-                    secret: spec.name.clone(),
-                    run: run.id,
-                    kind: run.kind.as_str().into(),
-                    step: run.step,
-                }
-                .into());
+                return Err(run.busy(&spec.name).into());
             }
         }
         let live_all = self.store.live_versions()?;
@@ -185,6 +186,15 @@ impl Engine<'_> {
                 actor.ticket.as_deref(),
                 t,
             )?;
+            // Under the lock: had another process rotated meanwhile, the
+            // starting point would be stale.
+            for (spec, start) in unit.iter().zip(starts.iter()) {
+                if Live::from_records(&st.versions(&spec.name)?).numbers() != start.seen {
+                    return Err(RotorError::Concurrent {
+                        secret: spec.name.clone(),
+                    });
+                }
+            }
             st.journal(run, "plan", "done", &names.join(", "), t)?;
             let mut numbers = Vec::with_capacity(unit.len());
             for ((spec, start), new) in unit.iter().zip(starts.iter_mut()).zip(&news) {
@@ -258,6 +268,9 @@ impl Engine<'_> {
         if let Err(e) = self.drive(run, RunKind::Rotate, hooks, &changes) {
             let msg = e.to_string();
             self.store.write(|st| {
+                if !st.run_is_open(run)? {
+                    return Ok(()); // a rollback in another process closed it
+                }
                 for (spec, n) in unit.iter().zip(&numbers) {
                     st.set_stage(&spec.name, *n, Stage::Failed, None)?;
                     st.audit(&NewEntry {
@@ -279,7 +292,15 @@ impl Engine<'_> {
 
         // promote
         let t = now();
+        let joined = names.join(", ");
         let outcomes = self.store.write(|st| {
+            if !st.run_is_open(run)? {
+                return Err(RotorError::Aborted {
+                    kind: RunKind::Rotate.as_str(),
+                    run,
+                    secrets: joined.clone(),
+                });
+            }
             let mut outcomes = Vec::with_capacity(unit.len());
             for ((spec, start), (n, change)) in
                 unit.iter().zip(&starts).zip(numbers.iter().zip(&changes))
@@ -294,7 +315,7 @@ impl Engine<'_> {
                 if let Some((old, _)) = &start.old_current {
                     match spec.strategy {
                         Strategy::Overlap { window } => {
-                            let until = t + i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 2);
+                            let until = window_end(t, window);
                             st.set_stage(&spec.name, *old, Stage::Previous, Some(until))?;
                             detail.push_str(&format!(
                                 "version {old} stays valid as previous until {}",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::engine::Live;
 use crate::inventory::{Inventory, Strategy};
-use crate::store::{now, RunRecord, Store, StoreError};
+use crate::store::{now, owner, RunRecord, Store, StoreError};
 
 /// One secret's line in `rotor status`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -19,7 +19,7 @@ pub struct StatusRow {
     pub strategy: &'static str,
     /// Current version number.
     pub version: Option<u32>,
-    /// `current`, `never rotated`, or `interrupted`.
+    /// `current`, `never rotated`, `running` or `interrupted`.
     pub state: String,
     /// Current fingerprint.
     pub fingerprint: Option<String>,
@@ -61,7 +61,11 @@ pub struct OpenRun {
     pub kind: &'static str,
     /// Last journaled step.
     pub step: String,
-    /// The command to run.
+    /// Its process is still working (otherwise it was interrupted).
+    pub running: bool,
+    /// That process.
+    pub pid: Option<u32>,
+    /// What to do.
     pub advice: String,
 }
 
@@ -94,10 +98,16 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                 id: r.id,
                 kind: r.kind.as_str(),
                 step: r.step.clone(),
-                advice: format!("rotor rollback {}", spec.name),
+                running: r.alive,
+                pid: owner::pid(&r.owner),
+                advice: if r.alive {
+                    "wait for it to finish".to_owned()
+                } else {
+                    format!("rotor rollback {}", spec.name)
+                },
             });
-            let state = if open_run.is_some() {
-                "interrupted".to_owned()
+            let state = if let Some(r) = &open_run {
+                if r.running { "running" } else { "interrupted" }.to_owned()
             } else if live.current.is_some() {
                 "current".to_owned()
             } else {

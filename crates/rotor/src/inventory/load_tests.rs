@@ -916,3 +916,27 @@ fn example_inventories_load() {
         }
     }
 }
+
+#[test]
+fn absurdly_long_durations_are_refused() {
+    let text = r#"
+[[secret]]
+name = "jwt"
+cadence = "292271023045y"
+generator = { kind = "random" }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "JWT_SECRET"
+"#;
+    let (line, _, secret, message) = invalid(text);
+    assert_eq!(line, 4);
+    assert_eq!(secret.as_deref(), Some("jwt"));
+    assert!(
+        message.contains("100 years") || message.contains("not a duration"),
+        "{message}"
+    );
+    let text = text.replace("292271023045y", "101y");
+    let (_, _, _, message) = invalid(&text);
+    assert!(message.contains("longer than 100 years"), "{message}");
+}

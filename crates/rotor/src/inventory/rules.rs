@@ -102,8 +102,21 @@ pub(super) fn duration(
             format!("{key} must be longer than zero"),
         ));
     }
+    if d > MAX_DURATION {
+        return Err(cx.err(
+            value.span(),
+            Some(secret),
+            format!(
+                "{key} = \"{}\" is longer than 100 years; no secret should wait that long",
+                value.get_ref()
+            ),
+        ));
+    }
     Ok(d)
 }
+
+/// Longest cadence, window or timeout accepted.
+const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// `base_dir.join(p)` unless `p` is absolute.
 pub(super) fn resolve(base_dir: &Path, p: &Path) -> PathBuf {

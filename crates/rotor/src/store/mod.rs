@@ -3,6 +3,7 @@
 //! backups and the audit trail.
 
 mod master_key;
+pub mod owner;
 mod runs;
 mod schema;
 mod seal;
@@ -81,8 +82,8 @@ pub enum StoreError {
         /// Version this build knows.
         known: i64,
     },
-    /// A secret already has an unfinished run.
-    #[error("secret \"{secret}\" has an unfinished {kind} (run {run}, last step {step}); finish or undo it with `rotor rollback {secret}`")]
+    /// A secret already has an unfinished run whose process is gone.
+    #[error("secret \"{secret}\" has an interrupted {kind} (run {run}, last step {step}); undo it with `rotor rollback {secret}`")]
     Busy {
         /// Secret name.
         secret: String,
@@ -92,6 +93,20 @@ pub enum StoreError {
         kind: String,
         /// Last recorded step.
         step: String,
+    },
+    /// A secret is held by a run whose process is still working.
+    #[error("secret \"{secret}\" is in a {kind} right now (run {run}, step {step}, rotor pid {pid}); wait for it to finish")]
+    Running {
+        /// Secret name.
+        secret: String,
+        /// Run id.
+        run: i64,
+        /// Run kind.
+        kind: String,
+        /// Last recorded step.
+        step: String,
+        /// The owning process.
+        pid: u32,
     },
     /// A sealed record would not open.
     #[error("{what} in store {path} does not open: {source}")]

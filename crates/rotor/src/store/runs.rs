@@ -98,6 +98,32 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// Secrets it holds.
     pub secrets: Vec<String>,
+    /// The process that runs it (`pid:start-time`).
+    pub owner: String,
+    /// Whether that process is still alive (an open run whose owner is gone
+    /// was interrupted).
+    pub alive: bool,
+}
+
+impl RunRecord {
+    /// The error that tells a second process this run holds `secret`.
+    pub fn busy(&self, secret: &str) -> StoreError {
+        match (self.alive, super::owner::pid(&self.owner)) {
+            (true, Some(pid)) => StoreError::Running {
+                secret: secret.to_owned(),
+                run: self.id,
+                kind: self.kind.as_str().into(),
+                step: self.step.clone(),
+                pid,
+            },
+            _ => StoreError::Busy {
+                secret: secret.to_owned(),
+                run: self.id,
+                kind: self.kind.as_str().into(),
+                step: self.step.clone(),
+            },
+        }
+    }
 }
 
 /// One journal line. `detail` never holds a value.
@@ -155,18 +181,13 @@ impl Store {
     ) -> Result<i64, StoreError> {
         for s in secrets {
             if let Some(run) = self.open_run_for(s)? {
-                return Err(StoreError::Busy {
-                    secret: s.clone(),
-                    run: run.id,
-                    kind: run.kind.as_str().into(),
-                    step: run.step,
-                });
+                return Err(run.busy(s));
             }
         }
         self.conn()
             .execute(
-                "INSERT INTO runs (kind, state, step, started_at, updated_at, actor, ticket) VALUES (?1, 'open', 'plan', ?2, ?2, ?3, ?4)",
-                params![kind.as_str(), at, actor, ticket],
+                "INSERT INTO runs (kind, state, step, started_at, updated_at, actor, ticket, owner) VALUES (?1, 'open', 'plan', ?2, ?2, ?3, ?4, ?5)",
+                params![kind.as_str(), at, actor, ticket, super::owner::this_process()],
             )
             .map_err(|e| self.sql(e))?;
         let id = self.conn().last_insert_rowid();
@@ -259,7 +280,7 @@ impl Store {
         let mut rec = self
             .conn()
             .query_row(
-                "SELECT id, kind, state, step, started_at, updated_at, actor, ticket, error FROM runs WHERE id = ?1",
+                "SELECT id, kind, state, step, started_at, updated_at, actor, ticket, error, owner FROM runs WHERE id = ?1",
                 [id],
                 |r| {
                     let kind: String = r.get(1)?;
@@ -275,6 +296,8 @@ impl Store {
                         ticket: r.get(7)?,
                         error: r.get(8)?,
                         secrets: Vec::new(),
+                        owner: r.get(9)?,
+                        alive: false,
                     })
                 },
             )
@@ -289,7 +312,18 @@ impl Store {
                     .and_then(|it| it.collect::<Result<Vec<String>, _>>())
             })
             .map_err(|e| self.sql(e))?;
+        rec.alive = rec.state == RunState::Open && super::owner::is_alive(&rec.owner);
         Ok(rec)
+    }
+
+    /// Whether run `id` is still open (not rolled back meanwhile by another
+    /// process). Call inside [`Store::write`] before promoting.
+    pub fn run_is_open(&self, id: i64) -> Result<bool, StoreError> {
+        let state: String = self
+            .conn()
+            .query_row("SELECT state FROM runs WHERE id = ?1", [id], |r| r.get(0))
+            .map_err(|e| self.sql(e))?;
+        Ok(state == "open")
     }
 
     /// A run's journal, in order.

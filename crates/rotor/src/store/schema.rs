@@ -34,6 +34,7 @@ CREATE TABLE runs (
     started_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     actor      TEXT    NOT NULL,
+    owner      TEXT    NOT NULL,
     ticket     TEXT,
     error      TEXT
 );
