@@ -98,3 +98,36 @@ fn kill_during_restart_then_rollback() {
     h.rotor(&["audit", "verify"]).expect_code(0);
     h.finish();
 }
+
+#[test]
+fn rollback_whose_restart_fails_exits_1_and_leaks_nothing() {
+    let inventory = INVENTORY.replace(
+        r#"restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi"]"#,
+        r#"restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi; cat .env; exit 1"]"#,
+    );
+    let mut h = Harness::new(&inventory, &[(".env", ENV)]);
+    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    h.rotor(&["init"]).expect_code(0);
+    h.project.write("hang-once", "");
+    let mut child = Command::new(rotor_bin())
+        .args(["rotate", "jwt"])
+        .current_dir(h.project.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn rotor");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !h.project.join("restarting").exists() {
+        assert!(Instant::now() < deadline, "the restart hook never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL rotor");
+    child.wait().expect("reap");
+    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    h.rotor(&["rollback", "jwt"])
+        .expect_code(1)
+        .expect_output("restart consumers by hand");
+    assert_eq!(h.project.read_string(".env"), ENV, "files are restored all the same");
+    h.rotor(&["history", "jwt", "--json"]).expect_code(0);
+    h.finish();
+}

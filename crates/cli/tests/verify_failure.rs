@@ -132,3 +132,44 @@ fn hook_output_with_the_value_is_redacted() {
         .expect_output("REDACTED fp=");
     h.finish();
 }
+
+#[test]
+fn hook_output_never_shows_any_managed_value() {
+    // A restart hook that prints the whole env file and fails: the values
+    // of other secrets and the old value put back by the undo must be
+    // redacted too, in the output and in the store.
+    let inventory = r#"
+[[secret]]
+name = "jwt"
+generator = { kind = "random", bytes = 32, encoding = "hex" }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "JWT_SECRET"
+[secret.hooks]
+restart = ["sh", "-c", "cat .env; exit 1"]
+
+[[secret]]
+name = "other"
+generator = { kind = "random", bytes = 32, encoding = "hex" }
+strategy = { kind = "overlap", window = "1h" }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "OTHER"
+format = "list"
+"#;
+    let env = "A=1\nJWT_SECRET=oldvalue_abcdef123456\nOTHER=otherinitial_999888\n";
+    let mut h = Harness::new(inventory, &[(".env", env)]);
+    h.manage(".env", &["JWT_SECRET", "OTHER"]);
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["rotate", "other"]).expect_code(0);
+    let before = h.project.read(".env");
+    h.rotor(&["rotate", "jwt"])
+        .expect_code(1)
+        .expect_output("REDACTED fp=");
+    assert_eq!(h.project.read(".env"), before);
+    h.rotor(&["history", "jwt"]).expect_code(0);
+    h.rotor(&["history", "jwt", "--json"]).expect_code(0);
+    h.finish();
+}

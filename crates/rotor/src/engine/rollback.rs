@@ -51,11 +51,26 @@ impl Engine<'_> {
             .journal_of(run.id)?
             .iter()
             .any(|j| j.step == "restart" && j.phase == "intent");
-        let notes =
-            self.undo_delivery(run.id, &refs, restart.as_ref().filter(|_| restarted), &[])?;
+        // Redact every value this run could have put anywhere.
+        let mut run_values = Vec::new();
+        for s in &run.secrets {
+            for v in self.store.versions(s)? {
+                if v.run_id == Some(run.id) || matches!(v.stage, Stage::Current | Stage::Previous) {
+                    run_values.push(self.store.value(s, v.number)?);
+                }
+            }
+        }
+        let refs_values: Vec<&SecretValue> = run_values.iter().collect();
+        let undo = self.undo_delivery(
+            run.id,
+            &refs,
+            restart.as_ref().filter(|_| restarted),
+            &refs_values,
+        )?;
+        let notes = undo.text.clone();
         let actor = self.actor.clone();
         let t = now();
-        self.store.write(|st| {
+        let outcomes = self.store.write(|st| {
             let mut out = Vec::new();
             for s in &run.secrets {
                 for v in st.versions(s)? {
@@ -88,7 +103,14 @@ impl Engine<'_> {
             }
             st.finish_run(run.id, RunState::RolledBack, None, t)?;
             Ok::<_, RotorError>(out)
-        })
+        })?;
+        if undo.restart_failed {
+            return Err(RotorError::UndoIncomplete {
+                secrets: run.secrets.join(", "),
+                detail: notes,
+            });
+        }
+        Ok(outcomes)
     }
 
     fn swap(

@@ -58,8 +58,8 @@ impl Engine<'_> {
         self.observer.end();
         if let Err(e) = delivered {
             self.journal(run, "deliver", "failed", &e.to_string())?;
-            let notes = self.undo_delivery(run, &specs, None, &values)?;
-            self.observer.note(&notes);
+            let undo = self.undo_delivery(run, &specs, None, &values)?;
+            self.observer.note(&undo.text);
             return Err(e);
         }
         self.journal(run, "deliver", "done", &files)?;
@@ -69,7 +69,9 @@ impl Engine<'_> {
         if let Some(cmd) = &hooks.restart {
             self.journal(run, "restart", "intent", &cmd.argv.join(" "))?;
             restarted = true;
-            if let Err(e) = hooks::run_command(cmd, &dir, &values) {
+            let known = self.known_values(&values);
+            let known: Vec<&SecretValue> = known.iter().collect();
+            if let Err(e) = hooks::run_command(cmd, &dir, &known) {
                 return self.fail_step(run, kind, "restart", e, &names, &specs, hooks, &values);
             }
             self.journal(run, "restart", "done", "")?;
@@ -78,7 +80,9 @@ impl Engine<'_> {
         // verify
         if let Some(v) = &hooks.verify {
             self.journal(run, "verify", "intent", "")?;
-            if let Err(e) = hooks::run_verify(v, &dir, &values) {
+            let known = self.known_values(&values);
+            let known: Vec<&SecretValue> = known.iter().collect();
+            if let Err(e) = hooks::run_verify(v, &dir, &known) {
                 let again = restarted.then_some(hooks);
                 return self.fail_step(
                     run,
@@ -109,7 +113,9 @@ impl Engine<'_> {
         values: &[&SecretValue],
     ) -> Result<(), RotorError> {
         self.journal(run, step, "failed", &err.to_string())?;
-        let undo = self.undo_delivery(run, specs, hooks.restart.as_ref(), values)?;
+        let undo = self
+            .undo_delivery(run, specs, hooks.restart.as_ref(), values)?
+            .text;
         Err(RotorError::StepFailed {
             kind: kind.as_str(),
             secrets: names.to_owned(),
@@ -127,15 +133,23 @@ impl Engine<'_> {
         specs: &[&SecretSpec],
         restart: Option<&crate::inventory::Command>,
         values: &[&SecretValue],
-    ) -> Result<String, RotorError> {
+    ) -> Result<Undo, RotorError> {
         self.journal(run, "undo", "intent", "")?;
         let mut notes = deliver::restore(&self.store, run, &managed_vars(specs))?;
+        let mut restart_failed = false;
         if let Some(cmd) = restart {
-            match hooks::run_command(cmd, &self.inventory.base_dir, values) {
+            // After the restore the files hold the old values: redact those
+            // as well as the run's own.
+            let known = self.known_values(values);
+            let known: Vec<&SecretValue> = known.iter().collect();
+            match hooks::run_command(cmd, &self.inventory.base_dir, &known) {
                 Ok(_) => notes.push("restarted consumers onto the old values".into()),
-                Err(e) => notes.push(format!(
-                    "restart onto the old values FAILED ({e}); restart consumers by hand"
-                )),
+                Err(e) => {
+                    restart_failed = true;
+                    notes.push(format!(
+                        "restart onto the old values FAILED ({e}); restart consumers by hand"
+                    ));
+                }
             }
         }
         let text = if notes.is_empty() {
@@ -144,8 +158,45 @@ impl Engine<'_> {
             format!("Undone: {}.", notes.join("; "))
         };
         self.journal(run, "undo", "done", &text)?;
-        Ok(text)
+        Ok(Undo {
+            text,
+            restart_failed,
+        })
     }
+
+    /// Every value rotor could know of right now, for redacting hook output:
+    /// `extra`, plus the value of every managed variable in every target file
+    /// of the inventory (other secrets' too, and both halves of a list).
+    pub(crate) fn known_values(&self, extra: &[&SecretValue]) -> Vec<SecretValue> {
+        let mut out: Vec<SecretValue> = extra.iter().map(|v| v.duplicate()).collect();
+        let specs: Vec<&SecretSpec> = self.inventory.secrets.iter().collect();
+        for (path, vars) in managed_vars(&specs) {
+            let Ok(Some(bytes)) = deliver::read_optional(&path) else {
+                continue;
+            };
+            let Ok(doc) = deliver::parse(&path, &bytes) else {
+                continue;
+            };
+            for var in vars {
+                if let Some(v) = doc.get(&var) {
+                    out.extend(v.split(',').map(|part| SecretValue::new(part.to_owned())));
+                    out.push(SecretValue::new(v.to_string()));
+                }
+            }
+        }
+        // Longest first, so a value that contains another is replaced whole.
+        out.sort_by_key(|v| std::cmp::Reverse(v.expose().len()));
+        out
+    }
+}
+
+/// What undoing a delivery did.
+pub(crate) struct Undo {
+    /// Words for the operator and the journal.
+    pub text: String,
+    /// The restart onto the old values failed: consumers may still hold the
+    /// removed value.
+    pub restart_failed: bool,
 }
 
 /// The variable assignments of every change, grouped by file.
