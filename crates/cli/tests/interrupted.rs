@@ -127,7 +127,11 @@ fn rollback_whose_restart_fails_exits_1_and_leaks_nothing() {
     h.rotor(&["rollback", "jwt"])
         .expect_code(1)
         .expect_output("restart consumers by hand");
-    assert_eq!(h.project.read_string(".env"), ENV, "files are restored all the same");
+    assert_eq!(
+        h.project.read_string(".env"),
+        ENV,
+        "files are restored all the same"
+    );
     h.rotor(&["history", "jwt", "--json"]).expect_code(0);
     h.finish();
 }

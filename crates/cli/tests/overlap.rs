@@ -182,11 +182,7 @@ fn rotate_refuses_a_hand_edited_value_unless_adopted() {
     h.rotor(&["rotate", "jwt"])
         .expect_code(2)
         .expect_output("did not deliver");
-    assert_eq!(
-        before,
-        h.project.snapshot(),
-        "a refused rotation changes nothing"
-    );
+    h.project.assert_unchanged(&before, "a refused rotation");
     h.rotor(&["rotate", "jwt", "--adopt"]).expect_code(0);
     assert_eq!(
         h.env_var(".env", "JWT_SECRET_PREVIOUS").as_deref(),

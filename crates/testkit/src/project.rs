@@ -82,6 +82,28 @@ impl Project {
         out
     }
 
+    /// Panics, naming the files (never their bytes), if anything differs
+    /// from `before`.
+    pub fn assert_unchanged(&self, before: &BTreeMap<PathBuf, Vec<u8>>, what: &str) {
+        let after = self.snapshot();
+        let mut changed: Vec<String> = Vec::new();
+        for (p, bytes) in before {
+            match after.get(p) {
+                Some(b) if b == bytes => {}
+                Some(_) => changed.push(format!("{} (changed)", p.display())),
+                None => changed.push(format!("{} (removed)", p.display())),
+            }
+        }
+        for p in after.keys().filter(|p| !before.contains_key(*p)) {
+            changed.push(format!("{} (created)", p.display()));
+        }
+        assert!(
+            changed.is_empty(),
+            "{what} changed files: {}",
+            changed.join(", ")
+        );
+    }
+
     /// Parses an env file with dotenvy-compatible rules via `dotenvy` in the
     /// caller; here only the raw text helper: `KEY=value` lines, no quotes.
     pub fn env_value(&self, rel: &str, var: &str) -> Option<String> {

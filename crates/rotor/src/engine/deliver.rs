@@ -39,6 +39,20 @@ fn lock_all<'a>(
         .collect()
 }
 
+/// The file a target path really names: symlinks and `..` resolved, so two
+/// spellings of one file are locked, edited and restored as one.
+pub fn real_path(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Reads `path`, or `None` when it does not exist.
 pub fn read_optional(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, RotorError> {
     match atomic::read(path) {

@@ -105,6 +105,31 @@ impl<'o> Engine<'o> {
         &self.store
     }
 
+    /// Refuses to act when one variable of one real file has two writers
+    /// (two targets that reach the same file through a link or `..`), before
+    /// anything is written or recorded.
+    pub(crate) fn check_writers(&self) -> Result<(), RotorError> {
+        let mut seen: HashMap<(PathBuf, String), &str> = HashMap::new();
+        for s in &self.inventory.secrets {
+            for t in &s.targets {
+                let TargetSpec::Dotenv(d) = t;
+                let file = deliver::real_path(&d.path);
+                for var in crate::target::dotenv::vars(d) {
+                    if let Some(other) = seen.insert((file.clone(), var.to_owned()), &s.name) {
+                        return Err(RotorError::Secret {
+                            secret: s.name.clone(),
+                            message: format!(
+                                "{var} in {} is also written by secret \"{other}\" (the two target paths name the same file); give each variable one writer",
+                                d.path.display()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Resolves names to specs, in inventory order, rejecting unknown names.
     pub fn select(&self, names: &[String]) -> Result<Vec<&SecretSpec>, RotorError> {
         for n in names {
@@ -144,11 +169,13 @@ pub(crate) fn managed_vars(secrets: &[&SecretSpec]) -> BTreeMap<PathBuf, Vec<Str
     for s in secrets {
         for t in &s.targets {
             match t {
-                TargetSpec::Dotenv(d) => out.entry(d.path.clone()).or_default().extend(
-                    crate::target::dotenv::vars(d)
-                        .into_iter()
-                        .map(str::to_owned),
-                ),
+                TargetSpec::Dotenv(d) => {
+                    out.entry(deliver::real_path(&d.path)).or_default().extend(
+                        crate::target::dotenv::vars(d)
+                            .into_iter()
+                            .map(str::to_owned),
+                    )
+                }
             }
         }
     }

@@ -17,6 +17,7 @@ impl Engine<'_> {
         names: &[String],
         expired_only: bool,
     ) -> Result<Vec<Outcome>, RotorError> {
+        self.check_writers()?;
         let selected: Vec<SecretSpec> = if names.is_empty() {
             self.inventory.secrets.clone()
         } else {

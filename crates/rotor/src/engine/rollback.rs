@@ -13,6 +13,7 @@ use crate::store::{now, RunKind, RunState, Stage};
 impl Engine<'_> {
     /// Rolls back `name`.
     pub fn rollback(&mut self, name: &str) -> Result<Vec<Outcome>, RotorError> {
+        self.check_writers()?;
         let spec = self
             .inventory
             .secret(name)

@@ -30,6 +30,7 @@ impl Engine<'_> {
     /// Rotates these secrets, unit by unit. Returns what happened to each;
     /// a failed unit is undone and reported, and the others still run.
     pub fn rotate(&mut self, names: &[String]) -> Result<Vec<Outcome>, RotorError> {
+        self.check_writers()?;
         let specs: Vec<SecretSpec> = self.select(names)?.into_iter().cloned().collect();
         let refs: Vec<&SecretSpec> = specs.iter().collect();
         let groups = units(&refs);

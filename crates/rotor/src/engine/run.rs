@@ -215,7 +215,19 @@ fn edits(changes: &[Change<'_>]) -> Result<FileEdits, RotorError> {
                             path: d.path.clone(),
                             source,
                         })?;
-                    edits.entry(d.path.clone()).or_default().extend(sets);
+                    let file = edits.entry(deliver::real_path(&d.path)).or_default();
+                    for (var, value) in sets {
+                        if file.iter().any(|(v, _)| *v == var) {
+                            return Err(RotorError::Secret {
+                                secret: c.spec.name.clone(),
+                                message: format!(
+                                    "{var} is written twice in {} (two targets name the same file, perhaps through a link); give each variable one writer",
+                                    d.path.display()
+                                ),
+                            });
+                        }
+                        file.push((var, value));
+                    }
                 }
             }
         }
