@@ -29,11 +29,11 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// Who is acting, for the audit trail [default: $USER].
-    #[arg(long, global = true, env = "ROTOR_ACTOR", value_name = "NAME")]
+    #[arg(long, global = true, env = "ROTOR_ACTOR", value_name = "NAME", value_parser = audit_text)]
     pub actor: Option<String>,
 
     /// Change or incident ticket, recorded in every audit entry.
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", value_parser = audit_text)]
     pub ticket: Option<String>,
 
     /// The command.
@@ -141,4 +141,21 @@ pub struct Select {
     /// Secrets past their cadence, or never rotated.
     #[arg(long, conflicts_with = "names")]
     pub due: bool,
+}
+
+/// `--actor` and `--ticket` go into the audit trail verbatim: one line of
+/// printable text, so nobody can forge a line in `history` output.
+fn audit_text(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err(
+            "must be one line of printable text (no newlines or control characters)".into(),
+        );
+    }
+    if s.len() > 200 {
+        return Err("must be at most 200 bytes".into());
+    }
+    Ok(s.to_owned())
 }

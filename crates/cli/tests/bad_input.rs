@@ -243,3 +243,32 @@ mod unprivileged {
         )
     }
 }
+
+#[test]
+fn empty_or_foreign_store_file_is_refused_untouched() {
+    let mut h = ready();
+    let db = h.project.join(".rotor/rotor.db");
+    std::fs::write(&db, b"").expect("empty the db");
+    refused(&mut h, &["status"], &[], "damaged or truncated");
+    std::fs::write(&db, b"this is not a database at all, just text\n").expect("write");
+    refused(&mut h, &["rotate", "jwt"], &[], "not an SQLite database");
+    h.finish();
+}
+
+#[test]
+fn actor_and_ticket_must_be_one_printable_line() {
+    let mut h = ready();
+    refused(
+        &mut h,
+        &["--actor", "eve\nrotated jwt v99", "rotate", "jwt"],
+        &[],
+        "one line of printable text",
+    );
+    refused(
+        &mut h,
+        &["--ticket", "T-1\u{1b}[2J", "rotate", "jwt"],
+        &[],
+        "one line of printable text",
+    );
+    h.finish();
+}

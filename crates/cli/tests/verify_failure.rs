@@ -173,3 +173,55 @@ format = "list"
     h.rotor(&["history", "jwt", "--json"]).expect_code(0);
     h.finish();
 }
+
+#[test]
+fn a_failed_group_does_not_hide_the_groups_that_rotated() {
+    let inventory = r#"
+[[secret]]
+name = "good"
+generator = { kind = "random", bytes = 16 }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "GOOD"
+
+[[secret]]
+name = "bad"
+generator = { kind = "random", bytes = 16 }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "BAD"
+[secret.hooks]
+restart = ["false"]
+"#;
+    let mut h = Harness::new(
+        inventory,
+        &[(".env", "GOOD=good-initial-123\nBAD=bad-initial-12345\n")],
+    );
+    h.manage(".env", &["GOOD", "BAD"]);
+    h.rotor(&["init"]).expect_code(0);
+    let run = h.rotor(&["rotate", "--all", "--json"]);
+    run.expect_code(1);
+    let outcomes = run.json();
+    let action = |name: &str| {
+        outcomes
+            .as_array()
+            .expect("outcomes")
+            .iter()
+            .find(|o| o["secret"] == name)
+            .map(|o| o["action"].as_str().expect("action").to_owned())
+    };
+    assert_eq!(action("good").as_deref(), Some("rotated"));
+    assert_eq!(action("bad").as_deref(), Some("failed"));
+    assert_eq!(
+        h.env_var(".env", "BAD").as_deref(),
+        Some("bad-initial-12345")
+    );
+    let text = h.rotor(&["rotate", "--all"]);
+    text.expect_code(1)
+        .expect_output("rotated      good")
+        .expect_output("failed       bad")
+        .expect_output("1 of 2 groups failed");
+    h.finish();
+}

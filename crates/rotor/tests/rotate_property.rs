@@ -90,7 +90,10 @@ proptest! {
         let (store, _) = Store::init(&inv.store.path).expect("init");
         let actor = Actor { name: "prop".into(), ticket: None };
         let mut engine = Engine::new(inv, store, actor, Options::default(), &Quiet);
-        engine.rotate(&["jwt".to_owned()]).expect("rotate");
+        engine
+            .rotate(&["jwt".to_owned()])
+            .and_then(|r| r.into_result())
+            .expect("rotate");
 
         let after = String::from_utf8(std::fs::read(&env).expect("read")).expect("utf8");
         // every other line, in order, byte for byte; the previous variable is

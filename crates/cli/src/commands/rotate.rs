@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use rotor::engine::{status, Options, Outcome};
+use rotor::engine::{status, Options, Outcome, Report};
 use rotor::inventory::Inventory;
 use rotor::store::Store;
 use rotor::RotorError;
@@ -52,17 +52,18 @@ pub fn rotate(
     let progress = Progress::new();
     let mut engine = ctx.engine(options, &progress)?;
     let names = resolve(engine.inventory(), Some(engine.store()), select)?;
-    let mut outcomes = if names.is_empty() {
-        Vec::new()
+    let mut done = if names.is_empty() {
+        Report::default()
     } else {
         engine.rotate(&names)?
     };
-    if select.all || select.due {
+    if (select.all || select.due) && done.failure.is_none() {
         // A sweep also retires previous values whose window has passed.
-        outcomes.extend(engine.retire(&[], true)?);
+        let retired = engine.retire(&[], true)?;
+        done.outcomes.extend(retired.outcomes);
+        done.failure = retired.failure;
     }
-    report(&outcomes, json, "Nothing is due.")?;
-    Ok(ExitCode::SUCCESS)
+    finish(done, json, "Nothing is due.")
 }
 
 /// `rotor retire`.
@@ -72,9 +73,8 @@ pub fn retire(ctx: &Ctx, names: &[String], expired: bool, json: bool) -> anyhow:
     }
     let progress = Progress::new();
     let mut engine = ctx.engine(Options::default(), &progress)?;
-    let outcomes = engine.retire(names, expired)?;
-    report(&outcomes, json, "Nothing to retire.")?;
-    Ok(ExitCode::SUCCESS)
+    let done = engine.retire(names, expired)?;
+    finish(done, json, "Nothing to retire.")
 }
 
 /// `rotor rollback`.
@@ -84,6 +84,26 @@ pub fn rollback(ctx: &Ctx, name: &str, json: bool) -> anyhow::Result<ExitCode> {
     let outcomes = engine.rollback(name)?;
     report(&outcomes, json, "")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints every outcome (the failed ones too, in JSON and when several
+/// groups failed), then hands the failure, if any, to `main` for the exit code.
+fn finish(done: Report, json: bool, empty: &str) -> anyhow::Result<ExitCode> {
+    let several_failed = matches!(done.failure, Some(RotorError::Partial { .. }));
+    let shown: Vec<Outcome> = done
+        .outcomes
+        .into_iter()
+        .filter(|o| json || several_failed || o.action != "failed")
+        .collect();
+    report(
+        &shown,
+        json,
+        if done.failure.is_some() { "" } else { empty },
+    )?;
+    match done.failure {
+        Some(e) => Err(e.into()),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn report(outcomes: &[Outcome], json: bool, empty: &str) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@
 //! since, puts back only the run's own lines.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest;
@@ -28,11 +29,15 @@ fn lock_all<'a>(
     paths: impl Iterator<Item = &'a PathBuf>,
 ) -> Result<Vec<FileLock>, RotorError> {
     let dir = lock_dir(store);
-    std::fs::create_dir_all(&dir).map_err(|source| FileError::Io {
-        path: dir.clone(),
-        op: "create the lock directory",
-        source,
-    })?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|source| FileError::Io {
+            path: dir.clone(),
+            op: "create the lock directory",
+            source,
+        })?;
     // BTreeMap order: every process locks in the same order, so no deadlock.
     paths
         .map(|p| FileLock::acquire(&dir, p).map_err(RotorError::from))

@@ -68,6 +68,57 @@ pub struct Outcome {
     pub detail: String,
 }
 
+/// What a command did to each secret, and why it failed if any group did.
+/// The outcomes of the groups that succeeded are there either way.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// One per secret touched, failed ones included (action `failed`).
+    pub outcomes: Vec<Outcome>,
+    /// The error for the exit code: the group's own error when there was one
+    /// group, else [`RotorError::Partial`].
+    pub failure: Option<RotorError>,
+}
+
+impl Report {
+    /// Gathers per-group results.
+    pub(crate) fn from_groups(
+        groups: Vec<(Vec<String>, Result<Vec<Outcome>, RotorError>)>,
+    ) -> Report {
+        let total = groups.len();
+        let mut outcomes = Vec::new();
+        let mut errors = Vec::new();
+        for (names, result) in groups {
+            match result {
+                Ok(mut o) => outcomes.append(&mut o),
+                Err(e) => {
+                    outcomes.extend(names.into_iter().map(|secret| Outcome {
+                        secret,
+                        action: "failed".into(),
+                        version: None,
+                        fingerprint: None,
+                        detail: e.to_string(),
+                    }));
+                    errors.push(e);
+                }
+            }
+        }
+        let failure = match errors.len() {
+            0 => None,
+            1 if total == 1 => errors.pop(),
+            n => Some(RotorError::Partial { failed: n, total }),
+        };
+        Report { outcomes, failure }
+    }
+
+    /// The outcomes, or the failure.
+    pub fn into_result(self) -> Result<Vec<Outcome>, RotorError> {
+        match self.failure {
+            Some(e) => Err(e),
+            None => Ok(self.outcomes),
+        }
+    }
+}
+
 /// The engine: an inventory and its open store.
 pub struct Engine<'o> {
     inventory: Inventory,

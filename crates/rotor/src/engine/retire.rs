@@ -4,7 +4,7 @@
 
 use crate::audit::NewEntry;
 use crate::engine::run::Change;
-use crate::engine::{units, Engine, Live, Outcome};
+use crate::engine::{units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
 use crate::store::{now, RunKind, RunState, Stage};
@@ -12,11 +12,7 @@ use crate::store::{now, RunKind, RunState, Stage};
 impl Engine<'_> {
     /// Retires previous versions: of the named secrets (all when `names` is
     /// empty), only those whose window has ended when `expired_only`.
-    pub fn retire(
-        &mut self,
-        names: &[String],
-        expired_only: bool,
-    ) -> Result<Vec<Outcome>, RotorError> {
+    pub fn retire(&mut self, names: &[String], expired_only: bool) -> Result<Report, RotorError> {
         self.check_writers()?;
         let selected: Vec<SecretSpec> = if names.is_empty() {
             self.inventory.secrets.clone()
@@ -38,31 +34,17 @@ impl Engine<'_> {
             due.push((spec, cur.number, prev.number));
         }
         let specs: Vec<&SecretSpec> = due.iter().map(|d| d.0).collect();
-        let mut outcomes = Vec::new();
-        let mut failed = 0;
-        let groups = units(&specs);
-        let total = groups.len();
-        for (hooks, unit) in groups {
+        let mut results = Vec::new();
+        for (hooks, unit) in units(&specs) {
             let rows: Vec<(&SecretSpec, u32, u32)> = due
                 .iter()
                 .filter(|d| unit.iter().any(|u| u.name == d.0.name))
                 .copied()
                 .collect();
-            match self.retire_unit(&hooks, &rows) {
-                Ok(mut o) => outcomes.append(&mut o),
-                Err(e) => {
-                    failed += 1;
-                    if total == 1 {
-                        return Err(e);
-                    }
-                    self.observer.note(&format!("error: {e}"));
-                }
-            }
+            let names = rows.iter().map(|r| r.0.name.clone()).collect();
+            results.push((names, self.retire_unit(&hooks, &rows)));
         }
-        if failed > 0 {
-            return Err(RotorError::Partial { failed, total });
-        }
-        Ok(outcomes)
+        Ok(Report::from_groups(results))
     }
 
     fn retire_unit(

@@ -6,7 +6,7 @@
 use crate::audit::NewEntry;
 use crate::engine::deliver::{parse, read_optional};
 use crate::engine::run::Change;
-use crate::engine::{units, window_end, Engine, Live, Outcome};
+use crate::engine::{units, window_end, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::generate;
 use crate::inventory::{SecretSpec, Strategy, TargetSpec};
@@ -27,43 +27,18 @@ struct Start {
 }
 
 impl Engine<'_> {
-    /// Rotates these secrets, unit by unit. Returns what happened to each;
-    /// a failed unit is undone and reported, and the others still run.
-    pub fn rotate(&mut self, names: &[String]) -> Result<Vec<Outcome>, RotorError> {
+    /// Rotates these secrets, group by group. A failed group is undone and
+    /// reported in the [`Report`]; the others still run.
+    pub fn rotate(&mut self, names: &[String]) -> Result<Report, RotorError> {
         self.check_writers()?;
         let specs: Vec<SecretSpec> = self.select(names)?.into_iter().cloned().collect();
         let refs: Vec<&SecretSpec> = specs.iter().collect();
-        let groups = units(&refs);
-        let total = groups.len();
-        let mut outcomes = Vec::new();
-        let mut errors = Vec::new();
-        for (hooks, unit) in groups {
-            match self.rotate_unit(&hooks, &unit) {
-                Ok(mut o) => outcomes.append(&mut o),
-                Err(e) => {
-                    for s in &unit {
-                        outcomes.push(Outcome {
-                            secret: s.name.clone(),
-                            action: "failed".into(),
-                            version: None,
-                            fingerprint: None,
-                            detail: e.to_string(),
-                        });
-                    }
-                    errors.push(e);
-                }
-            }
+        let mut results = Vec::new();
+        for (hooks, unit) in units(&refs) {
+            let names = unit.iter().map(|s| s.name.clone()).collect();
+            results.push((names, self.rotate_unit(&hooks, &unit)));
         }
-        match errors.len() {
-            0 => Ok(outcomes),
-            1 if total == 1 => Err(errors.remove(0)),
-            n => {
-                for e in &errors {
-                    self.observer.note(&format!("error: {e}"));
-                }
-                Err(RotorError::Partial { failed: n, total })
-            }
-        }
+        Ok(Report::from_groups(results))
     }
 
     /// What each target holds now, checked against the store's current.

@@ -249,6 +249,7 @@ impl Store {
                 path: dir.to_path_buf(),
             });
         }
+        check_header(&db_path)?;
         let key_path = master_key_path(dir);
         let key = master_key::load(&key_path)?;
         let conn = connect(&db_path, false)?;
@@ -265,7 +266,16 @@ impl Store {
                 detail: check,
             });
         }
-        let found = schema::migrate(&conn).map_err(corrupt)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if found < 1 {
+            return Err(StoreError::Corrupt {
+                path: db_path,
+                detail: "it is an SQLite file but not a rotor store".into(),
+            });
+        }
+        schema::migrate(&conn).map_err(corrupt)?;
         if found > schema::SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 path: db_path,
@@ -338,6 +348,28 @@ impl Store {
             }
         }
     }
+}
+
+/// Refuses, before SQLite touches it, a file that is not an SQLite database
+/// (empty, truncated to nothing, or something else), so opening it never
+/// writes a fresh schema into it.
+fn check_header(db_path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let read = fs::File::open(db_path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map_err(|e| StoreError::Corrupt {
+            path: db_path.to_path_buf(),
+            detail: format!("cannot read its header: {e}"),
+        });
+    read?;
+    if &header != b"SQLite format 3\0" {
+        return Err(StoreError::Corrupt {
+            path: db_path.to_path_buf(),
+            detail: "it is not an SQLite database".into(),
+        });
+    }
+    Ok(())
 }
 
 fn connect(db_path: &Path, create: bool) -> Result<Connection, StoreError> {
