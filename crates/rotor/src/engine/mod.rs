@@ -68,6 +68,9 @@ pub struct Outcome {
     pub detail: String,
 }
 
+/// One group's secrets and what became of them.
+pub(crate) type GroupResult = (Vec<String>, Result<Vec<Outcome>, RotorError>);
+
 /// What a command did to each secret, and why it failed if any group did.
 /// The outcomes of the groups that succeeded are there either way.
 #[derive(Debug, Default)]
@@ -81,9 +84,7 @@ pub struct Report {
 
 impl Report {
     /// Gathers per-group results.
-    pub(crate) fn from_groups(
-        groups: Vec<(Vec<String>, Result<Vec<Outcome>, RotorError>)>,
-    ) -> Report {
+    pub(crate) fn from_groups(groups: Vec<GroupResult>) -> Report {
         let total = groups.len();
         let mut outcomes = Vec::new();
         let mut errors = Vec::new();
