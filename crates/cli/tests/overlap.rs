@@ -190,3 +190,34 @@ fn rotate_refuses_a_hand_edited_value_unless_adopted() {
     );
     h.finish();
 }
+
+#[test]
+fn target_mode_is_kept_as_the_inventory_says() {
+    // one file, one mode: both targets in .env say 0640
+    let inventory = INVENTORY
+        .replace(
+            "previous_var = \"JWT_SECRET_PREVIOUS\"\n",
+            "previous_var = \"JWT_SECRET_PREVIOUS\"\nmode = \"0640\"\n",
+        )
+        .replace(
+            "format = \"list\"\n",
+            "format = \"list\"\nmode = \"0640\"\n",
+        );
+    let mut h = Harness::new(&inventory, &[(".env", ENV)]);
+    h.manage(
+        ".env",
+        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
+    );
+    std::fs::set_permissions(
+        h.project.join(".env"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .expect("chmod");
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["plan", "jwt"])
+        .expect_code(0)
+        .expect_output("has mode 0644; rotor writes it as 0640");
+    h.rotor(&["rotate", "jwt"]).expect_code(0);
+    assert_eq!(h.project.mode(".env"), 0o640);
+    h.finish();
+}

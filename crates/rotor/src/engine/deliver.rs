@@ -19,6 +19,13 @@ use crate::target::dotenv::EnvDoc;
 /// Assignments per file: path → [(variable, value)].
 pub type FileEdits = BTreeMap<PathBuf, Vec<(String, Zeroizing<String>)>>;
 
+/// Mode each target file gets when written (absent: 0600).
+pub type FileModes = BTreeMap<PathBuf, u32>;
+
+fn mode_of(modes: &FileModes, path: &Path) -> u32 {
+    modes.get(path).copied().unwrap_or(0o600)
+}
+
 /// Directory for the per-file lock files.
 pub fn lock_dir(store: &Store) -> PathBuf {
     store.dir().join("locks")
@@ -86,6 +93,7 @@ pub fn deliver(
     store: &Store,
     run: i64,
     edits: &FileEdits,
+    modes: &FileModes,
     create_missing: bool,
 ) -> Result<(), RotorError> {
     let _locks = lock_all(store, edits.keys())?;
@@ -108,7 +116,7 @@ pub fn deliver(
         store.put_backup(run, path, original.as_deref().map(|v| &v[..]))?;
     }
     for (path, _, new) in &planned {
-        atomic::replace(path, new)?;
+        atomic::replace_with_mode(path, new, mode_of(modes, path))?;
         store.set_backup_written(run, path, &sha256_hex(new))?;
     }
     Ok(())
@@ -121,6 +129,7 @@ pub fn restore(
     store: &Store,
     run: i64,
     vars: &BTreeMap<PathBuf, Vec<String>>,
+    modes: &FileModes,
 ) -> Result<Vec<String>, RotorError> {
     let backups = store.backups(run)?;
     let paths: Vec<PathBuf> = backups.iter().map(|b| b.path.clone()).collect();
@@ -136,7 +145,7 @@ pub fn restore(
         };
         if untouched_since {
             if b.existed {
-                atomic::replace(&b.path, &b.original)?;
+                atomic::replace_with_mode(&b.path, &b.original, mode_of(modes, &b.path))?;
                 notes.push(format!("restored {} byte for byte", b.path.display()));
             } else if now.is_some() {
                 std::fs::remove_file(&b.path).map_err(|source| FileError::Io {
@@ -165,7 +174,7 @@ pub fn restore(
                 source,
             })?;
         }
-        atomic::replace(&b.path, &doc.to_bytes())?;
+        atomic::replace_with_mode(&b.path, &doc.to_bytes(), mode_of(modes, &b.path))?;
         notes.push(format!(
             "restored rotor's variables in {} (the file was changed by someone else meanwhile; their changes kept)",
             b.path.display()

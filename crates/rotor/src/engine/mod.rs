@@ -127,6 +127,8 @@ pub struct Engine<'o> {
     actor: Actor,
     options: Options,
     observer: &'o dyn Observer,
+    /// Mode of each target file, by real path (set by `check_writers`).
+    modes: deliver::FileModes,
 }
 
 impl<'o> Engine<'o> {
@@ -144,6 +146,7 @@ impl<'o> Engine<'o> {
             actor,
             options,
             observer,
+            modes: deliver::FileModes::new(),
         }
     }
 
@@ -160,12 +163,25 @@ impl<'o> Engine<'o> {
     /// Refuses to act when one variable of one real file has two writers
     /// (two targets that reach the same file through a link or `..`), before
     /// anything is written or recorded.
-    pub(crate) fn check_writers(&self) -> Result<(), RotorError> {
+    pub(crate) fn check_writers(&mut self) -> Result<(), RotorError> {
         let mut seen: HashMap<(PathBuf, String), &str> = HashMap::new();
+        let mut modes = deliver::FileModes::new();
         for s in &self.inventory.secrets {
             for t in &s.targets {
                 let TargetSpec::Dotenv(d) = t;
                 let file = deliver::real_path(&d.path);
+                if let Some(m) = modes.insert(file.clone(), d.mode) {
+                    if m != d.mode {
+                        return Err(RotorError::Secret {
+                            secret: s.name.clone(),
+                            message: format!(
+                                "{} is given mode {:04o} here and {m:04o} by another target; one file has one mode",
+                                d.path.display(),
+                                d.mode
+                            ),
+                        });
+                    }
+                }
                 for var in crate::target::dotenv::vars(d) {
                     if let Some(other) = seen.insert((file.clone(), var.to_owned()), &s.name) {
                         return Err(RotorError::Secret {
@@ -179,6 +195,7 @@ impl<'o> Engine<'o> {
                 }
             }
         }
+        self.modes = modes;
         Ok(())
     }
 

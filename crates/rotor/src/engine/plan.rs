@@ -151,6 +151,22 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
 fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(String, String)> {
     for t in &spec.targets {
         let TargetSpec::Dotenv(d) = t;
+        if let Ok(meta) = std::fs::metadata(&d.path) {
+            use std::os::unix::fs::PermissionsExt;
+            let now = meta.permissions().mode() & 0o7777;
+            if now != d.mode {
+                warnings.push(format!(
+                    "{} has mode {now:04o}; rotor writes it as {:04o}{}",
+                    d.path.display(),
+                    d.mode,
+                    if now & 0o040 != 0 && d.mode & 0o040 == 0 {
+                        " and its group loses read access (set mode = \"0640\" on the target if a group of readers needs it)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
         let bytes = match deliver::read_optional(&d.path) {
             Ok(Some(b)) => b,
             Ok(None) => {

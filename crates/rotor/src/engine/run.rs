@@ -54,7 +54,13 @@ impl Engine<'_> {
             .join(", ");
         self.journal(run, "deliver", "intent", &files)?;
         self.observer.begin("deliver", edits.len() as u64);
-        let delivered = deliver::deliver(&self.store, run, &edits, self.options.create_missing);
+        let delivered = deliver::deliver(
+            &self.store,
+            run,
+            &edits,
+            &self.modes,
+            self.options.create_missing,
+        );
         self.observer.end();
         if let Err(e) = delivered {
             self.journal(run, "deliver", "failed", &e.to_string())?;
@@ -135,7 +141,7 @@ impl Engine<'_> {
         values: &[&SecretValue],
     ) -> Result<Undo, RotorError> {
         self.journal(run, "undo", "intent", "")?;
-        let mut notes = deliver::restore(&self.store, run, &managed_vars(specs))?;
+        let mut notes = deliver::restore(&self.store, run, &managed_vars(specs), &self.modes)?;
         let mut restart_failed = false;
         if let Some(cmd) = restart {
             // After the restore the files hold the old values: redact those

@@ -78,6 +78,7 @@ fn minimal_secret_gets_defaults() {
             var: "JWT_SECRET".into(),
             previous_var: None,
             format: DotenvFormat::Pair,
+            mode: 0o600,
         })]
     );
 }
@@ -939,4 +940,34 @@ var = "JWT_SECRET"
     let text = text.replace("292271023045y", "101y");
     let (_, _, _, message) = invalid(&text);
     assert!(message.contains("longer than 100 years"), "{message}");
+}
+
+#[test]
+fn target_mode_keeps_the_file_private() {
+    let base = r#"
+[[secret]]
+name = "jwt"
+generator = { kind = "random" }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "JWT_SECRET"
+mode = "MODE"
+"#;
+    for (m, want) in [
+        ("0640", 0o640),
+        ("0600", 0o600),
+        ("0400", 0o400),
+        ("0o440", 0o440),
+    ] {
+        let inv = ok(&base.replace("MODE", m));
+        let TargetSpec::Dotenv(d) = &inv.secrets[0].targets[0];
+        assert_eq!(d.mode, want, "{m}");
+    }
+    for bad in ["0644", "0660", "0700", "0200", "0040", "rw-r-----", "4600"] {
+        let (line, col, secret, message) = invalid(&base.replace("MODE", bad));
+        assert_eq!((line, col), (9, 8), "{bad}");
+        assert_eq!(secret.as_deref(), Some("jwt"));
+        assert!(message.contains("is not allowed"), "{bad}: {message}");
+    }
 }

@@ -158,6 +158,9 @@ pub struct DotenvTarget {
     pub previous_var: Option<String>,
     /// How current and previous are laid out.
     pub format: DotenvFormat,
+    /// Unix mode of the file after each write: 0o600 unless the inventory
+    /// says otherwise (group read is allowed, world access never).
+    pub mode: u32,
 }
 
 /// Layout of current and previous values in a dotenv target.

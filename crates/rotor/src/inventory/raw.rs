@@ -65,6 +65,7 @@ pub(super) struct RawTarget {
     pub(super) var: Spanned<String>,
     pub(super) previous_var: Option<Spanned<String>>,
     pub(super) format: Option<Spanned<String>>,
+    pub(super) mode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -543,12 +543,35 @@ pub(super) fn convert_target(
             ),
         ));
     }
+    let mode = match &t.mode {
+        None => 0o600,
+        Some(m) => file_mode(m.get_ref()).ok_or_else(|| {
+            cx.err(
+                m.span(),
+                Some(secret),
+                format!(
+                    "mode = \"{}\" is not allowed; use \"0600\" (default), \"0640\", \"0400\" or \"0440\": the owner must read it and nobody outside the group may",
+                    m.get_ref()
+                ),
+            )
+        })?,
+    };
     Ok(DotenvTarget {
         path: resolve(base_dir, Path::new(t.path.get_ref())),
         var: var.clone(),
         previous_var: t.previous_var.as_ref().map(|p| p.get_ref().clone()),
         format,
+        mode,
     })
+}
+
+/// An octal mode string that keeps a secret file private: the owner reads,
+/// the group at most reads, others nothing, no execute or special bits.
+fn file_mode(text: &str) -> Option<u32> {
+    let m = u32::from_str_radix(text.trim().trim_start_matches("0o"), 8).ok()?;
+    let owner_reads = m & 0o400 != 0;
+    let allowed = m & !0o640 == 0;
+    (owner_reads && allowed).then_some(m)
 }
 
 /// Every (file, variable) written so far, to refuse two writers of one.

@@ -138,6 +138,12 @@ fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> Result<(PathBuf, File), Fi
 /// existing target are kept. A symlinked target is followed (the link is kept). The temp
 /// file is removed on any error. Never leaves a half-written target.
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    replace_with_mode(path, bytes, 0o600)
+}
+
+/// [`replace`] with another final mode (e.g. 0640 for a group of readers).
+/// The temp file is 0600 while it is written; `mode` is set before the rename.
+pub fn replace_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
     let target = resolve(path)?;
     let (dir, name) = split(&target)?;
     let existing = match fs::metadata(&target) {
@@ -166,6 +172,10 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         }
         file.write_all(bytes)
             .map_err(|e| io_err(&tmp, "write", e))?;
+        if mode != 0o600 {
+            file.set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(|e| io_err(&tmp, "set the target's mode on", e))?;
+        }
         file.sync_all().map_err(|e| io_err(&tmp, "fsync", e))?;
         fs::rename(&tmp, &target).map_err(|e| io_err(&target, "rename the temp file over", e))
     })();
