@@ -221,3 +221,26 @@ fn target_mode_is_kept_as_the_inventory_says() {
     assert_eq!(h.project.mode(".env"), 0o640);
     h.finish();
 }
+
+#[test]
+fn a_list_with_keys_rotor_never_saw_is_not_truncated() {
+    let env = ENV.replace(
+        "SESSION_KEYS=\"old-session-key-1234\"",
+        "SESSION_KEYS=first-key-1234567,older-key-7654321",
+    );
+    let mut h = Harness::new(INVENTORY, &[(".env", &env)]);
+    h.manage(
+        ".env",
+        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
+    );
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["plan", "session"])
+        .expect_code(0)
+        .expect_output("holds 2 keys");
+    let before = h.project.snapshot();
+    h.rotor(&["rotate", "session"])
+        .expect_code(2)
+        .expect_output("drop the other 1");
+    h.project.assert_unchanged(&before, "a refused rotation");
+    h.finish();
+}

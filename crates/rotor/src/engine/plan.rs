@@ -183,6 +183,14 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
         };
         match deliver::parse(&d.path, &bytes) {
             Ok(doc) => {
+                if let Some(n) = dotenv::unknown_list_keys(d, &doc) {
+                    warnings.push(format!(
+                        "{} {} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
+                        d.path.display(),
+                        d.var,
+                        n + 1
+                    ));
+                }
                 if let Some(v) = dotenv::read_current(d, &doc) {
                     return Some((d.path.display().to_string(), v.fingerprint().to_string()));
                 }

@@ -59,6 +59,20 @@ impl Engine<'_> {
                 });
             };
             let doc = parse(&d.path, &bytes)?;
+            if live.current.is_none() {
+                if let Some(n) = dotenv::unknown_list_keys(d, &doc) {
+                    return Err(RotorError::Secret {
+                        secret: spec.name.clone(),
+                        message: format!(
+                            "{} {} holds {} keys; rotor would adopt the first as current and drop the other {n}, which consumers still accept. \
+                             Remove the older keys once nothing signed with them is still in use, then rotate",
+                            d.path.display(),
+                            d.var,
+                            n + 1
+                        ),
+                    });
+                }
+            }
             let Some(v) = dotenv::read_current(d, &doc) else {
                 continue;
             };

@@ -70,6 +70,21 @@ pub fn read_current(t: &DotenvTarget, doc: &EnvDoc) -> Option<SecretValue> {
     }
 }
 
+/// For a `format = "list"` target whose list holds more than one key: how
+/// many keys follow the first (keys rotor cannot know on first adoption).
+pub fn unknown_list_keys(t: &DotenvTarget, doc: &EnvDoc) -> Option<usize> {
+    if t.format != DotenvFormat::List {
+        return None;
+    }
+    let raw = doc.get(&t.var)?;
+    let extra = raw
+        .split(',')
+        .filter(|k| !k.is_empty())
+        .count()
+        .saturating_sub(1);
+    (extra > 0).then_some(extra)
+}
+
 /// The variables this target writes.
 pub fn vars(t: &DotenvTarget) -> Vec<&str> {
     std::iter::once(t.var.as_str())
