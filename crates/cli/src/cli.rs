@@ -7,9 +7,9 @@ use clap::{Args, Parser, Subcommand};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  a rotation, retirement or rollback failed and was undone; or the audit chain is broken
+  1  a rotation, retirement or rollback failed and was undone, or the audit chain is broken
   2  bad input or environment (inventory, env file, master key, store); nothing was changed
-  3  a secret is held by an unfinished run; see `rotor status`
+  3  a secret is held by another run (still running, or interrupted); see `rotor status`
 
 Values never appear in rotor's output, logs, audit or journal: only fingerprints
 (first 16 hex digits of SHA-256).
