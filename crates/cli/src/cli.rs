@@ -88,6 +88,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Finish interrupted runs from the first step their journal does not
+    /// show as done (deliver, restart, verify, promote).
+    ///
+    /// A run is interrupted when the rotor process that owned it died (a
+    /// crash, kill -9, a reboot). `rotor status` shows it as INTERRUPTED.
+    /// The alternative is `rotor rollback NAME`, which undoes it.
+    Resume {
+        /// The secret whose run to finish [default: every interrupted run].
+        name: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Undo: an unfinished run, or swap current and previous back while the
     /// previous is still live.
     Rollback {

@@ -63,7 +63,8 @@ fn kill_during_restart_then_rollback() {
 
     let status = h.rotor(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status[0]["state"], "interrupted");
-    assert_eq!(status[0]["open_run"]["advice"], "rotor rollback jwt");
+    assert_eq!(status[0]["open_run"]["advice"], "rotor resume jwt");
+    assert_eq!(status[0]["open_run"]["undo"], "rotor rollback jwt");
     assert!(status[0]["open_run"]["step"]
         .as_str()
         .expect("step")

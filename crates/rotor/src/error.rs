@@ -82,6 +82,9 @@ pub enum RotorError {
         /// What was and was not undone.
         detail: String,
     },
+    /// The command found nothing to act on.
+    #[error("{0}")]
+    NothingToDo(String),
     /// Several units ran and some failed (each already reported).
     #[error("{failed} of {total} groups failed; see the messages above and `rotor status`")]
     Partial {

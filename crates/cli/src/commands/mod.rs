@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => rotate::retire(&ctx, &names, expired, json),
         Command::Rollback { name, json } => rotate::rollback(&ctx, &name, json),
+        Command::Resume { name, json } => rotate::resume(&ctx, name.as_deref(), json),
         Command::Status { json } => status::run(&ctx, json),
         Command::History { name, json } => history::run(&ctx, &name, json),
         Command::Audit {

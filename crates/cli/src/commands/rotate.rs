@@ -77,6 +77,14 @@ pub fn retire(ctx: &Ctx, names: &[String], expired: bool, json: bool) -> anyhow:
     finish(done, json, "Nothing to retire.")
 }
 
+/// `rotor resume`.
+pub fn resume(ctx: &Ctx, name: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let progress = Progress::new();
+    let mut engine = ctx.engine(Options::default(), &progress)?;
+    let done = engine.resume(name)?;
+    finish(done, json, "")
+}
+
 /// `rotor rollback`.
 pub fn rollback(ctx: &Ctx, name: &str, json: bool) -> anyhow::Result<ExitCode> {
     let progress = Progress::new();

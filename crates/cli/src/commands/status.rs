@@ -38,8 +38,11 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
                 run.step
             ),
             Some(run) => format!(
-                "INTERRUPTED at {} (run {}): {}",
-                run.step, run.id, run.advice
+                "INTERRUPTED at {} (run {}): {} to finish, {} to undo",
+                run.step,
+                run.id,
+                run.advice,
+                run.undo.as_deref().unwrap_or("-")
             ),
             None => r.state.clone(),
         };

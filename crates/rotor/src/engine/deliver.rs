@@ -115,9 +115,12 @@ pub fn deliver(
     for (path, original, _) in &planned {
         store.put_backup(run, path, original.as_deref().map(|v| &v[..]))?;
     }
-    for (path, _, new) in &planned {
+    for (i, (path, _, new)) in planned.iter().enumerate() {
         atomic::replace_with_mode(path, new, mode_of(modes, path))?;
         store.set_backup_written(run, path, &sha256_hex(new))?;
+        if i == 0 && planned.len() > 1 {
+            super::fault::point("mid", "deliver");
+        }
     }
     Ok(())
 }

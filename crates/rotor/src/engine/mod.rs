@@ -4,8 +4,11 @@
 //! the store and undoing delivery when a later step fails.
 
 pub mod deliver;
+mod execute;
+mod fault;
 pub mod hooks;
 pub mod plan;
+mod resume;
 mod retire;
 mod rollback;
 mod rotate;

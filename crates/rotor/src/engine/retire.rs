@@ -2,12 +2,11 @@
 //! previous value from every target, restart and verify consumers, and mark
 //! that version retired.
 
-use crate::audit::NewEntry;
-use crate::engine::run::Change;
+use crate::engine::execute::{Done, Item};
 use crate::engine::{units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
-use crate::store::{now, RunKind, RunState, Stage};
+use crate::store::{now, RunKind, RunPlan};
 
 impl Engine<'_> {
     /// Retires previous versions: of the named secrets (all when `names` is
@@ -63,78 +62,33 @@ impl Engine<'_> {
                 actor.ticket.as_deref(),
                 t,
             )?;
+            for (spec, cur, prev) in rows {
+                st.plan_secret(
+                    run,
+                    &spec.name,
+                    &RunPlan {
+                        want_current: *cur,
+                        want_previous: None,
+                        old_current: Some(*cur),
+                        old_previous: Some(*prev),
+                    },
+                )?;
+            }
             st.journal(run, "plan", "done", &names.join(", "), t)?;
             Ok::<_, RotorError>(run)
         })?;
-        let mut changes = Vec::with_capacity(rows.len());
-        for (spec, cur, _) in rows {
-            changes.push(Change {
+        let items: Vec<Item<'_>> = rows
+            .iter()
+            .map(|(spec, cur, prev)| Item {
                 spec,
-                current: self.store.value(&spec.name, *cur)?,
-                previous: None,
-            });
-        }
-        if let Err(e) = self.drive(run, RunKind::Retire, hooks, &changes) {
-            let msg = e.to_string();
-            self.store.write(|st| {
-                if !st.run_is_open(run)? {
-                    return Ok(());
-                }
-                for (spec, _, prev) in rows {
-                    st.audit(&NewEntry {
-                        actor: &actor.name,
-                        ticket: actor.ticket.as_deref(),
-                        secret: Some(&spec.name),
-                        version: Some(*prev),
-                        fingerprint: None,
-                        step: "retire",
-                        outcome: "failed",
-                        detail: &msg,
-                    })?;
-                }
-                st.finish_run(run, RunState::Failed, Some(&msg), now())?;
-                Ok::<_, RotorError>(())
-            })?;
-            return Err(e);
-        }
-        let t = now();
-        self.store.write(|st| {
-            if !st.run_is_open(run)? {
-                return Err(RotorError::Aborted {
-                    kind: RunKind::Retire.as_str(),
-                    run,
-                    secrets: names.join(", "),
-                });
-            }
-            let mut out = Vec::new();
-            for (spec, cur, prev) in rows {
-                let recs = st.versions(&spec.name)?;
-                let fp = recs
-                    .iter()
-                    .find(|r| r.number == *prev)
-                    .map(|r| r.fingerprint.to_string());
-                st.set_stage(&spec.name, *prev, Stage::Retired, None)?;
-                st.audit(&NewEntry {
-                    actor: &actor.name,
-                    ticket: actor.ticket.as_deref(),
-                    secret: Some(&spec.name),
-                    version: Some(*prev),
-                    fingerprint: fp.as_deref(),
-                    step: "retire",
-                    outcome: "ok",
-                    detail: "previous value removed from every target",
-                })?;
-                out.push(Outcome {
-                    secret: spec.name.clone(),
-                    action: "retired".into(),
-                    version: Some(*prev),
-                    fingerprint: fp,
-                    detail: format!("version {prev} retired; version {cur} is the only live value"),
-                });
-            }
-            st.journal(run, "retire", "done", "", t)?;
-            st.finish_run(run, RunState::Completed, None, t)?;
-            Ok::<_, RotorError>(out)
-        })
+                plan: RunPlan {
+                    want_current: *cur,
+                    want_previous: None,
+                    old_current: Some(*cur),
+                    old_previous: Some(*prev),
+                },
+            })
+            .collect();
+        self.execute(run, RunKind::Retire, hooks, &items, Done::default())
     }
 }

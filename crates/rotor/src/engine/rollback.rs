@@ -3,12 +3,12 @@
 //! still live, swap current and previous back.
 
 use crate::audit::NewEntry;
-use crate::engine::run::Change;
-use crate::engine::{window_end, Engine, Live, Outcome};
+use crate::engine::execute::{Done, Item};
+use crate::engine::{Engine, Live, Outcome};
 use crate::error::RotorError;
-use crate::inventory::{SecretSpec, Strategy};
+use crate::inventory::SecretSpec;
 use crate::secret::SecretValue;
-use crate::store::{now, RunKind, RunState, Stage};
+use crate::store::{now, RunKind, RunPlan, RunState, Stage};
 
 impl Engine<'_> {
     /// Rolls back `name`.
@@ -36,10 +36,12 @@ impl Engine<'_> {
                         .into(),
             });
         };
-        self.swap(&spec, cur.number, prev.number, prev.retire_after)
+        self.swap(&spec, cur.number, prev.number)
     }
 
     fn undo_open_run(&mut self, run: crate::store::RunRecord) -> Result<Vec<Outcome>, RotorError> {
+        // Two operators rolling back at once: only one takes the run.
+        self.store.write(|st| st.take_over(&run))?;
         let specs: Vec<SecretSpec> = run
             .secrets
             .iter()
@@ -47,11 +49,7 @@ impl Engine<'_> {
             .collect();
         let refs: Vec<&SecretSpec> = specs.iter().collect();
         let restart = refs.iter().find_map(|s| s.hooks.restart.clone());
-        let restarted = self
-            .store
-            .journal_of(run.id)?
-            .iter()
-            .any(|j| j.step == "restart" && j.phase == "intent");
+        let restarted = Done::restart_started(&self.store.journal_of(run.id)?);
         // Redact every value this run could have put anywhere.
         let mut run_values = Vec::new();
         for s in &run.secrets {
@@ -114,16 +112,16 @@ impl Engine<'_> {
         Ok(outcomes)
     }
 
-    fn swap(
-        &mut self,
-        spec: &SecretSpec,
-        cur: u32,
-        prev: u32,
-        prev_until: Option<i64>,
-    ) -> Result<Vec<Outcome>, RotorError> {
+    fn swap(&mut self, spec: &SecretSpec, cur: u32, prev: u32) -> Result<Vec<Outcome>, RotorError> {
         let actor = self.actor.clone();
         let names = vec![spec.name.clone()];
         let t = now();
+        let plan = RunPlan {
+            want_current: prev,
+            want_previous: Some(cur),
+            old_current: Some(cur),
+            old_previous: Some(prev),
+        };
         let run = self.store.write(|st| {
             let run = st.begin_run(
                 RunKind::Rollback,
@@ -132,6 +130,7 @@ impl Engine<'_> {
                 actor.ticket.as_deref(),
                 t,
             )?;
+            st.plan_secret(run, &spec.name, &plan)?;
             st.journal(
                 run,
                 "plan",
@@ -141,76 +140,7 @@ impl Engine<'_> {
             )?;
             Ok::<_, RotorError>(run)
         })?;
-        let cur_value: SecretValue = self.store.value(&spec.name, cur)?;
-        let prev_value = self.store.value(&spec.name, prev)?;
-        let changes = [Change {
-            spec,
-            current: prev_value.duplicate(),
-            previous: Some(cur_value.duplicate()),
-        }];
-        if let Err(e) = self.drive(run, RunKind::Rollback, &spec.hooks, &changes) {
-            let msg = e.to_string();
-            self.store.write(|st| {
-                if !st.run_is_open(run)? {
-                    return Ok(());
-                }
-                st.audit(&NewEntry {
-                    actor: &actor.name,
-                    ticket: actor.ticket.as_deref(),
-                    secret: Some(&spec.name),
-                    version: Some(prev),
-                    fingerprint: None,
-                    step: "rollback",
-                    outcome: "failed",
-                    detail: &msg,
-                })?;
-                st.finish_run(run, RunState::Failed, Some(&msg), now())?;
-                Ok::<_, RotorError>(())
-            })?;
-            return Err(e);
-        }
-        let t = now();
-        // The demoted version gets a fresh window from now: tokens it signed
-        // in the meantime must keep verifying for as long as promised.
-        let fresh = match spec.strategy {
-            Strategy::Overlap { window } => window_end(t, window),
-            Strategy::Cutover => t,
-        };
-        let until = prev_until.map_or(fresh, |u| u.max(fresh));
-        let fp = prev_value.fingerprint();
-        self.store.write(|st| {
-            if !st.run_is_open(run)? {
-                return Err(RotorError::Aborted {
-                    kind: RunKind::Rollback.as_str(),
-                    run,
-                    secrets: spec.name.clone(),
-                });
-            }
-            st.set_stage(&spec.name, cur, Stage::Previous, Some(until))?;
-            st.set_stage(&spec.name, prev, Stage::Current, None)?;
-            let detail = format!(
-                "version {prev} is current again; version {cur} stays valid as previous until {}",
-                crate::engine::status::fmt_time(until)
-            );
-            st.audit(&NewEntry {
-                actor: &actor.name,
-                ticket: actor.ticket.as_deref(),
-                secret: Some(&spec.name),
-                version: Some(prev),
-                fingerprint: Some(fp.as_str()),
-                step: "rollback",
-                outcome: "ok",
-                detail: &detail,
-            })?;
-            st.journal(run, "promote", "done", &detail, t)?;
-            st.finish_run(run, RunState::Completed, None, t)?;
-            Ok::<_, RotorError>(vec![Outcome {
-                secret: spec.name.clone(),
-                action: "rolled_back".into(),
-                version: Some(prev),
-                fingerprint: Some(fp.to_string()),
-                detail,
-            }])
-        })
+        let items = [Item { spec, plan }];
+        self.execute(run, RunKind::Rollback, &spec.hooks, &items, Done::default())
     }
 }

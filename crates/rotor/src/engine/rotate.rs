@@ -5,13 +5,13 @@
 
 use crate::audit::NewEntry;
 use crate::engine::deliver::{parse, read_optional};
-use crate::engine::run::Change;
-use crate::engine::{units, window_end, Engine, Live, Outcome, Report};
+use crate::engine::execute::{Done, Item};
+use crate::engine::{fault, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::generate;
 use crate::inventory::{SecretSpec, Strategy, TargetSpec};
 use crate::secret::SecretValue;
-use crate::store::{now, Origin, RunKind, RunState, Stage};
+use crate::store::{now, Origin, RunKind, RunPlan, Stage};
 use crate::target::dotenv;
 
 /// What one secret's rotation starts from.
@@ -168,7 +168,7 @@ impl Engine<'_> {
         let names: Vec<String> = unit.iter().map(|s| s.name.clone()).collect();
         let actor = self.actor.clone();
         let t = now();
-        let (run, numbers) = self.store.write(|st| {
+        let run = self.store.write(|st| {
             let run = st.begin_run(
                 RunKind::Rotate,
                 &names,
@@ -186,7 +186,6 @@ impl Engine<'_> {
                 }
             }
             st.journal(run, "plan", "done", &names.join(", "), t)?;
-            let mut numbers = Vec::with_capacity(unit.len());
             for ((spec, start), new) in unit.iter().zip(starts.iter_mut()).zip(&news) {
                 if let Some(d) = start.displaced {
                     st.set_stage(&spec.name, d, Stage::Retired, None)?;
@@ -232,118 +231,37 @@ impl Engine<'_> {
                     outcome: "ok",
                     detail: &format!("run {run}, strategy {}", spec.strategy.kind()),
                 })?;
-                numbers.push(rec.number);
+                let old_current = start.old_current.as_ref().map(|(n, _)| *n);
+                st.plan_secret(
+                    run,
+                    &spec.name,
+                    &RunPlan {
+                        want_current: rec.number,
+                        want_previous: match spec.strategy {
+                            Strategy::Overlap { .. } => old_current,
+                            Strategy::Cutover => None,
+                        },
+                        old_current,
+                        old_previous: start.old_previous,
+                    },
+                )?;
             }
             st.journal(run, "generate", "done", "", t)?;
-            st.journal(run, "apply", "done", "no authority: app-only secrets", t)?;
-            Ok::<_, RotorError>((run, numbers))
+            Ok::<_, RotorError>(run)
         })?;
-
-        let changes: Vec<Change<'_>> = unit
+        fault::point("after", "generate");
+        self.journal(run, "apply", "done", "no authority: app-only secrets")?;
+        fault::point("after", "apply");
+        let plans = self.store.run_plans(run)?;
+        let items: Vec<Item<'_>> = unit
             .iter()
-            .zip(&starts)
-            .zip(news)
-            .map(|((spec, start), new)| Change {
-                spec,
-                current: new,
-                previous: match spec.strategy {
-                    Strategy::Overlap { .. } => {
-                        start.old_current.as_ref().map(|(_, v)| v.duplicate())
-                    }
-                    Strategy::Cutover => None,
-                },
+            .filter_map(|spec| {
+                plans
+                    .iter()
+                    .find(|(n, _)| *n == spec.name)
+                    .map(|(_, plan)| Item { spec, plan: *plan })
             })
             .collect();
-
-        if let Err(e) = self.drive(run, RunKind::Rotate, hooks, &changes) {
-            let msg = e.to_string();
-            self.store.write(|st| {
-                if !st.run_is_open(run)? {
-                    return Ok(()); // a rollback in another process closed it
-                }
-                for (spec, n) in unit.iter().zip(&numbers) {
-                    st.set_stage(&spec.name, *n, Stage::Failed, None)?;
-                    st.audit(&NewEntry {
-                        actor: &actor.name,
-                        ticket: actor.ticket.as_deref(),
-                        secret: Some(&spec.name),
-                        version: Some(*n),
-                        fingerprint: None,
-                        step: "rotate.failed",
-                        outcome: "failed",
-                        detail: &msg,
-                    })?;
-                }
-                st.finish_run(run, RunState::Failed, Some(&msg), now())?;
-                Ok::<_, RotorError>(())
-            })?;
-            return Err(e);
-        }
-
-        // promote
-        let t = now();
-        let joined = names.join(", ");
-        let outcomes = self.store.write(|st| {
-            if !st.run_is_open(run)? {
-                return Err(RotorError::Aborted {
-                    kind: RunKind::Rotate.as_str(),
-                    run,
-                    secrets: joined.clone(),
-                });
-            }
-            let mut outcomes = Vec::with_capacity(unit.len());
-            for ((spec, start), (n, change)) in
-                unit.iter().zip(&starts).zip(numbers.iter().zip(&changes))
-            {
-                let mut detail = String::new();
-                if let Some(p) = start.old_previous {
-                    st.set_stage(&spec.name, p, Stage::Retired, None)?;
-                    detail.push_str(&format!(
-                        "version {p} retired early (rotated again within its window); "
-                    ));
-                }
-                if let Some((old, _)) = &start.old_current {
-                    match spec.strategy {
-                        Strategy::Overlap { window } => {
-                            let until = window_end(t, window);
-                            st.set_stage(&spec.name, *old, Stage::Previous, Some(until))?;
-                            detail.push_str(&format!(
-                                "version {old} stays valid as previous until {}",
-                                status::fmt_time(until)
-                            ));
-                        }
-                        Strategy::Cutover => {
-                            st.set_stage(&spec.name, *old, Stage::Retired, None)?;
-                            detail.push_str(&format!("version {old} retired at once (cutover)"));
-                        }
-                    }
-                }
-                st.set_stage(&spec.name, *n, Stage::Current, None)?;
-                let fp = change.current.fingerprint();
-                st.audit(&NewEntry {
-                    actor: &actor.name,
-                    ticket: actor.ticket.as_deref(),
-                    secret: Some(&spec.name),
-                    version: Some(*n),
-                    fingerprint: Some(fp.as_str()),
-                    step: "rotate.promote",
-                    outcome: "ok",
-                    detail: &detail,
-                })?;
-                outcomes.push(Outcome {
-                    secret: spec.name.clone(),
-                    action: "rotated".into(),
-                    version: Some(*n),
-                    fingerprint: Some(fp.to_string()),
-                    detail,
-                });
-            }
-            st.journal(run, "promote", "done", "", t)?;
-            st.finish_run(run, RunState::Completed, None, t)?;
-            Ok::<_, RotorError>(outcomes)
-        })?;
-        Ok(outcomes)
+        self.execute(run, RunKind::Rotate, hooks, &items, Done::default())
     }
 }
-
-use crate::engine::status;

@@ -3,8 +3,9 @@
 //! if any of them fails.
 
 use crate::engine::deliver::{self, FileEdits};
+use crate::engine::execute::Done;
 use crate::engine::hooks::{self, HookError};
-use crate::engine::{managed_vars, Engine};
+use crate::engine::{fault, managed_vars, Engine};
 use crate::error::RotorError;
 use crate::inventory::{Hooks, SecretSpec, TargetSpec};
 use crate::secret::SecretValue;
@@ -19,19 +20,27 @@ pub(crate) struct Change<'a> {
 }
 
 impl Engine<'_> {
-    fn journal(&self, run: i64, step: &str, phase: &str, detail: &str) -> Result<(), RotorError> {
+    pub(crate) fn journal(
+        &self,
+        run: i64,
+        step: &str,
+        phase: &str,
+        detail: &str,
+    ) -> Result<(), RotorError> {
         self.store.journal(run, step, phase, detail, now())?;
         Ok(())
     }
 
-    /// Delivers, restarts and verifies. On failure, delivery is undone, the
-    /// restart hook re-run if it had run, and the error says what was undone.
+    /// Delivers, restarts and verifies, skipping what `done` says already
+    /// happened. On failure, delivery is undone, the restart hook re-run if
+    /// consumers may have been restarted, and the error says what was undone.
     pub(crate) fn drive(
         &self,
         run: i64,
         kind: RunKind,
         hooks: &Hooks,
         changes: &[Change<'_>],
+        done: Done,
     ) -> Result<(), RotorError> {
         let specs: Vec<&SecretSpec> = changes.iter().map(|c| c.spec).collect();
         let names = specs
@@ -44,91 +53,70 @@ impl Engine<'_> {
             .flat_map(|c| std::iter::once(&c.current).chain(c.previous.as_ref()))
             .collect();
         let dir = self.inventory.base_dir.clone();
+        let fail = |step: &'static str, err: HookError, restart_again: bool| {
+            self.journal(run, step, "failed", &err.to_string())?;
+            let again = hooks.restart.as_ref().filter(|_| restart_again);
+            let undo = self.undo_delivery(run, &specs, again, &values)?.text;
+            Err(RotorError::StepFailed {
+                kind: kind.as_str(),
+                secrets: names.clone(),
+                step,
+                source: Box::new(err),
+                undo,
+            })
+        };
 
-        // deliver
-        let edits = edits(changes)?;
-        let files = edits
-            .keys()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        self.journal(run, "deliver", "intent", &files)?;
-        self.observer.begin("deliver", edits.len() as u64);
-        let delivered = deliver::deliver(
-            &self.store,
-            run,
-            &edits,
-            &self.modes,
-            self.options.create_missing,
-        );
-        self.observer.end();
-        if let Err(e) = delivered {
-            self.journal(run, "deliver", "failed", &e.to_string())?;
-            let undo = self.undo_delivery(run, &specs, None, &values)?;
-            self.observer.note(&undo.text);
-            return Err(e);
+        if !done.deliver {
+            let edits = edits(changes)?;
+            let files = edits
+                .keys()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.journal(run, "deliver", "intent", &files)?;
+            self.observer.begin("deliver", edits.len() as u64);
+            let delivered = deliver::deliver(
+                &self.store,
+                run,
+                &edits,
+                &self.modes,
+                self.options.create_missing,
+            );
+            self.observer.end();
+            if let Err(e) = delivered {
+                self.journal(run, "deliver", "failed", &e.to_string())?;
+                let undo = self.undo_delivery(run, &specs, None, &values)?;
+                self.observer.note(&undo.text);
+                return Err(e);
+            }
+            self.journal(run, "deliver", "done", &files)?;
+            fault::point("after", "deliver");
         }
-        self.journal(run, "deliver", "done", &files)?;
 
-        // restart
-        let mut restarted = false;
-        if let Some(cmd) = &hooks.restart {
+        let mut restarted = done.restart;
+        if let (Some(cmd), false) = (&hooks.restart, done.restart) {
             self.journal(run, "restart", "intent", &cmd.argv.join(" "))?;
             restarted = true;
             let known = self.known_values(&values);
             let known: Vec<&SecretValue> = known.iter().collect();
             if let Err(e) = hooks::run_command(cmd, &dir, &known) {
-                return self.fail_step(run, kind, "restart", e, &names, &specs, hooks, &values);
+                return fail("restart", e, true);
             }
             self.journal(run, "restart", "done", "")?;
+            fault::point("after", "restart");
         }
 
-        // verify
-        if let Some(v) = &hooks.verify {
+        if let (Some(v), false) = (&hooks.verify, done.verify) {
             self.journal(run, "verify", "intent", "")?;
             let known = self.known_values(&values);
             let known: Vec<&SecretValue> = known.iter().collect();
             if let Err(e) = hooks::run_verify(v, &dir, &known) {
-                let again = restarted.then_some(hooks);
-                return self.fail_step(
-                    run,
-                    kind,
-                    "verify",
-                    e,
-                    &names,
-                    &specs,
-                    again.unwrap_or(&Hooks::default()),
-                    &values,
-                );
+                return fail("verify", e, restarted);
             }
             self.journal(run, "verify", "done", "")?;
+            fault::point("after", "verify");
         }
         Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn fail_step(
-        &self,
-        run: i64,
-        kind: RunKind,
-        step: &'static str,
-        err: HookError,
-        names: &str,
-        specs: &[&SecretSpec],
-        hooks: &Hooks,
-        values: &[&SecretValue],
-    ) -> Result<(), RotorError> {
-        self.journal(run, step, "failed", &err.to_string())?;
-        let undo = self
-            .undo_delivery(run, specs, hooks.restart.as_ref(), values)?
-            .text;
-        Err(RotorError::StepFailed {
-            kind: kind.as_str(),
-            secrets: names.to_owned(),
-            step,
-            source: Box::new(err),
-            undo,
-        })
     }
 
     /// Restores the run's files and, when consumers were restarted onto the

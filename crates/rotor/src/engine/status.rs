@@ -65,8 +65,10 @@ pub struct OpenRun {
     pub running: bool,
     /// That process.
     pub pid: Option<u32>,
-    /// What to do.
+    /// What to do: wait, or the command that finishes the run.
     pub advice: String,
+    /// The command that undoes the run instead (when it was interrupted).
+    pub undo: Option<String>,
 }
 
 /// Status of every secret in the inventory, in inventory order.
@@ -103,8 +105,9 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                 advice: if r.alive {
                     "wait for it to finish".to_owned()
                 } else {
-                    format!("rotor rollback {}", spec.name)
+                    format!("rotor resume {}", spec.name)
                 },
+                undo: (!r.alive).then(|| format!("rotor rollback {}", spec.name)),
             });
             let state = if let Some(r) = &open_run {
                 if r.running { "running" } else { "interrupted" }.to_owned()

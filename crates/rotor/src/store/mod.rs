@@ -17,7 +17,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use master_key::{master_key_path, MASTER_KEY_ENV};
-pub use runs::{Backup, JournalEntry, RunKind, RunRecord, RunState};
+pub use runs::{Backup, JournalEntry, RunKind, RunPlan, RunRecord, RunState};
 pub use seal::{SealError, SealKey};
 pub use versions::{Origin, Stage, VersionRecord};
 
@@ -83,7 +83,7 @@ pub enum StoreError {
         known: i64,
     },
     /// A secret already has an unfinished run whose process is gone.
-    #[error("secret \"{secret}\" has an interrupted {kind} (run {run}, last step {step}); undo it with `rotor rollback {secret}`")]
+    #[error("secret \"{secret}\" has an interrupted {kind} (run {run}, last step {step}); finish it with `rotor resume {secret}` or undo it with `rotor rollback {secret}`")]
     Busy {
         /// Secret name.
         secret: String,

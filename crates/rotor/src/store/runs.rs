@@ -126,6 +126,20 @@ impl RunRecord {
     }
 }
 
+/// What a run does to one secret, by version number: what its targets must
+/// hold afterwards, and which versions it demotes at promote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RunPlan {
+    /// The version the targets' current value must be.
+    pub want_current: u32,
+    /// The version kept as previous in the targets, if any.
+    pub want_previous: Option<u32>,
+    /// The store's current version when the run began.
+    pub old_current: Option<u32>,
+    /// The store's previous version when the run began.
+    pub old_previous: Option<u32>,
+}
+
 /// One journal line. `detail` never holds a value.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct JournalEntry {
@@ -199,6 +213,62 @@ impl Store {
             st.execute(params![id, s]).map_err(|e| self.sql(e))?;
         }
         Ok(id)
+    }
+
+    /// Records what run `run` will do to `secret`.
+    pub fn plan_secret(&self, run: i64, secret: &str, plan: &RunPlan) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE run_secrets SET want_current = ?3, want_previous = ?4, old_current = ?5, old_previous = ?6
+                 WHERE run_id = ?1 AND secret = ?2",
+                params![run, secret, plan.want_current, plan.want_previous, plan.old_current, plan.old_previous],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// The plan of every secret in run `run`, by secret name (in name order).
+    /// A secret whose plan was never recorded is left out.
+    pub fn run_plans(&self, run: i64) -> Result<Vec<(String, RunPlan)>, StoreError> {
+        self.conn()
+            .prepare_cached(
+                "SELECT secret, want_current, want_previous, old_current, old_previous
+                 FROM run_secrets WHERE run_id = ?1 AND want_current IS NOT NULL ORDER BY secret",
+            )
+            .and_then(|mut st| {
+                st.query_map([run], |r| {
+                    Ok((
+                        r.get(0)?,
+                        RunPlan {
+                            want_current: r.get(1)?,
+                            want_previous: r.get(2)?,
+                            old_current: r.get(3)?,
+                            old_previous: r.get(4)?,
+                        },
+                    ))
+                })
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Makes this process the owner of an interrupted run, unless another
+    /// process took it over first (then [`StoreError::Running`]). Call inside
+    /// [`Store::write`].
+    pub fn take_over(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE runs SET owner = ?3 WHERE id = ?1 AND owner = ?2 AND state = 'open'",
+                params![run.id, run.owner, super::owner::this_process()],
+            )
+            .map_err(|e| self.sql(e))?;
+        if n == 1 {
+            return Ok(());
+        }
+        let now = self.run(run.id)?;
+        let secret = now.secrets.first().cloned().unwrap_or_default();
+        Err(now.busy(&secret))
     }
 
     /// Appends a journal line and records `step` as the run's latest.

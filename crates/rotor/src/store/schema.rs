@@ -38,11 +38,17 @@ CREATE TABLE runs (
     ticket     TEXT,
     error      TEXT
 );
--- Which secrets a run holds; `open = 1` is the per-secret lock.
+-- Which secrets a run holds; `open = 1` is the per-secret lock. The plan
+-- (which version numbers the targets must hold, and which the run demotes)
+-- is kept so an interrupted run can be resumed.
 CREATE TABLE run_secrets (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    secret TEXT    NOT NULL,
-    open   INTEGER NOT NULL,
+    run_id        INTEGER NOT NULL REFERENCES runs(id),
+    secret        TEXT    NOT NULL,
+    open          INTEGER NOT NULL,
+    want_current  INTEGER,
+    want_previous INTEGER,
+    old_current   INTEGER,
+    old_previous  INTEGER,
     PRIMARY KEY (run_id, secret)
 );
 CREATE UNIQUE INDEX one_open_run_per_secret ON run_secrets(secret) WHERE open = 1;

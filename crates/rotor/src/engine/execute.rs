@@ -1,0 +1,253 @@
+//! Executing a planned run: deliver → restart → verify → promote, starting
+//! at the first step the journal does not show as done (so `rotor resume`
+//! continues an interrupted run where it stopped), with the failure
+//! bookkeeping and the promote of each run kind.
+
+use crate::audit::NewEntry;
+use crate::engine::run::Change;
+use crate::engine::{fault, window_end, Engine, Outcome};
+use crate::error::RotorError;
+use crate::inventory::{Hooks, SecretSpec, Strategy};
+use crate::secret::Fingerprint;
+use crate::store::{now, JournalEntry, RunKind, RunPlan, RunState, Stage, Store, StoreError};
+
+/// One secret of a run, and what the run does to it.
+pub(crate) struct Item<'a> {
+    pub spec: &'a SecretSpec,
+    pub plan: RunPlan,
+}
+
+/// Steps a run has already completed, read from its journal.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Done {
+    pub deliver: bool,
+    pub restart: bool,
+    pub verify: bool,
+}
+
+impl Done {
+    /// What the journal shows as done.
+    pub(crate) fn from_journal(entries: &[JournalEntry]) -> Done {
+        let done = |step: &str| entries.iter().any(|e| e.step == step && e.phase == "done");
+        Done {
+            deliver: done("deliver"),
+            restart: done("restart"),
+            verify: done("verify"),
+        }
+    }
+
+    /// Whether consumers may have been restarted onto the run's values.
+    pub(crate) fn restart_started(entries: &[JournalEntry]) -> bool {
+        entries
+            .iter()
+            .any(|e| e.step == "restart" && e.phase == "intent")
+    }
+}
+
+fn fingerprint_of(
+    st: &Store,
+    secret: &str,
+    number: u32,
+) -> Result<Option<Fingerprint>, StoreError> {
+    Ok(st
+        .versions(secret)?
+        .into_iter()
+        .find(|v| v.number == number)
+        .map(|v| v.fingerprint))
+}
+
+impl Engine<'_> {
+    /// Runs the remaining steps of run `run` and promotes it; on failure,
+    /// undoes delivery and records the failure.
+    pub(crate) fn execute(
+        &mut self,
+        run: i64,
+        kind: RunKind,
+        hooks: &Hooks,
+        items: &[Item<'_>],
+        done: Done,
+    ) -> Result<Vec<Outcome>, RotorError> {
+        let mut changes = Vec::with_capacity(items.len());
+        for it in items {
+            let name = &it.spec.name;
+            changes.push(Change {
+                spec: it.spec,
+                current: self.store.value(name, it.plan.want_current)?,
+                previous: match it.plan.want_previous {
+                    Some(p) => Some(self.store.value(name, p)?),
+                    None => None,
+                },
+            });
+        }
+        if let Err(e) = self.drive(run, kind, hooks, &changes, done) {
+            self.fail_run(run, kind, items, &e)?;
+            return Err(e);
+        }
+        self.promote(run, kind, items)
+    }
+
+    fn fail_run(
+        &mut self,
+        run: i64,
+        kind: RunKind,
+        items: &[Item<'_>],
+        err: &RotorError,
+    ) -> Result<(), RotorError> {
+        let msg = err.to_string();
+        let actor = self.actor.clone();
+        self.store.write(|st| {
+            if !st.run_is_open(run)? {
+                return Ok(()); // a rollback in another process closed it
+            }
+            for it in items {
+                let name = &it.spec.name;
+                let (step, version) = match kind {
+                    RunKind::Rotate => {
+                        st.set_stage(name, it.plan.want_current, Stage::Failed, None)?;
+                        ("rotate.failed", Some(it.plan.want_current))
+                    }
+                    RunKind::Retire => ("retire", it.plan.old_previous),
+                    RunKind::Rollback => ("rollback", it.plan.old_previous),
+                };
+                st.audit(&NewEntry {
+                    actor: &actor.name,
+                    ticket: actor.ticket.as_deref(),
+                    secret: Some(name),
+                    version,
+                    fingerprint: None,
+                    step,
+                    outcome: "failed",
+                    detail: &msg,
+                })?;
+            }
+            st.finish_run(run, RunState::Failed, Some(&msg), now())?;
+            Ok::<_, RotorError>(())
+        })
+    }
+
+    /// Moves the versions to their new stages, audits, and closes the run.
+    fn promote(
+        &mut self,
+        run: i64,
+        kind: RunKind,
+        items: &[Item<'_>],
+    ) -> Result<Vec<Outcome>, RotorError> {
+        let actor = self.actor.clone();
+        let t = now();
+        let names = items
+            .iter()
+            .map(|it| it.spec.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let outcomes = self.store.write(|st| {
+            if !st.run_is_open(run)? {
+                return Err(RotorError::Aborted {
+                    kind: kind.as_str(),
+                    run,
+                    secrets: names.clone(),
+                });
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                let name = &it.spec.name;
+                let p = it.plan;
+                let (step, action, version, detail) = match kind {
+                    RunKind::Rotate => {
+                        let mut detail = String::new();
+                        if let Some(op) = p.old_previous {
+                            st.set_stage(name, op, Stage::Retired, None)?;
+                            detail.push_str(&format!(
+                                "version {op} retired early (rotated again within its window); "
+                            ));
+                        }
+                        if let Some(oc) = p.old_current {
+                            match it.spec.strategy {
+                                Strategy::Overlap { window } => {
+                                    let until = window_end(t, window);
+                                    st.set_stage(name, oc, Stage::Previous, Some(until))?;
+                                    detail.push_str(&format!(
+                                        "version {oc} stays valid as previous until {}",
+                                        super::status::fmt_time(until)
+                                    ));
+                                }
+                                Strategy::Cutover => {
+                                    st.set_stage(name, oc, Stage::Retired, None)?;
+                                    detail.push_str(&format!("version {oc} retired at once (cutover)"));
+                                }
+                            }
+                        }
+                        st.set_stage(name, p.want_current, Stage::Current, None)?;
+                        ("rotate.promote", "rotated", p.want_current, detail)
+                    }
+                    RunKind::Retire => {
+                        let Some(op) = p.old_previous else {
+                            continue;
+                        };
+                        st.set_stage(name, op, Stage::Retired, None)?;
+                        (
+                            "retire",
+                            "retired",
+                            op,
+                            format!(
+                                "version {op} retired; version {} is the only live value",
+                                p.want_current
+                            ),
+                        )
+                    }
+                    RunKind::Rollback => {
+                        // The demoted version gets a fresh window from now:
+                        // what it signed meanwhile keeps verifying as promised.
+                        let prev_until = st
+                            .versions(name)?
+                            .into_iter()
+                            .find(|v| Some(v.number) == p.old_previous)
+                            .and_then(|v| v.retire_after);
+                        let fresh = match it.spec.strategy {
+                            Strategy::Overlap { window } => window_end(t, window),
+                            Strategy::Cutover => t,
+                        };
+                        let until = prev_until.map_or(fresh, |u| u.max(fresh));
+                        if let Some(oc) = p.old_current {
+                            st.set_stage(name, oc, Stage::Previous, Some(until))?;
+                        }
+                        st.set_stage(name, p.want_current, Stage::Current, None)?;
+                        let demoted = p.old_current.map(|v| v.to_string()).unwrap_or_default();
+                        (
+                            "rollback",
+                            "rolled_back",
+                            p.want_current,
+                            format!(
+                                "version {} is current again; version {demoted} stays valid as previous until {}",
+                                p.want_current,
+                                super::status::fmt_time(until)
+                            ),
+                        )
+                    }
+                };
+                let fp = fingerprint_of(st, name, version)?;
+                st.audit(&NewEntry {
+                    actor: &actor.name,
+                    ticket: actor.ticket.as_deref(),
+                    secret: Some(name),
+                    version: Some(version),
+                    fingerprint: fp.as_ref().map(Fingerprint::as_str),
+                    step,
+                    outcome: "ok",
+                    detail: &detail,
+                })?;
+                out.push(Outcome {
+                    secret: name.clone(),
+                    action: action.into(),
+                    version: Some(version),
+                    fingerprint: fp.map(|f| f.to_string()),
+                    detail,
+                });
+            }
+            st.journal(run, "promote", "done", "", t)?;
+            st.finish_run(run, RunState::Completed, None, t)?;
+            Ok::<_, RotorError>(out)
+        })?;
+        fault::point("after", "promote");
+        Ok(outcomes)
+    }
+}
