@@ -165,3 +165,46 @@ fn a_run_in_progress_is_running_not_interrupted() {
     files_agree_with_store(&mut h, 1);
     h.finish();
 }
+
+#[test]
+fn two_sweeps_started_together_rotate_each_secret_once() {
+    // One slow restart shared by every secret makes the two sweeps overlap
+    // however the processes happen to be scheduled.
+    let n = 4;
+    let mut inv = inventory(n);
+    for i in 0..n {
+        inv = inv.replace(
+            &format!("previous_var = \"S{i}_PREVIOUS\"\n"),
+            &format!(
+                "previous_var = \"S{i}_PREVIOUS\"\n[secret.hooks]\nrestart = [\"sleep\", \"1\"]\n"
+            ),
+        );
+    }
+    let env: String = (0..n)
+        .map(|i| format!("S{i}=initial-value-{i:04}-abcdef\n"))
+        .collect();
+    let mut h = Harness::new(&inv, &[(".env", &env)]);
+    let vars: Vec<String> = (0..n)
+        .flat_map(|i| [format!("S{i}"), format!("S{i}_PREVIOUS")])
+        .collect();
+    let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
+    h.manage(".env", &vars);
+    h.rotor(&["init"]).expect_code(0);
+    for round in 0..2 {
+        let a = spawn(&h, &["rotate", "--all", "--json"]);
+        let b = spawn(&h, &["rotate", "--all", "--json"]);
+        assert_eq!(finish(&mut h, a, "sweep a"), 0, "round {round}");
+        assert_eq!(finish(&mut h, b, "sweep b"), 0, "round {round}");
+        let status = h.rotor(&["status", "--json"]).expect_code(0).json();
+        for i in 0..n {
+            assert_eq!(
+                status[i]["version"],
+                2 + round,
+                "round {round}: s{i} rotated exactly once by the two sweeps together"
+            );
+        }
+        files_agree_with_store(&mut h, n);
+    }
+    h.rotor(&["audit", "verify"]).expect_code(0);
+    h.finish();
+}

@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Options {
                 create_missing,
                 adopt,
+                skip_busy: select.all || select.due,
             },
             json,
         ),

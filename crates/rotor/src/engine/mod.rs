@@ -38,6 +38,10 @@ pub struct Options {
     pub create_missing: bool,
     /// Take the value a target holds as current when it differs from the store.
     pub adopt: bool,
+    /// A sweep (`--all`, `--due`): skip, rather than fail on, a secret that
+    /// another rotor process holds or has rotated since this command began,
+    /// so two sweeps started together rotate every secret exactly once.
+    pub skip_busy: bool,
 }
 
 /// Progress and notes for a person watching (a progress bar in the CLI).

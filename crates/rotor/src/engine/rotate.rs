@@ -11,7 +11,9 @@ use crate::error::RotorError;
 use crate::generate;
 use crate::inventory::{SecretSpec, Strategy, TargetSpec};
 use crate::secret::SecretValue;
-use crate::store::{now, Origin, RunKind, RunPlan, Stage};
+use std::collections::HashMap;
+
+use crate::store::{now, Origin, RunKind, RunPlan, Stage, StoreError, VersionRecord};
 use crate::target::dotenv;
 
 /// What one secret's rotation starts from.
@@ -33,10 +35,26 @@ impl Engine<'_> {
         self.check_writers()?;
         let specs: Vec<SecretSpec> = self.select(names)?.into_iter().cloned().collect();
         let refs: Vec<&SecretSpec> = specs.iter().collect();
+        // What the store held when this command began: a secret that moves on
+        // before its group is locked was rotated by someone else meanwhile.
+        let baseline = self.store.live_versions()?;
         let mut results = Vec::new();
         for (hooks, unit) in units(&refs) {
-            let names = unit.iter().map(|s| s.name.clone()).collect();
-            results.push((names, self.rotate_unit(&hooks, &unit)));
+            let names: Vec<String> = unit.iter().map(|s| s.name.clone()).collect();
+            let result = match self.rotate_unit(&hooks, &unit, &baseline) {
+                Err(e) if self.options.skip_busy && is_busy(&e) => Ok(names
+                    .iter()
+                    .map(|secret| Outcome {
+                        secret: secret.clone(),
+                        action: "skipped".into(),
+                        version: None,
+                        fingerprint: None,
+                        detail: format!("another rotor process has it: {e}"),
+                    })
+                    .collect()),
+                other => other,
+            };
+            results.push((names, result));
         }
         Ok(Report::from_groups(results))
     }
@@ -141,6 +159,7 @@ impl Engine<'_> {
         &mut self,
         hooks: &crate::inventory::Hooks,
         unit: &[&SecretSpec],
+        baseline: &HashMap<String, Vec<VersionRecord>>,
     ) -> Result<Vec<Outcome>, RotorError> {
         // An unfinished run explains any odd target content: report it first.
         for spec in unit {
@@ -153,7 +172,16 @@ impl Engine<'_> {
         for spec in unit {
             let live =
                 Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
-            starts.push(self.starting_point(spec, &live)?);
+            let mut start = self.starting_point(spec, &live)?;
+            start.seen =
+                Live::from_records(baseline.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]))
+                    .numbers();
+            if start.seen != live.numbers() {
+                return Err(RotorError::Concurrent {
+                    secret: spec.name.clone(),
+                });
+            }
+            starts.push(start);
         }
         let mut news = Vec::with_capacity(unit.len());
         self.observer.begin("generate", unit.len() as u64);
@@ -264,4 +292,13 @@ impl Engine<'_> {
             .collect();
         self.execute(run, RunKind::Rotate, hooks, &items, Done::default())
     }
+}
+
+/// Errors that mean "another live rotor process has, or just had, this
+/// secret". An interrupted run is not among them: it needs an operator.
+fn is_busy(e: &RotorError) -> bool {
+    matches!(
+        e,
+        RotorError::Concurrent { .. } | RotorError::Store(StoreError::Running { .. })
+    )
 }
