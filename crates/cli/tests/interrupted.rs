@@ -136,3 +136,61 @@ fn rollback_whose_restart_fails_exits_1_and_leaks_nothing() {
     h.rotor(&["history", "jwt", "--json"]).expect_code(0);
     h.finish();
 }
+
+#[test]
+fn resume_refuses_a_pending_value_sealed_under_another_key() {
+    // Two stores, two master keys, the same interrupted rotation in each.
+    let crash = |h: &mut Harness| {
+        h.project.write("hang-once", "");
+        let mut child = Command::new(rotor_bin())
+            .args(["rotate", "jwt"])
+            .current_dir(h.project.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn rotor");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !h.project.join("restarting").exists() {
+            assert!(Instant::now() < deadline, "the restart hook never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().expect("SIGKILL rotor");
+        child.wait().expect("reap");
+        h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    };
+    let mut a = Harness::new(INVENTORY, &[(".env", ENV)]);
+    a.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    a.rotor(&["init"]).expect_code(0);
+    crash(&mut a);
+    let mut b = Harness::new(INVENTORY, &[(".env", ENV)]);
+    b.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    b.rotor(&["init"]).expect_code(0);
+    crash(&mut b);
+    // Graft b's sealed pending value (same secret, same number) into a.
+    let foreign: Vec<u8> = rusqlite::Connection::open(b.project.join(".rotor/rotor.db"))
+        .expect("open b")
+        .query_row(
+            "SELECT sealed FROM versions WHERE stage = 'pending'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("b's pending row");
+    rusqlite::Connection::open(a.project.join(".rotor/rotor.db"))
+        .expect("open a")
+        .execute(
+            "UPDATE versions SET sealed = ?1 WHERE stage = 'pending'",
+            [foreign],
+        )
+        .expect("graft");
+    let before = a.project.snapshot();
+    a.rotor(&["resume", "jwt"])
+        .expect_code(2)
+        .expect_output("version 2 of secret \"jwt\"")
+        .expect_output("does not open");
+    a.project.assert_unchanged(&before, "a refused resume");
+    // the run can still be undone: restoring files needs no value
+    a.rotor(&["rollback", "jwt"]).expect_code(0);
+    assert_eq!(a.project.read_string(".env"), ENV);
+    a.finish();
+    b.finish();
+}

@@ -86,6 +86,18 @@ fn run_failing(verify: &str, fix: impl FnOnce()) -> Harness {
             .any(|e| e["step"] == "rotate.failed" && e["outcome"] == "failed"),
         "the failed attempt is audited: {audit:?}"
     );
+    let status = h.rotor(&["status", "--json"]).expect_code(0).json();
+    let failure = &status[1]["last_failure"];
+    assert_eq!(failure["step"], "verify", "{status}");
+    assert_eq!(failure["kind"], "rotation");
+    assert_eq!(
+        failure["advice"],
+        "fix the cause, then `rotor rotate nextauth`"
+    );
+    assert!(status[0]["last_failure"].is_null(), "jwt did not fail");
+    h.rotor(&["status"])
+        .expect_code(0)
+        .expect_output("FAILED at verify");
     h.rotor(&["audit", "verify"]).expect_code(0);
     fix();
     h

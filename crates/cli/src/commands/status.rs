@@ -44,7 +44,13 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
                 run.advice,
                 run.undo.as_deref().unwrap_or("-")
             ),
-            None => r.state.clone(),
+            None => match &r.last_failure {
+                Some(f) => format!(
+                    "{} (last {} FAILED at {}, run {})",
+                    r.state, f.kind, f.step, f.id
+                ),
+                None => r.state.clone(),
+            },
         };
         let previous = match &r.previous {
             Some(p) => {

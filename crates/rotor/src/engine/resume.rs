@@ -50,8 +50,15 @@ impl Engine<'_> {
     }
 
     fn resume_run(&mut self, run: RunRecord) -> Result<Vec<Outcome>, RotorError> {
-        self.store.write(|st| st.take_over(&run))?;
         let plans = self.store.run_plans(run.id)?;
+        // Every value the run needs must open before anything is recorded.
+        for (name, plan) in &plans {
+            self.store.value(name, plan.want_current)?;
+            if let Some(p) = plan.want_previous {
+                self.store.value(name, p)?;
+            }
+        }
+        self.store.write(|st| st.take_over(&run))?;
         let mut specs: Vec<SecretSpec> = Vec::with_capacity(plans.len());
         for (name, _) in &plans {
             let spec = self.inventory.secret(name).cloned().ok_or_else(|| RotorError::Secret {

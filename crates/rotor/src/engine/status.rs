@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::engine::Live;
 use crate::inventory::{Inventory, Strategy};
-use crate::store::{now, owner, RunRecord, Store, StoreError};
+use crate::store::{now, owner, RunKind, RunRecord, Store, StoreError};
 
 /// One secret's line in `rotor status`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,6 +37,25 @@ pub struct StatusRow {
     pub previous: Option<PreviousInfo>,
     /// An unfinished run holding this secret.
     pub open_run: Option<OpenRun>,
+    /// The most recent run of this secret, when it failed (and was undone).
+    pub last_failure: Option<Failure>,
+}
+
+/// A failed run: where it failed, why, and what to do.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Failure {
+    /// Run id.
+    pub id: i64,
+    /// rotation, retirement, rollback.
+    pub kind: &'static str,
+    /// The step that failed.
+    pub step: String,
+    /// Why (redacted).
+    pub error: Option<String>,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// What to do.
+    pub advice: String,
 }
 
 /// A previous version inside its overlap window.
@@ -80,6 +99,7 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
             open.insert(s.clone(), run.clone());
         }
     }
+    let failures = store.last_failures()?;
     let t = now();
     let rows = inv
         .secrets
@@ -138,6 +158,22 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                     expired: p.retire_after.is_some_and(|a| a <= t),
                 }),
                 open_run,
+                last_failure: failures.get(&spec.name).map(|(r, step)| Failure {
+                    id: r.id,
+                    kind: r.kind.as_str(),
+                    step: step.clone(),
+                    error: r.error.clone(),
+                    at: r.updated_at,
+                    advice: format!(
+                        "fix the cause, then `rotor {} {}`",
+                        match r.kind {
+                            RunKind::Rotate => "rotate",
+                            RunKind::Retire => "retire",
+                            RunKind::Rollback => "rollback",
+                        },
+                        spec.name
+                    ),
+                }),
             }
         })
         .collect();

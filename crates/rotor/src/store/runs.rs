@@ -2,6 +2,7 @@
 //! per-secret lock they hold, their write-ahead journal, and the sealed
 //! backups of the files they touch.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension};
@@ -394,6 +395,40 @@ impl Store {
             .query_row("SELECT state FROM runs WHERE id = ?1", [id], |r| r.get(0))
             .map_err(|e| self.sql(e))?;
         Ok(state == "open")
+    }
+
+    /// For each secret whose most recent run failed: that run, and the step
+    /// it failed at.
+    pub fn last_failures(&self) -> Result<HashMap<String, (RunRecord, String)>, StoreError> {
+        let rows: Vec<(String, i64)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT l.secret, l.run_id FROM
+                   (SELECT secret, MAX(run_id) AS run_id FROM run_secrets GROUP BY secret) l
+                 JOIN runs r ON r.id = l.run_id WHERE r.state = 'failed'",
+            )
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = HashMap::new();
+        for (secret, run) in rows {
+            let step: Option<String> = self
+                .conn()
+                .query_row(
+                    "SELECT step FROM journal WHERE run_id = ?1 AND phase = 'failed' ORDER BY seq DESC LIMIT 1",
+                    [run],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| self.sql(e))?;
+            out.insert(
+                secret,
+                (self.run(run)?, step.unwrap_or_else(|| "unknown".into())),
+            );
+        }
+        Ok(out)
     }
 
     /// A run's journal, in order.

@@ -52,6 +52,7 @@ CREATE TABLE run_secrets (
     PRIMARY KEY (run_id, secret)
 );
 CREATE UNIQUE INDEX one_open_run_per_secret ON run_secrets(secret) WHERE open = 1;
+CREATE INDEX run_secrets_by_secret ON run_secrets(secret, run_id);
 -- Write-ahead journal: intent before a step, done/failed after it.
 CREATE TABLE journal (
     run_id INTEGER NOT NULL REFERENCES runs(id),
