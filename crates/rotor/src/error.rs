@@ -30,6 +30,14 @@ pub enum RotorError {
         /// What is wrong with it.
         source: EnvError,
     },
+    /// A target could not read or render its file.
+    #[error("{path}: {source}")]
+    Target {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: crate::target::TargetError,
+    },
     /// The random source failed.
     #[error(transparent)]
     Generate(#[from] GenerateError),

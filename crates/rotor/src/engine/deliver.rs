@@ -14,10 +14,14 @@ use zeroize::Zeroizing;
 use crate::error::RotorError;
 use crate::store::Store;
 use crate::target::atomic::{self, FileError, FileLock};
-use crate::target::dotenv::EnvDoc;
+use crate::target::{Desired, Target, TargetError};
 
-/// Assignments per file: path → [(variable, value)].
-pub type FileEdits = BTreeMap<PathBuf, Vec<(String, Zeroizing<String>)>>;
+/// What each file must hold: real path → the targets in it and their
+/// desired values.
+pub type FileEdits<'a> = BTreeMap<PathBuf, Vec<(&'a dyn Target, Desired<'a>)>>;
+
+/// The targets in each file, for undo: real path → targets.
+pub type FileTargets<'a> = BTreeMap<PathBuf, Vec<&'a dyn Target>>;
 
 /// Mode each target file gets when written (absent: 0600).
 pub type FileModes = BTreeMap<PathBuf, u32>;
@@ -74,12 +78,12 @@ pub fn read_optional(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, RotorErr
     }
 }
 
-/// Parses a dotenv file, naming it in errors.
-pub fn parse(path: &Path, bytes: &[u8]) -> Result<EnvDoc, RotorError> {
-    EnvDoc::parse(bytes).map_err(|source| RotorError::Env {
+/// Names the file in a target's error.
+pub fn at(path: &Path) -> impl FnOnce(TargetError) -> RotorError + '_ {
+    move |source| RotorError::Target {
         path: path.to_path_buf(),
         source,
-    })
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -98,19 +102,17 @@ pub fn deliver(
 ) -> Result<(), RotorError> {
     let _locks = lock_all(store, edits.keys())?;
     let mut planned = Vec::with_capacity(edits.len());
-    for (path, sets) in edits {
+    for (path, targets) in edits {
         let original = read_optional(path)?;
         if original.is_none() && !create_missing {
             return Err(FileError::NotFound { path: path.clone() }.into());
         }
-        let mut doc = parse(path, original.as_deref().map(|v| &v[..]).unwrap_or(b""))?;
-        for (var, value) in sets {
-            doc.set(var, value).map_err(|source| RotorError::Env {
-                path: path.clone(),
-                source,
-            })?;
+        let mut bytes: Zeroizing<Vec<u8>> =
+            Zeroizing::new(original.as_deref().map(|v| v.to_vec()).unwrap_or_default());
+        for (target, desired) in targets {
+            bytes = target.render(&bytes, *desired).map_err(at(path))?;
         }
-        planned.push((path, original, doc.to_bytes()));
+        planned.push((path, original, bytes));
     }
     for (path, original, _) in &planned {
         store.put_backup(run, path, original.as_deref().map(|v| &v[..]))?;
@@ -125,13 +127,13 @@ pub fn deliver(
     Ok(())
 }
 
-/// Puts back every file run `run` backed up. `vars` lists, per file, the
-/// variables the run manages, for the line-by-line fallback. Returns one
-/// note per file.
+/// Puts back every file run `run` backed up. `targets` lists, per file, the
+/// run's targets, for the fallback that restores only their part. Returns
+/// one note per file.
 pub fn restore(
     store: &Store,
     run: i64,
-    vars: &BTreeMap<PathBuf, Vec<String>>,
+    targets: &FileTargets<'_>,
     modes: &FileModes,
 ) -> Result<Vec<String>, RotorError> {
     let backups = store.backups(run)?;
@@ -160,24 +162,12 @@ pub fn restore(
             }
             continue;
         }
-        // Someone else wrote the file after us: put back only our lines.
-        let current = now.unwrap_or_default();
-        let mut doc = parse(&b.path, &current)?;
-        let before = parse(&b.path, &b.original)?;
-        for var in vars.get(&b.path).into_iter().flatten() {
-            let res = match before.raw_line(var) {
-                Some(raw) => doc.set_raw_line(var, &raw),
-                None => {
-                    doc.remove(var);
-                    Ok(())
-                }
-            };
-            res.map_err(|source| RotorError::Env {
-                path: b.path.clone(),
-                source,
-            })?;
+        // Someone else wrote the file after us: put back only our part.
+        let mut bytes = Zeroizing::new(now.as_deref().map(|v| v.to_vec()).unwrap_or_default());
+        for target in targets.get(&b.path).into_iter().flatten() {
+            bytes = target.restore(&bytes, &b.original).map_err(at(&b.path))?;
         }
-        atomic::replace_with_mode(&b.path, &doc.to_bytes(), mode_of(modes, &b.path))?;
+        atomic::replace_with_mode(&b.path, &bytes, mode_of(modes, &b.path))?;
         notes.push(format!(
             "restored rotor's variables in {} (the file was changed by someone else meanwhile; their changes kept)",
             b.path.display()

@@ -15,11 +15,11 @@ mod rotate;
 mod run;
 pub mod status;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::error::RotorError;
-use crate::inventory::{Hooks, Inventory, SecretSpec, TargetSpec};
+use crate::inventory::{Hooks, Inventory, SecretSpec};
 use crate::store::{Stage, Store, VersionRecord};
 
 /// Who acts, and under which ticket; goes into every audit entry.
@@ -174,28 +174,28 @@ impl<'o> Engine<'o> {
         let mut seen: HashMap<(PathBuf, String), &str> = HashMap::new();
         let mut modes = deliver::FileModes::new();
         for s in &self.inventory.secrets {
-            for t in &s.targets {
-                let TargetSpec::Dotenv(d) = t;
-                let file = deliver::real_path(&d.path);
-                if let Some(m) = modes.insert(file.clone(), d.mode) {
-                    if m != d.mode {
+            for spec in &s.targets {
+                let t = crate::target::of(spec);
+                let file = deliver::real_path(t.path());
+                if let Some(m) = modes.insert(file.clone(), t.mode()) {
+                    if m != t.mode() {
                         return Err(RotorError::Secret {
                             secret: s.name.clone(),
                             message: format!(
                                 "{} is given mode {:04o} here and {m:04o} by another target; one file has one mode",
-                                d.path.display(),
-                                d.mode
+                                t.path().display(),
+                                t.mode()
                             ),
                         });
                     }
                 }
-                for var in crate::target::dotenv::vars(d) {
-                    if let Some(other) = seen.insert((file.clone(), var.to_owned()), &s.name) {
+                for key in t.keys() {
+                    if let Some(other) = seen.insert((file.clone(), key.clone()), &s.name) {
                         return Err(RotorError::Secret {
                             secret: s.name.clone(),
                             message: format!(
-                                "{var} in {} is also written by secret \"{other}\" (the two target paths name the same file); give each variable one writer",
-                                d.path.display()
+                                "{key} in {} is also written by secret \"{other}\" (the two target paths name the same file); give each variable one writer",
+                                t.path().display()
                             ),
                         });
                     }
@@ -239,20 +239,13 @@ pub(crate) fn units<'a>(secrets: &[&'a SecretSpec]) -> Vec<(Hooks, Vec<&'a Secre
         .collect()
 }
 
-/// Per file, the variables these secrets' targets write.
-pub(crate) fn managed_vars(secrets: &[&SecretSpec]) -> BTreeMap<PathBuf, Vec<String>> {
-    let mut out: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+/// Per real file, the targets of these secrets in it.
+pub(crate) fn file_targets<'a>(secrets: &[&'a SecretSpec]) -> deliver::FileTargets<'a> {
+    let mut out = deliver::FileTargets::new();
     for s in secrets {
-        for t in &s.targets {
-            match t {
-                TargetSpec::Dotenv(d) => {
-                    out.entry(deliver::real_path(&d.path)).or_default().extend(
-                        crate::target::dotenv::vars(d)
-                            .into_iter()
-                            .map(str::to_owned),
-                    )
-                }
-            }
+        for spec in &s.targets {
+            let t = crate::target::of(spec);
+            out.entry(deliver::real_path(t.path())).or_default().push(t);
         }
     }
     out

@@ -6,7 +6,7 @@ use crate::engine::{deliver, Live};
 use crate::generate;
 use crate::inventory::{DotenvFormat, SecretSpec, Strategy, TargetSpec, Verify};
 use crate::store::{now, Store, StoreError};
-use crate::target::dotenv;
+use crate::target;
 
 /// One step of a plan.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -149,17 +149,17 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
 /// The first value a target holds now (file and fingerprint), noting
 /// targets that cannot be read.
 fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(String, String)> {
-    for t in &spec.targets {
-        let TargetSpec::Dotenv(d) = t;
-        if let Ok(meta) = std::fs::metadata(&d.path) {
+    for ts in &spec.targets {
+        let t = target::of(ts);
+        if let Ok(meta) = std::fs::metadata(t.path()) {
             use std::os::unix::fs::PermissionsExt;
             let now = meta.permissions().mode() & 0o7777;
-            if now != d.mode {
+            if now != t.mode() {
                 warnings.push(format!(
                     "{} has mode {now:04o}; rotor writes it as {:04o}{}",
-                    d.path.display(),
-                    d.mode,
-                    if now & 0o040 != 0 && d.mode & 0o040 == 0 {
+                    t.path().display(),
+                    t.mode(),
+                    if now & 0o040 != 0 && t.mode() & 0o040 == 0 {
                         " and its group loses read access (set mode = \"0640\" on the target if a group of readers needs it)"
                     } else {
                         ""
@@ -167,12 +167,12 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
                 ));
             }
         }
-        let bytes = match deliver::read_optional(&d.path) {
+        let bytes = match deliver::read_optional(t.path()) {
             Ok(Some(b)) => b,
             Ok(None) => {
                 warnings.push(format!(
                     "{} does not exist: rotate fails unless --create-missing",
-                    d.path.display()
+                    t.path().display()
                 ));
                 continue;
             }
@@ -181,21 +181,21 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
                 continue;
             }
         };
-        match deliver::parse(&d.path, &bytes) {
-            Ok(doc) => {
-                if let Some(n) = dotenv::unknown_list_keys(d, &doc) {
-                    warnings.push(format!(
-                        "{} {} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
-                        d.path.display(),
-                        d.var,
-                        n + 1
-                    ));
-                }
-                if let Some(v) = dotenv::read_current(d, &doc) {
-                    return Some((d.path.display().to_string(), v.fingerprint().to_string()));
-                }
+        match t.unknown_older(&bytes) {
+            Ok(n) if n > 0 => warnings.push(format!(
+                "{} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
+                t.describe(),
+                n + 1
+            )),
+            Ok(_) => {}
+            Err(e) => warnings.push(format!("{}: {e}", t.path().display())),
+        }
+        match t.current(&bytes) {
+            Ok(Some(v)) => {
+                return Some((t.path().display().to_string(), v.fingerprint().to_string()))
             }
-            Err(e) => warnings.push(e.to_string()),
+            Ok(None) => {}
+            Err(e) => warnings.push(format!("{}: {e}", t.path().display())),
         }
     }
     None

@@ -4,17 +4,17 @@
 //! current → previous for an overlap window (or retired for cutover).
 
 use crate::audit::NewEntry;
-use crate::engine::deliver::{parse, read_optional};
+use crate::engine::deliver::{at, read_optional};
 use crate::engine::execute::{Done, Item};
 use crate::engine::{fault, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::generate;
-use crate::inventory::{SecretSpec, Strategy, TargetSpec};
+use crate::inventory::{SecretSpec, Strategy};
 use crate::secret::SecretValue;
 use std::collections::HashMap;
 
 use crate::store::{now, Origin, RunKind, RunPlan, Stage, StoreError, VersionRecord};
-use crate::target::dotenv;
+use crate::target;
 
 /// What one secret's rotation starts from.
 struct Start {
@@ -62,9 +62,9 @@ impl Engine<'_> {
     /// What each target holds now, checked against the store's current.
     fn starting_point(&self, spec: &SecretSpec, live: &Live) -> Result<Start, RotorError> {
         let mut found: Option<(String, SecretValue)> = None;
-        for t in &spec.targets {
-            let TargetSpec::Dotenv(d) = t;
-            let Some(bytes) = read_optional(&d.path)? else {
+        for ts in &spec.targets {
+            let t = target::of(ts);
+            let Some(bytes) = read_optional(t.path())? else {
                 if self.options.create_missing {
                     continue;
                 }
@@ -72,29 +72,28 @@ impl Engine<'_> {
                     secret: spec.name.clone(),
                     message: format!(
                         "target file {} does not exist; fix the path in the inventory, create the file, or pass --create-missing",
-                        d.path.display()
+                        t.path().display()
                     ),
                 });
             };
-            let doc = parse(&d.path, &bytes)?;
             if live.current.is_none() {
-                if let Some(n) = dotenv::unknown_list_keys(d, &doc) {
+                let n = t.unknown_older(&bytes).map_err(at(t.path()))?;
+                if n > 0 {
                     return Err(RotorError::Secret {
                         secret: spec.name.clone(),
                         message: format!(
-                            "{} {} holds {} keys; rotor would adopt the first as current and drop the other {n}, which consumers still accept. \
+                            "{} holds {} keys; rotor would adopt the first as current and drop the other {n}, which consumers still accept. \
                              Remove the older keys once nothing signed with them is still in use, then rotate",
-                            d.path.display(),
-                            d.var,
+                            t.describe(),
                             n + 1
                         ),
                     });
                 }
             }
-            let Some(v) = dotenv::read_current(d, &doc) else {
+            let Some(v) = t.current(&bytes).map_err(at(t.path()))? else {
                 continue;
             };
-            let place = format!("{} {}", d.path.display(), d.var);
+            let place = t.describe();
             match &found {
                 Some((first, fv)) if fv.fingerprint() != v.fingerprint() => {
                     return Err(RotorError::Secret {

@@ -5,12 +5,12 @@
 use crate::engine::deliver::{self, FileEdits};
 use crate::engine::execute::Done;
 use crate::engine::hooks::{self, HookError};
-use crate::engine::{fault, managed_vars, Engine};
+use crate::engine::{fault, file_targets, Engine};
 use crate::error::RotorError;
-use crate::inventory::{Hooks, SecretSpec, TargetSpec};
+use crate::inventory::{Hooks, SecretSpec};
 use crate::secret::SecretValue;
 use crate::store::{now, RunKind};
-use crate::target::dotenv::{self, Desired};
+use crate::target::{self, Desired};
 
 /// What one secret's targets must hold after the unit.
 pub(crate) struct Change<'a> {
@@ -67,7 +67,7 @@ impl Engine<'_> {
         };
 
         if !done.deliver {
-            let edits = edits(changes)?;
+            let edits = edits(changes);
             let files = edits
                 .keys()
                 .map(|p| p.display().to_string())
@@ -129,7 +129,7 @@ impl Engine<'_> {
         values: &[&SecretValue],
     ) -> Result<Undo, RotorError> {
         self.journal(run, "undo", "intent", "")?;
-        let mut notes = deliver::restore(&self.store, run, &managed_vars(specs), &self.modes)?;
+        let mut notes = deliver::restore(&self.store, run, &file_targets(specs), &self.modes)?;
         let mut restart_failed = false;
         if let Some(cmd) = restart {
             // After the restore the files hold the old values: redact those
@@ -159,23 +159,18 @@ impl Engine<'_> {
     }
 
     /// Every value rotor could know of right now, for redacting hook output:
-    /// `extra`, plus the value of every managed variable in every target file
-    /// of the inventory (other secrets' too, and both halves of a list).
+    /// `extra`, plus the current and previous value of every target of every
+    /// secret in the inventory (other secrets' too).
     pub(crate) fn known_values(&self, extra: &[&SecretValue]) -> Vec<SecretValue> {
         let mut out: Vec<SecretValue> = extra.iter().map(|v| v.duplicate()).collect();
         let specs: Vec<&SecretSpec> = self.inventory.secrets.iter().collect();
-        for (path, vars) in managed_vars(&specs) {
+        for (path, targets) in file_targets(&specs) {
             let Ok(Some(bytes)) = deliver::read_optional(&path) else {
                 continue;
             };
-            let Ok(doc) = deliver::parse(&path, &bytes) else {
-                continue;
-            };
-            for var in vars {
-                if let Some(v) = doc.get(&var) {
-                    out.extend(v.split(',').map(|part| SecretValue::new(part.to_owned())));
-                    out.push(SecretValue::new(v.to_string()));
-                }
+            for t in targets {
+                out.extend(t.current(&bytes).ok().flatten());
+                out.extend(t.previous(&bytes).ok().flatten());
             }
         }
         // Longest first, so a value that contains another is replaced whole.
@@ -193,38 +188,21 @@ pub(crate) struct Undo {
     pub restart_failed: bool,
 }
 
-/// The variable assignments of every change, grouped by file.
-fn edits(changes: &[Change<'_>]) -> Result<FileEdits, RotorError> {
+/// What every change's targets must hold, grouped by real file.
+fn edits<'a>(changes: &'a [Change<'a>]) -> FileEdits<'a> {
     let mut edits = FileEdits::new();
     for c in changes {
-        for t in &c.spec.targets {
-            match t {
-                TargetSpec::Dotenv(d) => {
-                    let desired = Desired {
-                        current: &c.current,
-                        previous: c.previous.as_ref(),
-                    };
-                    let sets =
-                        dotenv::assignments(d, desired).map_err(|source| RotorError::Env {
-                            path: d.path.clone(),
-                            source,
-                        })?;
-                    let file = edits.entry(deliver::real_path(&d.path)).or_default();
-                    for (var, value) in sets {
-                        if file.iter().any(|(v, _)| *v == var) {
-                            return Err(RotorError::Secret {
-                                secret: c.spec.name.clone(),
-                                message: format!(
-                                    "{var} is written twice in {} (two targets name the same file, perhaps through a link); give each variable one writer",
-                                    d.path.display()
-                                ),
-                            });
-                        }
-                        file.push((var, value));
-                    }
-                }
-            }
+        let desired = Desired {
+            current: &c.current,
+            previous: c.previous.as_ref(),
+        };
+        for spec in &c.spec.targets {
+            let t = target::of(spec);
+            edits
+                .entry(deliver::real_path(t.path()))
+                .or_default()
+                .push((t, desired));
         }
     }
-    Ok(edits)
+    edits
 }

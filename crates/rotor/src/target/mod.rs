@@ -1,6 +1,67 @@
-//! Targets: where consumers read a secret. Today the dotenv file; every
-//! target is written atomically, keeps its other bytes exactly, and ends with
-//! mode 0600.
+//! Targets: where consumers read a secret. A target is pure over file bytes:
+//! it reads the values a file holds and renders the file with new ones,
+//! keeping every other byte. The engine owns the rest (locks, sealed backups,
+//! atomic 0600 writes, undo), so a new kind of target only implements
+//! [`Target`] and passes the conformance suite in `rotor-testkit`.
 
 pub mod atomic;
 pub mod dotenv;
+
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::inventory::TargetSpec;
+use crate::secret::SecretValue;
+
+pub use dotenv::Desired;
+
+/// Why a target could not read or render its file.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The dotenv file could not be parsed or edited.
+    #[error(transparent)]
+    Dotenv(#[from] dotenv::EnvError),
+}
+
+/// Where consumers read a secret: the step contract of deliver, retire and
+/// undo, expressed over the file's bytes.
+///
+/// - deliver is `render(file, Desired { current, previous })`;
+/// - retire is `render(file, Desired { current, previous: None })`;
+/// - undo is `restore(now, before)`.
+///
+/// Each must be idempotent (rendering twice equals rendering once), keep
+/// every byte that is not the target's own, and undo exactly.
+pub trait Target {
+    /// The file it lives in, as the inventory names it.
+    fn path(&self) -> &Path;
+    /// Words for plans and messages, e.g. `.env JWT_SECRET`.
+    fn describe(&self) -> String;
+    /// The places in the file it owns (variable names), to refuse two
+    /// writers of one place.
+    fn keys(&self) -> Vec<String>;
+    /// The mode the file gets when written.
+    fn mode(&self) -> u32;
+    /// The value consumers use now, if the file holds one.
+    fn current(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
+    /// The previous value the file still holds, if any.
+    fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
+    /// How many values the file holds beyond current and previous that rotor
+    /// could not know (e.g. older keys in a list); rotating would drop them.
+    fn unknown_older(&self, _file: &[u8]) -> Result<usize, TargetError> {
+        Ok(0)
+    }
+    /// `file` with `desired` written in and every other byte kept.
+    fn render(&self, file: &[u8], desired: Desired<'_>) -> Result<Zeroizing<Vec<u8>>, TargetError>;
+    /// `now` with this target's part put back as it was in `before`, every
+    /// other byte of `now` kept (undo when someone else wrote the file since).
+    fn restore(&self, now: &[u8], before: &[u8]) -> Result<Zeroizing<Vec<u8>>, TargetError>;
+}
+
+/// The [`Target`] behind an inventory entry.
+pub fn of(spec: &TargetSpec) -> &dyn Target {
+    match spec {
+        TargetSpec::Dotenv(d) => d,
+    }
+}

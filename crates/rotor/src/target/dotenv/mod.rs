@@ -10,6 +10,7 @@ pub use edit::{EnvDoc, EnvError};
 
 use crate::inventory::{DotenvFormat, DotenvTarget};
 use crate::secret::SecretValue;
+use crate::target::TargetError;
 
 /// What a secret's targets should hold after a step.
 #[derive(Debug, Clone, Copy)]
@@ -90,4 +91,64 @@ pub fn vars(t: &DotenvTarget) -> Vec<&str> {
     std::iter::once(t.var.as_str())
         .chain(t.previous_var.as_deref())
         .collect()
+}
+
+impl crate::target::Target for DotenvTarget {
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn describe(&self) -> String {
+        format!("{} {}", self.path.display(), self.var)
+    }
+
+    fn keys(&self) -> Vec<String> {
+        vars(self).into_iter().map(str::to_owned).collect()
+    }
+
+    fn mode(&self) -> u32 {
+        self.mode
+    }
+
+    fn current(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError> {
+        Ok(read_current(self, &EnvDoc::parse(file)?))
+    }
+
+    fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError> {
+        let doc = EnvDoc::parse(file)?;
+        let raw = match (self.format, &self.previous_var) {
+            (DotenvFormat::Pair, Some(pv)) => doc.get(pv).map(|v| v.to_string()),
+            (DotenvFormat::List, _) => doc
+                .get(&self.var)
+                .and_then(|v| v.split(',').nth(1).map(str::to_owned)),
+            (DotenvFormat::Pair, None) => None,
+        };
+        Ok(raw.filter(|v| !v.is_empty()).map(SecretValue::new))
+    }
+
+    fn unknown_older(&self, file: &[u8]) -> Result<usize, TargetError> {
+        Ok(unknown_list_keys(self, &EnvDoc::parse(file)?).unwrap_or(0))
+    }
+
+    fn render(&self, file: &[u8], desired: Desired<'_>) -> Result<Zeroizing<Vec<u8>>, TargetError> {
+        let mut doc = EnvDoc::parse(file)?;
+        for (var, value) in assignments(self, desired)? {
+            doc.set(&var, &value)?;
+        }
+        Ok(doc.to_bytes())
+    }
+
+    fn restore(&self, now: &[u8], before: &[u8]) -> Result<Zeroizing<Vec<u8>>, TargetError> {
+        let mut doc = EnvDoc::parse(now)?;
+        let old = EnvDoc::parse(before)?;
+        for var in vars(self) {
+            match old.raw_line(var) {
+                Some(raw) => doc.set_raw_line(var, &raw)?,
+                None => {
+                    doc.remove(var);
+                }
+            }
+        }
+        Ok(doc.to_bytes())
+    }
 }
