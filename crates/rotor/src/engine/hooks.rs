@@ -1,6 +1,7 @@
 //! Restart and verify hooks: argv commands run with a time limit (never a
 //! shell, never a value on argv), and HTTP health checks. Their output is
 //! captured, bounded and redacted before anything keeps or prints it.
+//! [`with_retries`] gives a failing hook a bounded number of further tries.
 
 use std::io::Read;
 use std::path::Path;
@@ -8,7 +9,7 @@ use std::process::{Child, Command as Process, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::inventory::{Command, Verify};
+use crate::inventory::{Command, Retry, Verify};
 use crate::secret::SecretValue;
 
 /// Most output kept from one hook, per stream.
@@ -20,6 +21,14 @@ pub enum HookError {
     /// The program could not be started.
     #[error("could not start `{program}`: {reason}")]
     Spawn {
+        /// argv[0].
+        program: String,
+        /// OS error.
+        reason: String,
+    },
+    /// It was started but could not be waited for.
+    #[error("could not wait for `{program}`: {reason}")]
+    Wait {
         /// argv[0].
         program: String,
         /// OS error.
@@ -51,6 +60,53 @@ pub enum HookError {
         /// What went wrong.
         reason: String,
     },
+    /// The HTTP check's URL cannot be used at all.
+    #[error("GET {url}: invalid URL: {reason}")]
+    InvalidUrl {
+        /// URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl HookError {
+    /// Errors that retrying cannot fix: the program could not be started
+    /// (not found, permission denied, ...) or the verify URL is invalid.
+    /// Everything else, including a refused connection (the service may
+    /// still be restarting), a non-zero exit and a timeout, is worth
+    /// another try.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, HookError::Spawn { .. } | HookError::InvalidUrl { .. })
+    }
+}
+
+/// Runs `attempt` up to `policy.tries` times (at least once), passing it the
+/// attempt number (1-based). Between failures it sleeps `backoff`,
+/// 2×`backoff`, 4×… each capped at `max_backoff`, calling
+/// `on_retry(failed_attempt, &error, wait)` before each wait so the caller
+/// can journal it. A permanent error ([`HookError::is_permanent`]) stops at
+/// once. Returns the first success or the last error; never loops forever.
+pub fn with_retries<T>(
+    policy: &Retry,
+    mut attempt: impl FnMut(u32) -> Result<T, HookError>,
+    mut on_retry: impl FnMut(u32, &HookError, Duration),
+) -> Result<T, HookError> {
+    let tries = policy.tries.max(1);
+    let mut wait = policy.backoff.min(policy.max_backoff);
+    let mut n: u32 = 1;
+    loop {
+        match attempt(n) {
+            Ok(v) => return Ok(v),
+            Err(e) if e.is_permanent() || n >= tries => return Err(e),
+            Err(e) => {
+                on_retry(n, &e, wait);
+                thread::sleep(wait);
+                wait = wait.saturating_mul(2).min(policy.max_backoff);
+                n += 1;
+            }
+        }
+    }
 }
 
 /// What a successful hook printed (redacted).
@@ -109,7 +165,7 @@ pub fn run_command(
             status: st.to_string(),
             output: tail(&text),
         }),
-        Some(Err(e)) => Err(HookError::Spawn {
+        Some(Err(e)) => Err(HookError::Wait {
             program,
             reason: e.to_string(),
         }),
@@ -142,9 +198,15 @@ fn http_check(url: &str, want: u16, timeout: Duration) -> Result<HookOutput, Hoo
         .http_status_as_error(false)
         .build()
         .into();
-    let resp = agent.get(url).call().map_err(|e| HookError::Http {
-        url: url.to_owned(),
-        reason: e.to_string(),
+    let resp = agent.get(url).call().map_err(|e| match e {
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => HookError::InvalidUrl {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        },
+        _ => HookError::Http {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        },
     })?;
     let got = resp.status().as_u16();
     if got == want {
@@ -246,5 +308,205 @@ mod tests {
         let msg = err.to_string();
         assert!(!msg.contains("s3cr3t-value-xyz"), "{msg}");
         assert!(msg.contains(v.fingerprint().as_str()), "{msg}");
+    }
+
+    fn policy(tries: u32, backoff_ms: u64, max_ms: u64) -> Retry {
+        Retry {
+            tries,
+            backoff: Duration::from_millis(backoff_ms),
+            max_backoff: Duration::from_millis(max_ms),
+        }
+    }
+
+    /// A command that fails until it has been run three times, counting in
+    /// a file of its own directory.
+    fn third_time_lucky() -> Command {
+        cmd(
+            &[
+                "sh",
+                "-c",
+                "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; [ $n -ge 3 ]",
+            ],
+            5000,
+        )
+    }
+
+    /// The result, the attempt numbers seen and the (attempt, wait) pairs
+    /// reported before each wait.
+    type Retried = (
+        Result<HookOutput, HookError>,
+        Vec<u32>,
+        Vec<(u32, Duration)>,
+    );
+
+    /// Runs `c` in `dir` under `policy`.
+    fn run_retried(policy: &Retry, c: &Command, dir: &Path) -> Retried {
+        let mut attempts = Vec::new();
+        let mut waits = Vec::new();
+        let res = with_retries(
+            policy,
+            |n| {
+                attempts.push(n);
+                run_command(c, dir, &[])
+            },
+            |n, _, wait| waits.push((n, wait)),
+        );
+        (res, attempts, waits)
+    }
+
+    #[test]
+    fn retry_succeeds_on_third_try() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (res, attempts, waits) =
+            run_retried(&policy(3, 10, 1000), &third_time_lucky(), dir.path());
+        assert!(res.is_ok(), "{res:?}");
+        assert_eq!(attempts, vec![1, 2, 3]);
+        assert_eq!(
+            waits,
+            vec![
+                (1, Duration::from_millis(10)),
+                (2, Duration::from_millis(20))
+            ]
+        );
+    }
+
+    #[test]
+    fn retry_gives_up_after_tries() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (res, attempts, waits) =
+            run_retried(&policy(2, 10, 1000), &third_time_lucky(), dir.path());
+        assert!(matches!(res, Err(HookError::Exit { .. })), "{res:?}");
+        assert_eq!(attempts, vec![1, 2]);
+        assert_eq!(waits, vec![(1, Duration::from_millis(10))]);
+    }
+
+    #[test]
+    fn retry_stops_at_once_on_missing_program() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (res, attempts, waits) = run_retried(
+            &policy(5, 10, 1000),
+            &cmd(&["/nonexistent/rotor-test-program"], 5000),
+            dir.path(),
+        );
+        let err = res.expect_err("missing program");
+        assert!(matches!(err, HookError::Spawn { .. }), "{err:?}");
+        assert!(err.is_permanent());
+        assert_eq!(attempts, vec![1]);
+        assert!(waits.is_empty(), "{waits:?}");
+    }
+
+    #[test]
+    fn retry_waits_double_up_to_the_cap() {
+        let transient = || HookError::Timeout {
+            program: "x".into(),
+            limit: "1s".into(),
+        };
+        let mut attempts = Vec::new();
+        let mut waits = Vec::new();
+        let res: Result<(), _> = with_retries(
+            &policy(6, 1, 5),
+            |n| {
+                attempts.push(n);
+                Err(transient())
+            },
+            |n, e, wait| {
+                assert!(!e.is_permanent());
+                waits.push((n, wait));
+            },
+        );
+        assert!(matches!(res, Err(HookError::Timeout { .. })));
+        assert_eq!(attempts, vec![1, 2, 3, 4, 5, 6]);
+        let ms = |m| Duration::from_millis(m);
+        assert_eq!(
+            waits,
+            vec![(1, ms(1)), (2, ms(2)), (3, ms(4)), (4, ms(5)), (5, ms(5))]
+        );
+    }
+
+    #[test]
+    fn retry_runs_at_least_once_and_returns_success_at_once() {
+        let mut calls = 0;
+        let res: Result<(), _> = with_retries(
+            &policy(0, 1, 1),
+            |_| {
+                calls += 1;
+                Err(HookError::Timeout {
+                    program: "x".into(),
+                    limit: "1s".into(),
+                })
+            },
+            |_, _, _| panic!("no retry with tries = 0"),
+        );
+        assert!(res.is_err());
+        assert_eq!(calls, 1);
+
+        let mut calls = 0;
+        let res = with_retries(
+            &Retry::default(),
+            |n| {
+                calls += 1;
+                Ok(n)
+            },
+            |_, _, _| panic!("no retry after a success"),
+        );
+        assert_eq!(res.ok(), Some(1));
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn permanent_errors() {
+        let s = |p: &str| p.to_owned();
+        let permanent = [
+            HookError::Spawn {
+                program: s("x"),
+                reason: s("No such file or directory"),
+            },
+            HookError::InvalidUrl {
+                url: s("http://a b/"),
+                reason: s("bad"),
+            },
+        ];
+        let transient = [
+            HookError::Wait {
+                program: s("x"),
+                reason: s("r"),
+            },
+            HookError::Exit {
+                program: s("x"),
+                status: s("exit status: 1"),
+                output: String::new(),
+            },
+            HookError::Timeout {
+                program: s("x"),
+                limit: s("1s"),
+            },
+            HookError::Http {
+                url: s("http://127.0.0.1:1/"),
+                reason: s("Connection refused"),
+            },
+        ];
+        for e in &permanent {
+            assert!(e.is_permanent(), "{e:?}");
+        }
+        for e in &transient {
+            assert!(!e.is_permanent(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn http_invalid_url_is_permanent_refused_is_not() {
+        let err = http_check("http://exa mple/", 200, Duration::from_secs(2)).expect_err("bad url");
+        assert!(matches!(err, HookError::InvalidUrl { .. }), "{err:?}");
+        assert!(err.is_permanent());
+
+        // A port nobody listens on: the listener is dropped before the GET.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let url = format!("http://127.0.0.1:{port}/health");
+        let err = http_check(&url, 200, Duration::from_secs(2)).expect_err("refused");
+        assert!(matches!(err, HookError::Http { .. }), "{err:?}");
+        assert!(!err.is_permanent());
     }
 }

@@ -707,6 +707,117 @@ fn one_writer_per_file_and_variable() {
 }
 
 #[test]
+fn hook_retry_defaults_and_settings() {
+    assert_eq!(
+        Retry::default(),
+        Retry {
+            tries: 3,
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+        }
+    );
+    let inv = ok(&format!("{JWT}[secret.hooks]\nrestart = [\"true\"]\n"));
+    assert_eq!(inv.secrets[0].hooks.retry, Retry::default());
+
+    let inv = ok(&format!(
+        "{JWT}[secret.hooks]\nrestart = [\"true\"]\nretries = 5\nretry_backoff = \"250ms\"\n"
+    ));
+    assert_eq!(
+        inv.secrets[0].hooks.retry,
+        Retry {
+            tries: 5,
+            backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(30),
+        }
+    );
+
+    // Bounds are inclusive; a backoff above the default cap raises the cap.
+    let inv = ok(&format!(
+        "{JWT}[secret.hooks]\nverify = {{ command = [\"true\"] }}\nretries = 1\nretry_backoff = \"5m\"\n"
+    ));
+    assert_eq!(
+        inv.secrets[0].hooks.retry,
+        Retry {
+            tries: 1,
+            backoff: Duration::from_secs(300),
+            max_backoff: Duration::from_secs(300),
+        }
+    );
+    let inv = ok(&format!(
+        "{JWT}[secret.hooks]\nrestart = [\"true\"]\nretries = 10\n"
+    ));
+    assert_eq!(inv.secrets[0].hooks.retry.tries, 10);
+}
+
+#[test]
+fn hook_retry_rules() {
+    let hooks = |body: &str| format!("{JWT}[secret.hooks]\nrestart = [\"true\"]\n{body}\n");
+    assert_invalid(
+        &hooks("retries = 0"),
+        10,
+        11,
+        Some("jwt"),
+        "retries = 0 is out of range; it counts attempts in all, from 1 (no retry) to 10",
+    );
+    assert_invalid(
+        &hooks("retries = 11"),
+        10,
+        11,
+        Some("jwt"),
+        "retries = 11 is out of range",
+    );
+    assert_invalid(
+        &hooks("retries = -1"),
+        10,
+        11,
+        Some("jwt"),
+        "retries = -1 is out of range",
+    );
+    assert_invalid(
+        &hooks("retries = \"3\""),
+        10,
+        11,
+        Some("jwt"),
+        "invalid type",
+    );
+    assert_invalid(
+        &hooks("retry_backoff = \"6m\""),
+        10,
+        17,
+        Some("jwt"),
+        "retry_backoff = \"6m\" is longer than 5m",
+    );
+    assert_invalid(
+        &hooks("retry_backoff = \"soon\""),
+        10,
+        17,
+        Some("jwt"),
+        "retry_backoff = \"soon\" is not a duration",
+    );
+    assert_invalid(
+        &hooks("retry_backoff = \"0s\""),
+        10,
+        17,
+        Some("jwt"),
+        "retry_backoff must be longer than zero",
+    );
+    assert_invalid(
+        &format!("{JWT}[secret.hooks]\nretries = 3\n"),
+        9,
+        11,
+        Some("jwt"),
+        "retries/retry_backoff are set but there is no restart or verify hook to retry",
+    );
+    assert_invalid(
+        &format!("{JWT}[secret.hooks]\nretry_backoff = \"1s\"\n"),
+        9,
+        17,
+        Some("jwt"),
+        "there is no restart or verify hook to retry",
+    );
+}
+
+#[test]
 fn hook_rules() {
     let hooks = |body: &str| format!("{JWT}[secret.hooks]\n{body}\n");
     assert_invalid(

@@ -179,6 +179,30 @@ pub struct Hooks {
     pub restart: Option<Command>,
     /// Check that consumers work with the new value.
     pub verify: Option<Verify>,
+    /// How a failing restart or verify is retried.
+    pub retry: Retry,
+}
+
+/// How a failing hook is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Retry {
+    /// Attempts in all (1 = no retry).
+    pub tries: u32,
+    /// Wait before the second attempt; doubles each time.
+    pub backoff: Duration,
+    /// Longest single wait.
+    pub max_backoff: Duration,
+}
+
+impl Default for Retry {
+    /// Three attempts, waiting 1s then 2s, never more than 30s at a time.
+    fn default() -> Self {
+        Retry {
+            tries: 3,
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
 }
 
 /// A command as argv (never a shell string) with a time limit.

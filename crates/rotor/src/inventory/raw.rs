@@ -75,6 +75,10 @@ pub(super) struct RawHooks {
     pub(super) restart: Option<Spanned<toml::Value>>,
     pub(super) restart_timeout: Option<Spanned<String>>,
     pub(super) verify: Option<Spanned<RawVerify>>,
+    /// Attempts in all for a failing restart or verify.
+    pub(super) retries: Option<Spanned<i64>>,
+    /// Wait before the second attempt (a duration).
+    pub(super) retry_backoff: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::error::InventoryError;
 use super::model::{
-    Alphabet, Command, DotenvFormat, DotenvTarget, Encoding, Generator, Hooks, SecretSpec,
+    Alphabet, Command, DotenvFormat, DotenvTarget, Encoding, Generator, Hooks, Retry, SecretSpec,
     Strategy, TargetSpec, Verify,
 };
 use super::position::Cx;
@@ -27,6 +27,10 @@ pub(super) const MIN_PASSWORD_BITS: f64 = 96.0;
 pub(super) const DEFAULT_RESTART_TIMEOUT: Duration = Duration::from_secs(60);
 pub(super) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most attempts a hook may be given (`retries`).
+pub(super) const MAX_TRIES: i64 = 10;
+/// Longest `retry_backoff`.
+pub(super) const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(5 * 60);
 
 // ---------------------------------------------------------------------------
 // Rules.
@@ -710,7 +714,72 @@ pub(super) fn convert_hooks(
         .as_ref()
         .map(|v| convert_verify(cx, secret, v))
         .transpose()?;
-    Ok(Hooks { restart, verify })
+    let retry = convert_retry(cx, secret, raw)?;
+    if restart.is_none() && verify.is_none() {
+        if let Some(span) = raw
+            .retries
+            .as_ref()
+            .map(|r| r.span())
+            .or_else(|| raw.retry_backoff.as_ref().map(|b| b.span()))
+        {
+            return Err(cx.err(
+                span,
+                Some(secret),
+                "retries/retry_backoff are set but there is no restart or verify hook to retry",
+            ));
+        }
+    }
+    Ok(Hooks {
+        restart,
+        verify,
+        retry,
+    })
+}
+
+/// `retries` and `retry_backoff` of `[secret.hooks]`; defaults when missing.
+fn convert_retry(cx: &Cx<'_>, secret: &str, raw: &RawHooks) -> Result<Retry, InventoryError> {
+    let default = Retry::default();
+    let tries = match &raw.retries {
+        Some(r) => {
+            let n = *r.get_ref();
+            match u32::try_from(n) {
+                Ok(t) if (1..=MAX_TRIES).contains(&n) => t,
+                _ => {
+                    return Err(cx.err(
+                        r.span(),
+                        Some(secret),
+                        format!(
+                            "retries = {n} is out of range; it counts attempts in all, from 1 (no retry) to {MAX_TRIES}"
+                        ),
+                    ))
+                }
+            }
+        }
+        None => default.tries,
+    };
+    let backoff = match &raw.retry_backoff {
+        Some(b) => {
+            let d = duration(cx, secret, "retry_backoff", b)?;
+            if d > MAX_RETRY_BACKOFF {
+                return Err(cx.err(
+                    b.span(),
+                    Some(secret),
+                    format!(
+                        "retry_backoff = \"{}\" is longer than 5m; a rotation should not stall that long between attempts",
+                        b.get_ref()
+                    ),
+                ));
+            }
+            d
+        }
+        None => default.backoff,
+    };
+    Ok(Retry {
+        tries,
+        backoff,
+        // A backoff above the default cap still gets its first wait in full.
+        max_backoff: default.max_backoff.max(backoff),
+    })
 }
 
 pub(super) fn convert_verify(
