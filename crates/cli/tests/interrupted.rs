@@ -24,6 +24,7 @@ previous_var = "JWT_SECRET_PREVIOUS"
 [secret.hooks]
 # The first restart hangs (so the test can kill rotor in it); later ones are instant.
 restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi"]
+retry_backoff = "10ms"
 "#;
 
 const ENV: &str = "# api\nJWT_SECRET=before-the-crash-123456\nOTHER=kept\n";

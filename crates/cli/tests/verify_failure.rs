@@ -33,6 +33,7 @@ var = "NEXTAUTH_SECRET"
 [secret.hooks]
 restart = ["sh", "-c", "echo restart >> restarts.log"]
 verify = {verify}
+retry_backoff = "10ms"
 "#
     )
 }
@@ -160,6 +161,7 @@ path = ".env"
 var = "JWT_SECRET"
 [secret.hooks]
 restart = ["sh", "-c", "cat .env; exit 1"]
+retry_backoff = "10ms"
 
 [[secret]]
 name = "other"
@@ -206,6 +208,7 @@ path = ".env"
 var = "BAD"
 [secret.hooks]
 restart = ["false"]
+retry_backoff = "10ms"
 "#;
     let mut h = Harness::new(
         inventory,
@@ -235,5 +238,40 @@ restart = ["false"]
         .expect_output("rotated      good")
         .expect_output("failed       bad")
         .expect_output("1 of 2 groups failed");
+    h.finish();
+}
+
+#[test]
+fn a_flaky_verify_is_retried_and_a_missing_program_is_not() {
+    // verify fails twice (the service is still starting), then passes
+    let verify = r#"{ command = ["sh", "-c", "n=$(cat tries 2>/dev/null || echo 0); n=$((n+1)); echo $n > tries; test $n -ge 3"], timeout = "5s" }"#;
+    let mut h = Harness::new(&inventory(verify), &[(".env", ENV), ("web.env", WEB)]);
+    h.manage("web.env", &["NEXTAUTH_SECRET"]);
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["rotate", "nextauth"])
+        .expect_code(0)
+        .expect_output("attempt 1 failed")
+        .expect_output("attempt 2 failed");
+    assert_eq!(h.project.read_string("tries").trim(), "3");
+    assert_eq!(
+        h.project.read_string("restarts.log"),
+        "restart\n",
+        "restart ran once"
+    );
+
+    // a restart program that does not exist is permanent: no retry
+    let inventory = inventory(verify).replace(
+        r#"restart = ["sh", "-c", "echo restart >> restarts.log"]"#,
+        r#"restart = ["/nonexistent/restart-api"]"#,
+    );
+    h.project.write("rotor.toml", inventory);
+    let run = h.rotor(&["rotate", "nextauth"]);
+    run.expect_code(1)
+        .expect_output("could not start `/nonexistent/restart-api`");
+    assert!(
+        !run.stderr.contains("attempt 1 failed"),
+        "no retry: {}",
+        run.stderr
+    );
     h.finish();
 }

@@ -99,7 +99,12 @@ impl Engine<'_> {
             restarted = true;
             let known = self.known_values(&values);
             let known: Vec<&SecretValue> = known.iter().collect();
-            if let Err(e) = hooks::run_command(cmd, &dir, &known) {
+            let tried = hooks::with_retries(
+                &hooks.retry,
+                |_| hooks::run_command(cmd, &dir, &known),
+                |n, e, wait| self.note_retry(run, "restart", n, e, wait),
+            );
+            if let Err(e) = tried {
                 return fail("restart", e, true);
             }
             self.journal(run, "restart", "done", "")?;
@@ -110,7 +115,12 @@ impl Engine<'_> {
             self.journal(run, "verify", "intent", "")?;
             let known = self.known_values(&values);
             let known: Vec<&SecretValue> = known.iter().collect();
-            if let Err(e) = hooks::run_verify(v, &dir, &known) {
+            let tried = hooks::with_retries(
+                &hooks.retry,
+                |_| hooks::run_verify(v, &dir, &known),
+                |n, e, wait| self.note_retry(run, "verify", n, e, wait),
+            );
+            if let Err(e) = tried {
                 return fail("verify", e, restarted);
             }
             self.journal(run, "verify", "done", "")?;
@@ -136,7 +146,13 @@ impl Engine<'_> {
             // as well as the run's own.
             let known = self.known_values(values);
             let known: Vec<&SecretValue> = known.iter().collect();
-            match hooks::run_command(cmd, &self.inventory.base_dir, &known) {
+            let retry = specs.first().map(|s| s.hooks.retry).unwrap_or_default();
+            let tried = hooks::with_retries(
+                &retry,
+                |_| hooks::run_command(cmd, &self.inventory.base_dir, &known),
+                |n, e, wait| self.note_retry(run, "undo", n, e, wait),
+            );
+            match tried {
                 Ok(_) => notes.push("restarted consumers onto the old values".into()),
                 Err(e) => {
                     restart_failed = true;
@@ -156,6 +172,24 @@ impl Engine<'_> {
             text,
             restart_failed,
         })
+    }
+
+    /// Journals (and shows) a failed attempt that will be retried. A journal
+    /// write that fails here is not worth stopping the retry for.
+    fn note_retry(
+        &self,
+        run: i64,
+        step: &str,
+        attempt: u32,
+        err: &HookError,
+        wait: std::time::Duration,
+    ) {
+        let line = format!(
+            "attempt {attempt} failed ({err}); trying again in {}",
+            humantime::format_duration(wait)
+        );
+        let _ = self.journal(run, step, "retry", &line);
+        self.observer.note(&format!("{step}: {line}"));
     }
 
     /// Every value rotor could know of right now, for redacting hook output:
