@@ -20,6 +20,7 @@ pub fn code_for(err: &anyhow::Error) -> ExitCode {
             RotorError::StepFailed { .. }
             | RotorError::Partial { .. }
             | RotorError::Aborted { .. }
+            | RotorError::AuthorityFailed { .. }
             | RotorError::UndoIncomplete { .. },
         ) => FAILED,
         Some(

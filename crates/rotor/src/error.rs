@@ -66,6 +66,20 @@ pub enum RotorError {
         /// What was undone.
         undo: String,
     },
+    /// The authority refused or failed a step, and the run was undone.
+    #[error("{kind} of {secrets} failed at step {step}: {source}. {undo}")]
+    AuthorityFailed {
+        /// Rotation, retirement or rollback.
+        kind: &'static str,
+        /// Comma-separated secret names.
+        secrets: String,
+        /// State-machine step.
+        step: &'static str,
+        /// The authority's error (no values).
+        source: Box<crate::authority::AuthorityError>,
+        /// What was undone.
+        undo: String,
+    },
     /// Another rotor process changed the secret between reading and locking.
     #[error("secret \"{secret}\" was changed by another rotor process while this one prepared; nothing was done, run the command again")]
     Concurrent {

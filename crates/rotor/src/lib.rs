@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod authority;
 pub mod engine;
 pub mod error;
 pub mod generate;

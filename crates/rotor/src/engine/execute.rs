@@ -4,6 +4,7 @@
 //! bookkeeping and the promote of each run kind.
 
 use crate::audit::NewEntry;
+use crate::authority;
 use crate::engine::run::Change;
 use crate::engine::{fault, window_end, Engine, Outcome};
 use crate::error::RotorError;
@@ -20,6 +21,7 @@ pub(crate) struct Item<'a> {
 /// Steps a run has already completed, read from its journal.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Done {
+    pub apply: bool,
     pub deliver: bool,
     pub restart: bool,
     pub verify: bool,
@@ -30,6 +32,7 @@ impl Done {
     pub(crate) fn from_journal(entries: &[JournalEntry]) -> Done {
         let done = |step: &str| entries.iter().any(|e| e.step == step && e.phase == "done");
         Done {
+            apply: done("apply"),
             deliver: done("deliver"),
             restart: done("restart"),
             verify: done("verify"),
@@ -82,6 +85,29 @@ impl Engine<'_> {
         if let Err(e) = self.drive(run, kind, hooks, &changes, done) {
             self.fail_run(run, kind, items, &e)?;
             return Err(e);
+        }
+        if kind == RunKind::Retire {
+            // Consumers no longer hold the previous value: the authority may
+            // stop accepting it.
+            self.journal(run, "retire", "intent", "")?;
+            for it in items {
+                let Some(op) = it.plan.old_previous else {
+                    continue;
+                };
+                let old = self.store.value(&it.spec.name, op)?;
+                if let Err(e) = authority::of(it.spec).retire(&it.spec.name, &old) {
+                    let err = RotorError::AuthorityFailed {
+                        kind: kind.as_str(),
+                        secrets: it.spec.name.clone(),
+                        step: "retire",
+                        source: Box::new(e),
+                        undo: "The targets no longer hold the previous value; retry with `rotor retire` once the authority is reachable.".into(),
+                    };
+                    self.fail_run(run, kind, items, &err)?;
+                    return Err(err);
+                }
+            }
+            self.journal(run, "retire", "done", "")?;
         }
         self.promote(run, kind, items)
     }

@@ -277,8 +277,6 @@ impl Engine<'_> {
             Ok::<_, RotorError>(run)
         })?;
         fault::point("after", "generate");
-        self.journal(run, "apply", "done", "no authority: app-only secrets")?;
-        fault::point("after", "apply");
         let plans = self.store.run_plans(run)?;
         let items: Vec<Item<'_>> = unit
             .iter()

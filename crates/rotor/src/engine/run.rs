@@ -2,6 +2,7 @@
 //! verify, journaling intent and outcome of each step, and undoing delivery
 //! if any of them fails.
 
+use crate::authority;
 use crate::engine::deliver::{self, FileEdits};
 use crate::engine::execute::Done;
 use crate::engine::hooks::{self, HookError};
@@ -56,7 +57,11 @@ impl Engine<'_> {
         let fail = |step: &'static str, err: HookError, restart_again: bool| {
             self.journal(run, step, "failed", &err.to_string())?;
             let again = hooks.restart.as_ref().filter(|_| restart_again);
-            let undo = self.undo_delivery(run, &specs, again, &values)?.text;
+            let mut undo = self.undo_delivery(run, &specs, again, &values)?.text;
+            if kind == RunKind::Rotate {
+                undo.push(' ');
+                undo.push_str(&self.undo_authority(changes));
+            }
             Err(RotorError::StepFailed {
                 kind: kind.as_str(),
                 secrets: names.clone(),
@@ -65,6 +70,30 @@ impl Engine<'_> {
                 undo,
             })
         };
+
+        if kind == RunKind::Rotate && !done.apply {
+            self.journal(run, "apply", "intent", "")?;
+            for c in changes {
+                let auth = authority::of(c.spec);
+                if let Err(e) = auth.apply(&c.spec.name, &c.current, c.previous.as_ref()) {
+                    self.journal(run, "apply", "failed", &e.to_string())?;
+                    let undo = self.undo_authority(changes);
+                    return Err(RotorError::AuthorityFailed {
+                        kind: kind.as_str(),
+                        secrets: names.clone(),
+                        step: "apply",
+                        source: Box::new(e),
+                        undo,
+                    });
+                }
+            }
+            let authorities: Vec<&str> = changes
+                .iter()
+                .map(|c| authority::of(c.spec).name())
+                .collect();
+            self.journal(run, "apply", "done", &authorities.join(", "))?;
+            fault::point("after", "apply");
+        }
 
         if !done.deliver {
             let edits = edits(changes);
@@ -87,6 +116,9 @@ impl Engine<'_> {
                 self.journal(run, "deliver", "failed", &e.to_string())?;
                 let undo = self.undo_delivery(run, &specs, None, &values)?;
                 self.observer.note(&undo.text);
+                if kind == RunKind::Rotate {
+                    self.observer.note(&self.undo_authority(changes));
+                }
                 return Err(e);
             }
             self.journal(run, "deliver", "done", &files)?;
@@ -172,6 +204,26 @@ impl Engine<'_> {
             text,
             restart_failed,
         })
+    }
+
+    /// Takes the new values back from their authorities (idempotent, so
+    /// also right after a partial apply). Returns words for the operator.
+    pub(crate) fn undo_authority(&self, changes: &[Change<'_>]) -> String {
+        let mut failed = Vec::new();
+        for c in changes {
+            let auth = authority::of(c.spec);
+            if let Err(e) = auth.undo(&c.spec.name, &c.current, c.previous.as_ref()) {
+                failed.push(format!("{}: {e}", c.spec.name));
+            }
+        }
+        if failed.is_empty() {
+            "The authorities no longer accept the new values.".into()
+        } else {
+            format!(
+                "Taking the new value back from the authority FAILED ({}); do it by hand.",
+                failed.join("; ")
+            )
+        }
     }
 
     /// Journals (and shows) a failed attempt that will be retried. A journal
