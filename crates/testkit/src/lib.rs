@@ -3,6 +3,7 @@
 //! and a small HTTP health endpoint whose answer a test can change.
 #![forbid(unsafe_code)]
 
+pub mod conformance;
 pub mod http;
 pub mod leaks;
 pub mod project;

@@ -1,0 +1,167 @@
+//! Conformance suites for the step contract: every [`Target`] and every
+//! [`Authority`] rotor ships must pass the same checks (idempotency, undo
+//! after a partial apply, retire twice, other bytes kept). A failure names
+//! the check and the sample, never a value.
+
+use rotor::authority::{Acceptance, Authority};
+use rotor::secret::SecretValue;
+use rotor::target::{Desired, Target};
+
+fn value(tag: &str) -> SecretValue {
+    SecretValue::new(format!("conformance-{tag}-value-0123456789"))
+}
+
+fn fp(v: &Option<SecretValue>) -> Option<String> {
+    v.as_ref().map(|v| v.fingerprint().to_string())
+}
+
+/// Runs every target check on each sample file (its bytes before rotor ever
+/// touched it). `foreign_edit` changes the file somewhere the target does not
+/// own (as another program would), to prove undo keeps that change.
+/// Returns how many checks ran.
+pub fn target_suite(
+    target: &dyn Target,
+    samples: &[&[u8]],
+    foreign_edit: impl Fn(&[u8]) -> Vec<u8>,
+) -> usize {
+    let (a, b) = (value("a"), value("b"));
+    let deliver = Desired {
+        current: &a,
+        previous: Some(&b),
+    };
+    let retire = Desired {
+        current: &a,
+        previous: None,
+    };
+    let mut checks = 0;
+    for (i, original) in samples.iter().enumerate() {
+        let name = format!("{} sample {i}", target.describe());
+        let render = |bytes: &[u8], d: Desired<'_>| {
+            target
+                .render(bytes, d)
+                .unwrap_or_else(|e| panic!("{name}: render failed: {e}"))
+                .to_vec()
+        };
+
+        // deliver is idempotent and reads back
+        let once = render(original, deliver);
+        assert!(
+            render(&once, deliver) == once,
+            "{name}: delivering twice differs from once"
+        );
+        let cur = target.current(&once).expect("read current");
+        assert_eq!(
+            fp(&cur),
+            fp(&Some(a.duplicate())),
+            "{name}: current after deliver"
+        );
+        let prev = target.previous(&once).expect("read previous");
+        assert!(
+            prev.is_none() || fp(&prev) == fp(&Some(b.duplicate())),
+            "{name}: previous after deliver is neither absent nor the delivered one"
+        );
+        checks += 3;
+
+        // retire twice equals once, and drops the previous
+        let retired = render(&once, retire);
+        assert!(
+            render(&retired, retire) == retired,
+            "{name}: retiring twice differs from once"
+        );
+        assert!(
+            target.previous(&retired).expect("read").is_none(),
+            "{name}: previous survives retire"
+        );
+        assert_eq!(
+            fp(&target.current(&retired).expect("read")),
+            fp(&Some(a.duplicate())),
+            "{name}: retire changed current"
+        );
+        checks += 3;
+
+        // undo after a partial apply (nothing delivered yet) changes nothing
+        let untouched = target
+            .restore(original, original)
+            .expect("restore")
+            .to_vec();
+        assert!(
+            untouched == *original,
+            "{name}: undo of nothing changed the file"
+        );
+        checks += 1;
+
+        // undo after deliver brings back the original values
+        let undone = target.restore(&once, original).expect("restore").to_vec();
+        assert_eq!(
+            fp(&target.current(&undone).expect("read")),
+            fp(&target.current(original).expect("read")),
+            "{name}: undo did not bring back the current value"
+        );
+        assert_eq!(
+            fp(&target.previous(&undone).expect("read")),
+            fp(&target.previous(original).expect("read")),
+            "{name}: undo did not bring back the previous value"
+        );
+        // and undoing twice equals once
+        let twice = target.restore(&undone, original).expect("restore").to_vec();
+        assert!(twice == undone, "{name}: undoing twice differs from once");
+        checks += 3;
+
+        // undo keeps what someone else wrote meanwhile
+        let edited = foreign_edit(&once);
+        let undone_edited = target.restore(&edited, original).expect("restore").to_vec();
+        assert!(
+            undone_edited == foreign_edit(&undone),
+            "{name}: undo lost a change made elsewhere in the file"
+        );
+        checks += 1;
+    }
+    checks
+}
+
+/// Runs every authority check for `secret`. Returns how many checks ran.
+pub fn authority_suite(auth: &dyn Authority, secret: &str) -> usize {
+    let (old, new) = (value("old"), value("new"));
+    let name = auth.name();
+    let accepted = |v: &SecretValue| auth.verify(secret, v).expect("verify");
+
+    // undo after a partial apply (nothing applied) succeeds
+    auth.undo(secret, &new, Some(&old))
+        .unwrap_or_else(|e| panic!("{name}: undo before apply failed: {e}"));
+    // apply twice equals once
+    auth.apply(secret, &new, Some(&old))
+        .unwrap_or_else(|e| panic!("{name}: apply failed: {e}"));
+    auth.apply(secret, &new, Some(&old))
+        .unwrap_or_else(|e| panic!("{name}: applying twice failed: {e}"));
+    let after_apply = accepted(&new);
+    assert!(
+        matches!(after_apply, Acceptance::Accepted | Acceptance::Unchecked),
+        "{name}: refuses the new value after apply"
+    );
+    // undo twice equals once, and the new value is refused again
+    auth.undo(secret, &new, Some(&old))
+        .unwrap_or_else(|e| panic!("{name}: undo failed: {e}"));
+    auth.undo(secret, &new, Some(&old))
+        .unwrap_or_else(|e| panic!("{name}: undoing twice failed: {e}"));
+    if after_apply == Acceptance::Accepted {
+        assert_eq!(
+            accepted(&new),
+            Acceptance::Refused,
+            "{name}: accepts the new value after undo"
+        );
+    }
+    // retire twice is harmless, and the retired value is refused
+    auth.apply(secret, &new, Some(&old)).expect("apply again");
+    auth.retire(secret, &old)
+        .unwrap_or_else(|e| panic!("{name}: retire failed: {e}"));
+    auth.retire(secret, &old)
+        .unwrap_or_else(|e| panic!("{name}: retiring twice failed: {e}"));
+    if accepted(&new) == Acceptance::Accepted {
+        assert_eq!(
+            accepted(&old),
+            Acceptance::Refused,
+            "{name}: accepts a retired value"
+        );
+    }
+    7
+}
