@@ -97,6 +97,10 @@ pub enum Command {
     Resume {
         /// The secret whose run to finish [default: every interrupted run].
         name: Option<String>,
+        /// Take over a run whose owner still looks alive: its host is down,
+        /// or the process hangs. Audited. Make sure the owner is really gone.
+        #[arg(long)]
+        force_unlock: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -106,6 +110,10 @@ pub enum Command {
     Rollback {
         /// The secret.
         name: String,
+        /// Take over a run whose owner still looks alive: its host is down,
+        /// or the process hangs. Audited. Make sure the owner is really gone.
+        #[arg(long)]
+        force_unlock: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

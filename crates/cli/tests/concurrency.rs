@@ -208,3 +208,49 @@ fn two_sweeps_started_together_rotate_each_secret_once() {
     h.rotor(&["audit", "verify"]).expect_code(0);
     h.finish();
 }
+
+#[test]
+fn force_unlock_takes_a_live_run_and_its_owner_cannot_promote() {
+    let inv = inventory(1).replace(
+        "previous_var = \"S0_PREVIOUS\"\n",
+        "previous_var = \"S0_PREVIOUS\"\n[secret.hooks]\nrestart = [\"sh\", \"-c\", \"touch restarting; sleep 2\"]\n",
+    );
+    let env = "S0=initial-value-0000-abcdef\n";
+    let mut h = Harness::new(&inv, &[(".env", env)]);
+    h.manage(".env", &["S0", "S0_PREVIOUS"]);
+    h.rotor(&["init"]).expect_code(0);
+    let child = spawn(&h, &["rotate", "s0"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !h.project.join("restarting").exists() {
+        assert!(Instant::now() < deadline, "restart hook never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.rotor(&["rollback", "s0"]).expect_code(3);
+    h.rotor(&["--actor", "oncall", "rollback", "s0", "--force-unlock"])
+        .expect_code(0)
+        .expect_output("rolled_back");
+    assert_eq!(h.project.read_string(".env"), env, "restored byte for byte");
+    let out = child.wait_with_output().expect("wait");
+    h.leaks
+        .check_bytes("stderr of the overridden rotation", &out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("closed by another process"));
+    let hist = h.rotor(&["history", "s0", "--json"]).expect_code(0).json();
+    let forced = hist["audit"]
+        .as_array()
+        .expect("audit")
+        .iter()
+        .find(|e| e["step"] == "force-unlock")
+        .expect("the force-unlock is audited");
+    assert_eq!(forced["actor"], "oncall");
+    let status = h.rotor(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status[0]["version"], 1);
+    assert!(status[0]["open_run"].is_null());
+    h.rotor(&["audit", "verify"]).expect_code(0);
+    h.finish();
+}

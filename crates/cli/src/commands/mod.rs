@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 create_missing,
                 adopt,
                 skip_busy: select.all || select.due,
+                force_unlock: false,
             },
             json,
         ),
@@ -52,8 +53,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             expired,
             json,
         } => rotate::retire(&ctx, &names, expired, json),
-        Command::Rollback { name, json } => rotate::rollback(&ctx, &name, json),
-        Command::Resume { name, json } => rotate::resume(&ctx, name.as_deref(), json),
+        Command::Rollback {
+            name,
+            force_unlock,
+            json,
+        } => rotate::rollback(&ctx, &name, force_unlock, json),
+        Command::Resume {
+            name,
+            force_unlock,
+            json,
+        } => rotate::resume(&ctx, name.as_deref(), force_unlock, json),
         Command::Status { json } => status::run(&ctx, json),
         Command::History { name, json } => history::run(&ctx, &name, json),
         Command::Audit {

@@ -78,17 +78,30 @@ pub fn retire(ctx: &Ctx, names: &[String], expired: bool, json: bool) -> anyhow:
 }
 
 /// `rotor resume`.
-pub fn resume(ctx: &Ctx, name: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+pub fn resume(
+    ctx: &Ctx,
+    name: Option<&str>,
+    force_unlock: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let progress = Progress::new();
-    let mut engine = ctx.engine(Options::default(), &progress)?;
+    let options = Options {
+        force_unlock,
+        ..Options::default()
+    };
+    let mut engine = ctx.engine(options, &progress)?;
     let done = engine.resume(name)?;
     finish(done, json, "")
 }
 
 /// `rotor rollback`.
-pub fn rollback(ctx: &Ctx, name: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub fn rollback(ctx: &Ctx, name: &str, force_unlock: bool, json: bool) -> anyhow::Result<ExitCode> {
     let progress = Progress::new();
-    let mut engine = ctx.engine(Options::default(), &progress)?;
+    let options = Options {
+        force_unlock,
+        ..Options::default()
+    };
+    let mut engine = ctx.engine(options, &progress)?;
     let outcomes = engine.rollback(name)?;
     report(&outcomes, json, "")?;
     Ok(ExitCode::SUCCESS)

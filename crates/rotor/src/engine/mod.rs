@@ -42,6 +42,9 @@ pub struct Options {
     /// another rotor process holds or has rotated since this command began,
     /// so two sweeps started together rotate every secret exactly once.
     pub skip_busy: bool,
+    /// Take over a run whose owner still looks alive (its host is down, or
+    /// it hangs). Audited. Only for `resume` and `rollback`.
+    pub force_unlock: bool,
 }
 
 /// Progress and notes for a person watching (a progress bar in the CLI).
@@ -219,6 +222,39 @@ impl<'o> Engine<'o> {
             .iter()
             .filter(|s| names.contains(&s.name))
             .collect())
+    }
+}
+
+impl Engine<'_> {
+    /// Refuses a run whose owner looks alive, unless `--force-unlock`, which
+    /// is audited with the owner it overrides.
+    pub(crate) fn claim_stale(&mut self, run: &crate::store::RunRecord) -> Result<(), RotorError> {
+        let secret = run.secrets.first().cloned().unwrap_or_default();
+        if run.alive && !self.options.force_unlock {
+            return Err(run.busy(&secret).into());
+        }
+        let actor = self.actor.clone();
+        let forced = run.alive;
+        self.store.write(|st| {
+            if forced {
+                for s in &run.secrets {
+                    st.audit(&crate::audit::NewEntry {
+                        actor: &actor.name,
+                        ticket: actor.ticket.as_deref(),
+                        secret: Some(s),
+                        step: "force-unlock",
+                        outcome: "ok",
+                        detail: &format!(
+                            "took run {} from owner {} (last seen at step {})",
+                            run.id, run.owner, run.step
+                        ),
+                        ..Default::default()
+                    })?;
+                }
+            }
+            st.take_over(run)?;
+            Ok::<_, RotorError>(())
+        })
     }
 }
 

@@ -37,9 +37,11 @@ impl Engine<'_> {
                 "nothing to resume: no run is unfinished (see `rotor status`)".into(),
             ));
         }
-        if let Some(live) = runs.iter().find(|r| r.alive) {
-            let secret = live.secrets.first().cloned().unwrap_or_default();
-            return Err(live.busy(&secret).into());
+        if !self.options.force_unlock {
+            if let Some(live) = runs.iter().find(|r| r.alive) {
+                let secret = live.secrets.first().cloned().unwrap_or_default();
+                return Err(live.busy(&secret).into());
+            }
         }
         let mut results = Vec::new();
         for run in runs {
@@ -58,7 +60,7 @@ impl Engine<'_> {
                 self.store.value(name, p)?;
             }
         }
-        self.store.write(|st| st.take_over(&run))?;
+        self.claim_stale(&run)?;
         let mut specs: Vec<SecretSpec> = Vec::with_capacity(plans.len());
         for (name, _) in &plans {
             let spec = self.inventory.secret(name).cloned().ok_or_else(|| RotorError::Secret {

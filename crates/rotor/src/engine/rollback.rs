@@ -20,9 +20,7 @@ impl Engine<'_> {
             .cloned()
             .ok_or_else(|| RotorError::UnknownSecret(name.to_owned()))?;
         if let Some(run) = self.store.open_run_for(name)? {
-            if run.alive {
-                return Err(run.busy(name).into());
-            }
+            self.claim_stale(&run)?;
             return self.undo_open_run(run);
         }
         let live_all = self.store.live_versions()?;
@@ -40,8 +38,6 @@ impl Engine<'_> {
     }
 
     fn undo_open_run(&mut self, run: crate::store::RunRecord) -> Result<Vec<Outcome>, RotorError> {
-        // Two operators rolling back at once: only one takes the run.
-        self.store.write(|st| st.take_over(&run))?;
         let specs: Vec<SecretSpec> = run
             .secrets
             .iter()

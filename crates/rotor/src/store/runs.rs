@@ -383,18 +383,22 @@ impl Store {
                     .and_then(|it| it.collect::<Result<Vec<String>, _>>())
             })
             .map_err(|e| self.sql(e))?;
-        rec.alive = rec.state == RunState::Open && super::owner::is_alive(&rec.owner);
+        rec.alive = rec.state == RunState::Open
+            && super::owner::is_alive(&rec.owner, rec.updated_at, super::now());
         Ok(rec)
     }
 
-    /// Whether run `id` is still open (not rolled back meanwhile by another
-    /// process). Call inside [`Store::write`] before promoting.
+    /// Whether run `id` is still open and still this process's (not rolled
+    /// back, resumed or force-unlocked meanwhile by another process). Call
+    /// inside [`Store::write`] before promoting or recording a failure.
     pub fn run_is_open(&self, id: i64) -> Result<bool, StoreError> {
-        let state: String = self
+        let (state, owner): (String, String) = self
             .conn()
-            .query_row("SELECT state FROM runs WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT state, owner FROM runs WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .map_err(|e| self.sql(e))?;
-        Ok(state == "open")
+        Ok(state == "open" && owner == super::owner::this_process())
     }
 
     /// For each secret whose most recent run failed: that run, and the step
