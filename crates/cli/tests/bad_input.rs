@@ -272,3 +272,20 @@ fn actor_and_ticket_must_be_one_printable_line() {
     );
     h.finish();
 }
+
+#[test]
+fn nothing_to_resume_or_roll_back_changes_nothing() {
+    let mut h = ready();
+    refused(&mut h, &["resume"], &[], "nothing to resume");
+    refused(&mut h, &["resume", "jwt"], &[], "nothing to resume");
+    // jwt is an overlap: retire its previous, then there is nothing to roll back
+    h.rotor(&["retire", "jwt"]).expect_code(0);
+    refused(&mut h, &["rollback", "jwt"], &[], "nothing to roll back");
+    refused(
+        &mut h,
+        &["rollback", "nextauth"],
+        &[],
+        "nothing to roll back",
+    );
+    h.finish();
+}

@@ -143,6 +143,18 @@ fn hook_output_with_the_value_is_redacted() {
     h.rotor(&["rotate", "nextauth"])
         .expect_code(1)
         .expect_output("REDACTED fp=");
+    // the journal keeps the redacted output, not the value
+    let journal: Vec<String> = rusqlite::Connection::open(h.project.join(".rotor/rotor.db"))
+        .expect("open db")
+        .prepare(
+            "SELECT detail FROM journal WHERE step = 'verify' AND phase IN ('failed', 'retry')",
+        )
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("details");
+    assert!(!journal.is_empty() && journal.iter().all(|d| d.contains("REDACTED fp=")));
     h.finish();
 }
 
