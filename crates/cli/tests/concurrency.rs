@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
 
-use common::{rotor_bin, Harness};
+use common::{wait_for_file, Harness};
 use rotor::secret::Fingerprint;
 
 fn inventory(secrets: usize) -> String {
@@ -24,13 +23,7 @@ fn inventory(secrets: usize) -> String {
 }
 
 fn spawn(h: &Harness, args: &[&str]) -> Child {
-    Command::new(rotor_bin())
-        .args(args)
-        .current_dir(h.project.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rotor")
+    common::spawn_rotor(h, args)
 }
 
 fn finish(h: &mut Harness, child: Child, what: &str) -> i32 {
@@ -144,11 +137,7 @@ fn a_run_in_progress_is_running_not_interrupted() {
     h.manage(".env", &["S0", "S0_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
     let child = spawn(&h, &["rotate", "s0"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !h.project.join("restarting").exists() {
-        assert!(Instant::now() < deadline, "restart hook never ran");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_file(&h, "restarting");
     let status = h.rotor(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status[0]["state"], "running");
     assert_eq!(status[0]["open_run"]["running"], true);
@@ -220,11 +209,7 @@ fn force_unlock_takes_a_live_run_and_its_owner_cannot_promote() {
     h.manage(".env", &["S0", "S0_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
     let child = spawn(&h, &["rotate", "s0"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !h.project.join("restarting").exists() {
-        assert!(Instant::now() < deadline, "restart hook never ran");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_file(&h, "restarting");
     h.rotor(&["rollback", "s0"]).expect_code(3);
     h.rotor(&["--actor", "oncall", "rollback", "s0", "--force-unlock"])
         .expect_code(0)

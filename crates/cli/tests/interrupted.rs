@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use common::{rotor_bin, Harness};
+use common::{spawn_rotor, wait_for_file, Harness};
 
 const INVENTORY: &str = r#"
 [[secret]]
@@ -29,34 +26,29 @@ retry_backoff = "10ms"
 
 const ENV: &str = "# api\nJWT_SECRET=before-the-crash-123456\nOTHER=kept\n";
 
+/// Starts `rotor rotate jwt`, lets it deliver, and kills it (SIGKILL) while
+/// its restart hook hangs. Its output is scanned for leaks.
+fn crash_during_restart(h: &mut Harness) {
+    h.project.write("hang-once", "");
+    let mut child = spawn_rotor(h, &["rotate", "jwt"]);
+    wait_for_file(h, "restarting");
+    child.kill().expect("SIGKILL rotor");
+    let out = child.wait_with_output().expect("reap");
+    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    h.leaks
+        .check_bytes("stdout of the killed rotor", &out.stdout);
+    h.leaks
+        .check_bytes("stderr of the killed rotor", &out.stderr);
+}
+
 #[test]
 fn kill_during_restart_then_rollback() {
     let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
     h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
-    h.project.write("hang-once", "");
-
-    let mut child = Command::new(rotor_bin())
-        .args(["rotate", "jwt"])
-        .current_dir(h.project.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rotor");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !h.project.join("restarting").exists() {
-        assert!(Instant::now() < deadline, "the restart hook never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("SIGKILL rotor");
-    let out = child.wait_with_output().expect("reap");
-    h.leaks
-        .check_bytes("stdout of the killed rotor", &out.stdout);
-    h.leaks
-        .check_bytes("stderr of the killed rotor", &out.stderr);
+    crash_during_restart(&mut h);
 
     // delivered but not promoted
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
     assert_ne!(
         h.env_var(".env", "JWT_SECRET").as_deref(),
         Some("before-the-crash-123456")
@@ -110,22 +102,7 @@ fn rollback_whose_restart_fails_exits_1_and_leaks_nothing() {
     let mut h = Harness::new(&inventory, &[(".env", ENV)]);
     h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
-    h.project.write("hang-once", "");
-    let mut child = Command::new(rotor_bin())
-        .args(["rotate", "jwt"])
-        .current_dir(h.project.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn rotor");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !h.project.join("restarting").exists() {
-        assert!(Instant::now() < deadline, "the restart hook never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("SIGKILL rotor");
-    child.wait().expect("reap");
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+    crash_during_restart(&mut h);
     h.rotor(&["rollback", "jwt"])
         .expect_code(1)
         .expect_output("restart consumers by hand");
@@ -141,32 +118,14 @@ fn rollback_whose_restart_fails_exits_1_and_leaks_nothing() {
 #[test]
 fn resume_refuses_a_pending_value_sealed_under_another_key() {
     // Two stores, two master keys, the same interrupted rotation in each.
-    let crash = |h: &mut Harness| {
-        h.project.write("hang-once", "");
-        let mut child = Command::new(rotor_bin())
-            .args(["rotate", "jwt"])
-            .current_dir(h.project.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn rotor");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !h.project.join("restarting").exists() {
-            assert!(Instant::now() < deadline, "the restart hook never started");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill().expect("SIGKILL rotor");
-        child.wait().expect("reap");
-        h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
-    };
     let mut a = Harness::new(INVENTORY, &[(".env", ENV)]);
     a.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
     a.rotor(&["init"]).expect_code(0);
-    crash(&mut a);
+    crash_during_restart(&mut a);
     let mut b = Harness::new(INVENTORY, &[(".env", ENV)]);
     b.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
     b.rotor(&["init"]).expect_code(0);
-    crash(&mut b);
+    crash_during_restart(&mut b);
     // Graft b's sealed pending value (same secret, same number) into a.
     let foreign: Vec<u8> = rusqlite::Connection::open(b.project.join(".rotor/rotor.db"))
         .expect("open b")

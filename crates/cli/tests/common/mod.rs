@@ -52,6 +52,27 @@ pub struct Harness {
     pub managed: Vec<(String, Vec<String>)>,
 }
 
+/// Waits (at most 30 s) until `rel` exists in the project: a hook's sign
+/// that it is running.
+pub fn wait_for_file(h: &Harness, rel: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !h.project.join(rel).exists() {
+        assert!(std::time::Instant::now() < deadline, "{rel} never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Starts `rotor ARGS` in the project without waiting for it.
+pub fn spawn_rotor(h: &Harness, args: &[&str]) -> std::process::Child {
+    Command::new(rotor_bin())
+        .args(args)
+        .current_dir(h.project.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn rotor")
+}
+
 /// Path of the `rotor` binary under test.
 pub fn rotor_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rotor"))

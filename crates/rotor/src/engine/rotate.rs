@@ -217,47 +217,36 @@ impl Engine<'_> {
                 if let Some(d) = start.displaced {
                     st.set_stage(&spec.name, d, Stage::Retired, None)?;
                 }
+                // Inserts a version (sealed) and audits it, fingerprint only.
+                let record = |value: &SecretValue, stage, origin, step, detail: &str| {
+                    let rec = st.insert_version(&spec.name, value, stage, origin, Some(run), t)?;
+                    st.audit(&NewEntry {
+                        actor: &actor.name,
+                        ticket: actor.ticket.as_deref(),
+                        secret: Some(&spec.name),
+                        version: Some(rec.number),
+                        fingerprint: Some(rec.fingerprint.as_str()),
+                        step,
+                        outcome: "ok",
+                        detail,
+                    })?;
+                    Ok::<_, RotorError>(rec)
+                };
                 if start.adopted {
                     if let Some((n, v)) = &mut start.old_current {
-                        let rec = st.insert_version(
-                            &spec.name,
-                            v,
-                            Stage::Current,
-                            Origin::Adopted,
-                            Some(run),
-                            t,
-                        )?;
-                        *n = rec.number;
-                        st.audit(&NewEntry {
-                            actor: &actor.name,
-                            ticket: actor.ticket.as_deref(),
-                            secret: Some(&spec.name),
-                            version: Some(rec.number),
-                            fingerprint: Some(rec.fingerprint.as_str()),
-                            step: "rotate.adopt",
-                            outcome: "ok",
-                            detail: "took the value found in the targets as current",
-                        })?;
+                        let detail = "took the value found in the targets as current";
+                        *n = record(v, Stage::Current, Origin::Adopted, "rotate.adopt", detail)?
+                            .number;
                     }
                 }
-                let rec = st.insert_version(
-                    &spec.name,
+                let detail = format!("run {run}, strategy {}", spec.strategy.kind());
+                let rec = record(
                     new,
                     Stage::Pending,
                     Origin::Generated,
-                    Some(run),
-                    t,
+                    "rotate.generate",
+                    &detail,
                 )?;
-                st.audit(&NewEntry {
-                    actor: &actor.name,
-                    ticket: actor.ticket.as_deref(),
-                    secret: Some(&spec.name),
-                    version: Some(rec.number),
-                    fingerprint: Some(rec.fingerprint.as_str()),
-                    step: "rotate.generate",
-                    outcome: "ok",
-                    detail: &format!("run {run}, strategy {}", spec.strategy.kind()),
-                })?;
                 let old_current = start.old_current.as_ref().map(|(n, _)| *n);
                 st.plan_secret(
                     run,
