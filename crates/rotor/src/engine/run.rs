@@ -28,6 +28,7 @@ impl Engine<'_> {
         phase: &str,
         detail: &str,
     ) -> Result<(), RotorError> {
+        tracing::debug!(run, step, phase, detail, "journal");
         self.store.journal(run, step, phase, detail, now())?;
         Ok(())
     }
