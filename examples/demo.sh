@@ -14,6 +14,11 @@ if [[ -z "${ROTOR_BIN:-}" ]]; then
   cargo build --quiet --manifest-path "$repo/Cargo.toml" -p rotor-cli
   ROTOR_BIN="$repo/target/debug/rotor"
 fi
+# The script changes directory below: make a relative ROTOR_BIN absolute.
+case "$ROTOR_BIN" in
+  /*) ;;
+  */*) ROTOR_BIN="$PWD/$ROTOR_BIN" ;;
+esac
 work=${ROTOR_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/rotor-demo.XXXXXX")}
 mkdir -p "$work"
 cp "$repo/examples/nis2/rotor.toml" "$work/rotor.toml"
