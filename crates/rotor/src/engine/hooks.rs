@@ -4,8 +4,10 @@
 //! [`with_retries`] gives a failing hook a bounded number of further tries.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command as Process, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -128,7 +130,8 @@ pub fn redact(text: &str, values: &[&SecretValue]) -> String {
     out
 }
 
-/// Runs a command from `dir` with a time limit.
+/// Runs a command from `dir` with a time limit, in its own process group so
+/// that on timeout everything it started is killed too.
 pub fn run_command(
     cmd: &Command,
     dir: &Path,
@@ -141,23 +144,50 @@ pub fn run_command(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| HookError::Spawn {
             program: program.clone(),
             reason: e.to_string(),
         })?;
-    let readers = [
-        child.stdout.take().map(|s| read_bounded(Box::new(s))),
-        child.stderr.take().map(|s| read_bounded(Box::new(s))),
-    ];
+    // Keep enough past the limit that a value starting before it is kept
+    // whole, so it is redacted whole before the text is cut.
+    let slack = redact_values
+        .iter()
+        .map(|v| v.expose().len())
+        .max()
+        .unwrap_or(0);
+    let (tx, rx) = mpsc::channel();
+    let mut streams = 0;
+    if let Some(out) = child.stdout.take() {
+        read_bounded(Box::new(out), OUTPUT_LIMIT + slack, tx.clone());
+        streams += 1;
+    }
+    if let Some(err) = child.stderr.take() {
+        read_bounded(Box::new(err), OUTPUT_LIMIT + slack, tx.clone());
+        streams += 1;
+    }
+    drop(tx);
     let status = wait_with_timeout(&mut child, cmd.timeout);
+    // The hook itself has ended (or was killed with its group). A process it
+    // left running may still hold the pipes: wait a little, then go on.
+    let deadline = Instant::now() + Duration::from_secs(2);
     let mut text = String::new();
-    for r in readers.into_iter().flatten() {
-        if let Ok(s) = r.join() {
-            text.push_str(&s);
+    let mut complete = true;
+    for _ in 0..streams {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(part) => text.push_str(&part),
+            Err(_) => {
+                complete = false;
+                break;
+            }
         }
     }
-    let text = redact(&text, redact_values);
+    let mut text = cut(&redact(&text, redact_values), 2 * OUTPUT_LIMIT);
+    text = scrub_partial(&text, redact_values);
+    if !complete {
+        text.push_str(" [output cut: a process the hook started still holds it]");
+    }
     match status {
         Some(Ok(st)) if st.success() => Ok(HookOutput { text }),
         Some(Ok(st)) => Err(HookError::Exit {
@@ -174,6 +204,37 @@ pub fn run_command(
             limit: humantime::format_duration(cmd.timeout).to_string(),
         }),
     }
+}
+
+/// `text` cut to at most `limit` bytes, at a character boundary.
+fn cut(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// Replaces a trailing fragment that is the start of a known value (what a
+/// cut can leave of a value) with a marker.
+fn scrub_partial(text: &str, values: &[&SecretValue]) -> String {
+    for v in values {
+        let raw = v.expose();
+        let longest = raw.len().saturating_sub(1).min(text.len());
+        for k in (4..=longest).rev() {
+            if raw.is_char_boundary(k) && text.ends_with(&raw[..k]) {
+                return format!(
+                    "{}[REDACTED partial fp={}]",
+                    &text[..text.len() - k],
+                    v.fingerprint()
+                );
+            }
+        }
+    }
+    text.to_owned()
 }
 
 /// Runs a verify hook.
@@ -221,7 +282,7 @@ fn http_check(url: &str, want: u16, timeout: Duration) -> Result<HookOutput, Hoo
     }
 }
 
-fn read_bounded(mut r: Box<dyn Read + Send>) -> thread::JoinHandle<String> {
+fn read_bounded(mut r: Box<dyn Read + Send>, limit: usize, tx: mpsc::Sender<String>) {
     thread::spawn(move || {
         let mut kept = Vec::new();
         let mut buf = [0u8; 4096];
@@ -229,13 +290,13 @@ fn read_bounded(mut r: Box<dyn Read + Send>) -> thread::JoinHandle<String> {
             match r.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    let room = OUTPUT_LIMIT.saturating_sub(kept.len());
+                    let room = limit.saturating_sub(kept.len());
                     kept.extend_from_slice(&buf[..n.min(room)]);
                 }
             }
         }
-        String::from_utf8_lossy(&kept).into_owned()
-    })
+        let _ = tx.send(String::from_utf8_lossy(&kept).into_owned());
+    });
 }
 
 fn wait_with_timeout(
@@ -247,6 +308,7 @@ fn wait_with_timeout(
         match child.try_wait() {
             Ok(Some(st)) => return Some(Ok(st)),
             Ok(None) if Instant::now() >= deadline => {
+                kill_group(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
                 return None;
@@ -255,6 +317,17 @@ fn wait_with_timeout(
             Err(e) => return Some(Err(e)),
         }
     }
+}
+
+/// Kills a hook's whole process group (it was started as the group's
+/// leader), through kill(1) so no unsafe code is needed.
+fn kill_group(pgid: u32) {
+    let _ = Process::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 fn tail(text: &str) -> String {
@@ -508,5 +581,56 @@ mod tests {
         let err = http_check(&url, 200, Duration::from_secs(2)).expect_err("refused");
         assert!(matches!(err, HookError::Http { .. }), "{err:?}");
         assert!(!err.is_permanent());
+    }
+
+    #[test]
+    fn a_value_at_the_output_limit_is_not_left_half_shown() {
+        let v = SecretValue::new(
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
+        );
+        let dir = tempfile::tempdir().expect("dir");
+        for filler in [
+            OUTPUT_LIMIT - 60,
+            OUTPUT_LIMIT - 3,
+            OUTPUT_LIMIT,
+            OUTPUT_LIMIT + 10,
+        ] {
+            let script = format!(
+                "head -c {filler} /dev/zero | tr '\\0' x; echo {}; exit 1",
+                v.expose()
+            );
+            let err = run_command(&cmd(&["sh", "-c", &script], 5000), dir.path(), &[&v])
+                .expect_err("exit 1");
+            let text = err.to_string();
+            assert!(
+                !text.contains(&v.expose()[..6]),
+                "filler {filler}: a fragment shows"
+            );
+        }
+    }
+
+    #[test]
+    fn a_timeout_kills_what_the_hook_started() {
+        let dir = tempfile::tempdir().expect("dir");
+        let err = run_command(
+            &cmd(&["sh", "-c", "sleep 30 & echo $! > child.pid; wait"], 300),
+            dir.path(),
+            &[],
+        )
+        .expect_err("times out");
+        assert!(matches!(err, HookError::Timeout { .. }));
+        let pid = std::fs::read_to_string(dir.path().join("child.pid")).expect("pid");
+        let proc_dir = format!("/proc/{}", pid.trim());
+        // the kill is synchronous; give the kernel a moment to reap
+        for _ in 0..100 {
+            let gone = std::fs::read_to_string(format!("{proc_dir}/stat"))
+                .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+                .unwrap_or(true);
+            if gone {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the hook's child survived its timeout");
     }
 }
