@@ -8,9 +8,31 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use rotor::engine::Observer;
 
+/// Writes one line to stdout. A reader that went away (`rotor status |
+/// head`) ends the process quietly with success: the work is done, only the
+/// rest of the report is unwanted.
+pub fn emit(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(crate::exit::BAD_INPUT.into());
+    }
+}
+
+/// `println!` through [`emit`].
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::emit(format_args!("")) };
+    ($($arg:tt)*) => { $crate::output::emit(format_args!($($arg)*)) };
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    emit(format_args!("{}", serde_json::to_string_pretty(value)?));
     Ok(())
 }
 

@@ -20,7 +20,7 @@ pub fn verify(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
                     &serde_json::json!({ "ok": true, "entries": v.entries, "head": v.head }),
                 )?;
             } else {
-                println!("audit chain intact: {} entries, head {}", v.entries, v.head);
+                crate::outln!("audit chain intact: {} entries, head {}", v.entries, v.head);
             }
             Ok(ExitCode::SUCCESS)
         }

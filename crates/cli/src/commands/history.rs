@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, name: &str, json: bool) -> anyhow::Result<ExitCode> {
             v.retire_after.map(fmt_time).unwrap_or_default(),
         ]);
     }
-    println!("{t}");
+    crate::outln!("{t}");
     let mut a = output::table(&[
         "#",
         "at",
@@ -62,6 +62,6 @@ pub fn run(ctx: &Ctx, name: &str, json: bool) -> anyhow::Result<ExitCode> {
             e.detail.clone(),
         ]);
     }
-    println!("{a}");
+    crate::outln!("{a}");
     Ok(ExitCode::SUCCESS)
 }

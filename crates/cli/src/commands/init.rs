@@ -35,13 +35,17 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
             .map(|_| ())
         })
         .map_err(RotorError::from)?;
-    println!("Created store {}", made.db.display());
+    crate::outln!("Created store {}", made.db.display());
     if made.key_created {
-        println!("Created master key {} (mode 0600)", made.key.display());
-        println!("Back the master key up somewhere safe: without it the store cannot be opened.");
+        crate::outln!("Created master key {} (mode 0600)", made.key.display());
+        crate::outln!(
+            "Back the master key up somewhere safe: without it the store cannot be opened."
+        );
     } else {
-        println!("Using existing master key {}", made.key.display());
+        crate::outln!("Using existing master key {}", made.key.display());
     }
-    println!("Next: `rotor plan` to see what a rotation would do, `rotor rotate --all` to do it.");
+    crate::outln!(
+        "Next: `rotor plan` to see what a rotation would do, `rotor rotate --all` to do it."
+    );
     Ok(ExitCode::SUCCESS)
 }

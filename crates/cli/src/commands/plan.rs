@@ -30,26 +30,28 @@ pub fn run(ctx: &Ctx, select: &Select, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if store.is_none() {
-        println!(
+        crate::outln!(
             "(no store yet at {}: run `rotor init` first)\n",
             inv.store.path.display()
         );
     }
     if plans.is_empty() {
-        println!("Nothing to rotate.");
+        crate::outln!("Nothing to rotate.");
     }
     for p in &plans {
-        println!(
+        crate::outln!(
             "{} ({}; {:.0} bits of entropy)",
-            p.name, p.strategy, p.entropy_bits
+            p.name,
+            p.strategy,
+            p.entropy_bits
         );
         for (i, s) in p.steps.iter().enumerate() {
-            println!("  {}. {:<9} {}", i + 1, s.step, s.detail);
+            crate::outln!("  {}. {:<9} {}", i + 1, s.step, s.detail);
         }
         for w in &p.warnings {
-            println!("  ! {w}");
+            crate::outln!("  ! {w}");
         }
-        println!();
+        crate::outln!();
     }
     Ok(ExitCode::SUCCESS)
 }

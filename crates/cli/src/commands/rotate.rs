@@ -132,7 +132,7 @@ fn report(outcomes: &[Outcome], json: bool, empty: &str) -> anyhow::Result<()> {
         return output::json(&outcomes);
     }
     if outcomes.is_empty() && !empty.is_empty() {
-        println!("{empty}");
+        crate::outln!("{empty}");
     }
     for o in outcomes {
         let version = o.version.map(|v| format!(" v{v}")).unwrap_or_default();
@@ -141,7 +141,7 @@ fn report(outcomes: &[Outcome], json: bool, empty: &str) -> anyhow::Result<()> {
             .as_deref()
             .map(|f| format!(" fp {f}"))
             .unwrap_or_default();
-        println!("{:<12} {}{version}{fp}  {}", o.action, o.secret, o.detail);
+        crate::outln!("{:<12} {}{version}{fp}  {}", o.action, o.secret, o.detail);
     }
     Ok(())
 }

@@ -13,6 +13,16 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let inv = ctx.inventory()?;
     let store = ctx.store(&inv)?;
     let rows = status::status(&inv, &store).map_err(RotorError::from)?;
+    // A run can outlive its secret's entry in the inventory: say so.
+    for run in store.open_runs().map_err(RotorError::from)? {
+        for s in run.secrets.iter().filter(|s| inv.secret(s).is_none()) {
+            eprintln!(
+                "warning: run {} ({}) holds secret \"{s}\", which is not in the inventory; undo it with `rotor rollback {s}`",
+                run.id,
+                run.kind.as_str()
+            );
+        }
+    }
     if json {
         output::json(&rows)?;
         return Ok(ExitCode::SUCCESS);
@@ -83,6 +93,6 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             previous,
         ]);
     }
-    println!("{t}");
+    crate::outln!("{t}");
     Ok(ExitCode::SUCCESS)
 }

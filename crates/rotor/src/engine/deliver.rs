@@ -92,14 +92,14 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Writes `edits` for run `run`. Nothing is written unless every file can be
 /// read, parsed and edited. A missing file is an error unless
-/// `create_missing`.
+/// `create_missing`. Returns whether any file's bytes changed.
 pub fn deliver(
     store: &Store,
     run: i64,
     edits: &FileEdits,
     modes: &FileModes,
     create_missing: bool,
-) -> Result<(), RotorError> {
+) -> Result<bool, RotorError> {
     let _locks = lock_all(store, edits.keys())?;
     let mut planned = Vec::with_capacity(edits.len());
     for (path, targets) in edits {
@@ -114,6 +114,9 @@ pub fn deliver(
         }
         planned.push((path, original, bytes));
     }
+    let changed = planned
+        .iter()
+        .any(|(_, original, new)| original.as_deref().map(|o| &o[..]) != Some(&new[..]));
     for (path, original, _) in &planned {
         store.put_backup(run, path, original.as_deref().map(|v| &v[..]))?;
     }
@@ -124,7 +127,7 @@ pub fn deliver(
             super::fault::point("mid", "deliver");
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Puts back every file run `run` backed up. `targets` lists, per file, the

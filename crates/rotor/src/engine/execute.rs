@@ -9,7 +9,7 @@ use crate::engine::run::Change;
 use crate::engine::{fault, window_end, Engine, Outcome};
 use crate::error::RotorError;
 use crate::inventory::{Hooks, SecretSpec, Strategy};
-use crate::secret::Fingerprint;
+use crate::secret::{Fingerprint, SecretValue};
 use crate::store::{now, JournalEntry, RunKind, RunPlan, RunState, Stage, Store, StoreError};
 
 /// One secret of a run, and what the run does to it.
@@ -21,6 +21,9 @@ pub(crate) struct Item<'a> {
 /// Steps a run has already completed, read from its journal.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Done {
+    /// Resuming: deliver again, and redo restart and verify if that changed
+    /// any file.
+    pub redeliver: bool,
     pub apply: bool,
     pub deliver: bool,
     pub restart: bool,
@@ -32,6 +35,7 @@ impl Done {
     pub(crate) fn from_journal(entries: &[JournalEntry]) -> Done {
         let done = |step: &str| entries.iter().any(|e| e.step == step && e.phase == "done");
         Done {
+            redeliver: false,
             apply: done("apply"),
             deliver: done("deliver"),
             restart: done("restart"),
@@ -82,7 +86,21 @@ impl Engine<'_> {
                 },
             });
         }
-        if let Err(e) = self.drive(run, kind, hooks, &changes, done) {
+        // Every value the run touches, the demoted ones too, is redacted
+        // from hook output.
+        let mut demoted = Vec::new();
+        for it in items {
+            for n in [it.plan.old_current, it.plan.old_previous]
+                .into_iter()
+                .flatten()
+            {
+                if let Ok(v) = self.store.value(&it.spec.name, n) {
+                    demoted.push(v);
+                }
+            }
+        }
+        let demoted: Vec<&SecretValue> = demoted.iter().collect();
+        if let Err(e) = self.drive(run, kind, hooks, &changes, done, &demoted) {
             self.fail_run(run, kind, items, &e)?;
             return Err(e);
         }

@@ -5,42 +5,46 @@
 
 use crate::audit::NewEntry;
 use crate::engine::execute::{Done, Item};
-use crate::engine::{Engine, Outcome, Report};
+use crate::engine::{spec_digest, Engine, Outcome, Report};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
 use crate::store::RunRecord;
 
 impl Engine<'_> {
-    /// Resumes the interrupted run holding `name`, or every interrupted run.
+    /// Resumes the interrupted run holding `name`, or every interrupted run
+    /// (runs whose owner is alive are left to it).
     pub fn resume(&mut self, name: Option<&str>) -> Result<Report, RotorError> {
         self.check_writers()?;
-        let runs: Vec<RunRecord> =
-            match name {
-                Some(n) => {
-                    if self.inventory.secret(n).is_none() {
-                        return Err(RotorError::UnknownSecret(n.to_owned()));
-                    }
-                    match self.store.open_run_for(n)? {
-                        Some(run) => vec![run],
-                        None => return Err(RotorError::Secret {
-                            secret: n.to_owned(),
-                            message:
-                                "nothing to resume: no unfinished run holds it (see `rotor status`)"
-                                    .into(),
-                        }),
-                    }
+        let mut runs: Vec<RunRecord> = match name {
+            Some(n) => match self.store.open_run_for(n)? {
+                Some(run) => vec![run],
+                None if self.inventory.secret(n).is_none() => {
+                    return Err(RotorError::UnknownSecret(n.to_owned()))
                 }
-                None => self.store.open_runs()?,
-            };
+                None => {
+                    return Err(RotorError::Secret {
+                        secret: n.to_owned(),
+                        message:
+                            "nothing to resume: no unfinished run holds it (see `rotor status`)"
+                                .into(),
+                    })
+                }
+            },
+            None => self.store.open_runs()?,
+        };
         if runs.is_empty() {
             return Err(RotorError::NothingToDo(
                 "nothing to resume: no run is unfinished (see `rotor status`)".into(),
             ));
         }
         if !self.options.force_unlock {
-            if let Some(live) = runs.iter().find(|r| r.alive) {
-                let secret = live.secrets.first().cloned().unwrap_or_default();
-                return Err(live.busy(&secret).into());
+            let first_alive = runs.iter().find(|r| r.alive).cloned();
+            runs.retain(|r| !r.alive);
+            if runs.is_empty() {
+                if let Some(live) = first_alive {
+                    let secret = live.secrets.first().cloned().unwrap_or_default();
+                    return Err(live.busy(&secret).into());
+                }
             }
         }
         let mut results = Vec::new();
@@ -52,25 +56,39 @@ impl Engine<'_> {
     }
 
     fn resume_run(&mut self, run: RunRecord) -> Result<Vec<Outcome>, RotorError> {
+        let journal = self.store.journal_of(run.id)?;
+        if journal.iter().any(|e| e.step == "undo") {
+            // It stopped while being undone: finishing it means finishing the undo.
+            self.claim_stale(&run)?;
+            return self.undo_open_run(run);
+        }
         let plans = self.store.run_plans(run.id)?;
+        let mut specs: Vec<SecretSpec> = Vec::with_capacity(plans.len());
+        for (name, _, digest) in &plans {
+            let spec = self.inventory.secret(name).cloned().ok_or_else(|| RotorError::Secret {
+                secret: name.clone(),
+                message: format!(
+                    "run {} holds it but it is no longer in the inventory; undo the run with `rotor rollback {name}`",
+                    run.id
+                ),
+            })?;
+            if *digest != spec_digest(&spec) {
+                return Err(RotorError::Secret {
+                    secret: name.clone(),
+                    message: format!(
+                        "its strategy, targets or hooks changed in the inventory since run {} began, so finishing it could leave the files and the store at odds; undo it with `rotor rollback {name}`, then rotate again",
+                        run.id
+                    ),
+                });
+            }
+            specs.push(spec);
+        }
         // Every value the run needs must open before anything is recorded.
-        for (name, plan) in &plans {
+        for (name, plan, _) in &plans {
             self.store.value(name, plan.want_current)?;
             if let Some(p) = plan.want_previous {
                 self.store.value(name, p)?;
             }
-        }
-        self.claim_stale(&run)?;
-        let mut specs: Vec<SecretSpec> = Vec::with_capacity(plans.len());
-        for (name, _) in &plans {
-            let spec = self.inventory.secret(name).cloned().ok_or_else(|| RotorError::Secret {
-                secret: name.clone(),
-                message: format!(
-                    "run {} holds it but it is no longer in the inventory; put it back, or undo the run with `rotor rollback {name}`",
-                    run.id
-                ),
-            })?;
-            specs.push(spec);
         }
         let Some(hooks) = specs.first().map(|s| s.hooks.clone()) else {
             return Err(RotorError::NothingToDo(format!(
@@ -79,15 +97,19 @@ impl Engine<'_> {
                 run.secrets.first().cloned().unwrap_or_default()
             )));
         };
-        let journal = self.store.journal_of(run.id)?;
-        let done = Done::from_journal(&journal);
+        self.claim_stale(&run)?;
+        let mut done = Done::from_journal(&journal);
+        // Never trust that the files still hold what the journal says was
+        // delivered: deliver again (idempotent) and, if that changed anything,
+        // restart and verify again too.
+        done.deliver = false;
+        done.redeliver = true;
         let actor = self.actor.clone();
         let detail = format!(
-            "resuming {} run {} after {} (deliver {}, restart {}, verify {})",
+            "resuming {} run {} after {} (restart {}, verify {})",
             run.kind.as_str(),
             run.id,
             run.step,
-            if done.deliver { "done" } else { "to do" },
             if done.restart { "done" } else { "to do" },
             if done.verify { "done" } else { "to do" },
         );
@@ -109,7 +131,7 @@ impl Engine<'_> {
         let items: Vec<Item<'_>> = specs
             .iter()
             .zip(&plans)
-            .map(|(spec, (_, plan))| Item { spec, plan: *plan })
+            .map(|(spec, (_, plan, _))| Item { spec, plan: *plan })
             .collect();
         self.execute(run.id, run.kind, &hooks, &items, done)
     }

@@ -3,7 +3,7 @@
 //! that version retired.
 
 use crate::engine::execute::{Done, Item};
-use crate::engine::{units, Engine, Live, Outcome, Report};
+use crate::engine::{spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
 use crate::store::{now, RunKind, RunPlan};
@@ -72,6 +72,7 @@ impl Engine<'_> {
                         old_current: Some(*cur),
                         old_previous: Some(*prev),
                     },
+                    &spec_digest(spec),
                 )?;
             }
             st.journal(run, "plan", "done", &names.join(", "), t)?;

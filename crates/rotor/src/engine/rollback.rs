@@ -4,7 +4,7 @@
 
 use crate::audit::NewEntry;
 use crate::engine::execute::{Done, Item};
-use crate::engine::{Engine, Live, Outcome};
+use crate::engine::{spec_digest, Engine, Live, Outcome};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
 use crate::secret::SecretValue;
@@ -14,15 +14,17 @@ impl Engine<'_> {
     /// Rolls back `name`.
     pub fn rollback(&mut self, name: &str) -> Result<Vec<Outcome>, RotorError> {
         self.check_writers()?;
+        // An unfinished run is undone from its backups, even for a secret
+        // that has left the inventory since.
+        if let Some(run) = self.store.open_run_for(name)? {
+            self.claim_stale(&run)?;
+            return self.undo_open_run(run);
+        }
         let spec = self
             .inventory
             .secret(name)
             .cloned()
             .ok_or_else(|| RotorError::UnknownSecret(name.to_owned()))?;
-        if let Some(run) = self.store.open_run_for(name)? {
-            self.claim_stale(&run)?;
-            return self.undo_open_run(run);
-        }
         let live_all = self.store.live_versions()?;
         let live = Live::from_records(live_all.get(name).map(Vec::as_slice).unwrap_or(&[]));
         let (Some(cur), Some(prev)) = (live.current, live.previous) else {
@@ -37,7 +39,10 @@ impl Engine<'_> {
         self.swap(&spec, cur.number, prev.number)
     }
 
-    fn undo_open_run(&mut self, run: crate::store::RunRecord) -> Result<Vec<Outcome>, RotorError> {
+    pub(crate) fn undo_open_run(
+        &mut self,
+        run: crate::store::RunRecord,
+    ) -> Result<Vec<Outcome>, RotorError> {
         let specs: Vec<SecretSpec> = run
             .secrets
             .iter()
@@ -70,6 +75,13 @@ impl Engine<'_> {
         let actor = self.actor.clone();
         let t = now();
         let outcomes = self.store.write(|st| {
+            if !st.run_is_open(run.id)? {
+                return Err(RotorError::Aborted {
+                    kind: RunKind::Rollback.as_str(),
+                    run: run.id,
+                    secrets: run.secrets.join(", "),
+                });
+            }
             let mut out = Vec::new();
             for s in &run.secrets {
                 for v in st.versions(s)? {
@@ -130,7 +142,7 @@ impl Engine<'_> {
                 actor.ticket.as_deref(),
                 t,
             )?;
-            st.plan_secret(run, &spec.name, &plan)?;
+            st.plan_secret(run, &spec.name, &plan, &spec_digest(spec))?;
             st.journal(
                 run,
                 "plan",

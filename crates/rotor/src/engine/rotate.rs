@@ -6,7 +6,7 @@
 use crate::audit::NewEntry;
 use crate::engine::deliver::{at, read_optional};
 use crate::engine::execute::{Done, Item};
-use crate::engine::{fault, units, Engine, Live, Outcome, Report};
+use crate::engine::{fault, spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::generate;
 use crate::inventory::{SecretSpec, Strategy};
@@ -260,6 +260,7 @@ impl Engine<'_> {
                         old_current,
                         old_previous: start.old_previous,
                     },
+                    &spec_digest(spec),
                 )?;
             }
             st.journal(run, "generate", "done", "", t)?;
@@ -272,8 +273,8 @@ impl Engine<'_> {
             .filter_map(|spec| {
                 plans
                     .iter()
-                    .find(|(n, _)| *n == spec.name)
-                    .map(|(_, plan)| Item { spec, plan: *plan })
+                    .find(|(n, _, _)| *n == spec.name)
+                    .map(|(_, plan, _)| Item { spec, plan: *plan })
             })
             .collect();
         self.execute(run, RunKind::Rotate, hooks, &items, Done::default())

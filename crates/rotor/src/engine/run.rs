@@ -43,6 +43,7 @@ impl Engine<'_> {
         hooks: &Hooks,
         changes: &[Change<'_>],
         done: Done,
+        extra_redact: &[&SecretValue],
     ) -> Result<(), RotorError> {
         let specs: Vec<&SecretSpec> = changes.iter().map(|c| c.spec).collect();
         let names = specs
@@ -53,10 +54,20 @@ impl Engine<'_> {
         let values: Vec<&SecretValue> = changes
             .iter()
             .flat_map(|c| std::iter::once(&c.current).chain(c.previous.as_ref()))
+            .chain(extra_redact.iter().copied())
             .collect();
         let dir = self.inventory.base_dir.clone();
         let fail = |step: &'static str, err: HookError, restart_again: bool| {
             self.journal(run, step, "failed", &err.to_string())?;
+            if !self.store.run_is_open(run)? {
+                // Another process took the run over (--force-unlock): the
+                // files are its business now.
+                return Err(RotorError::Aborted {
+                    kind: kind.as_str(),
+                    run,
+                    secrets: names.clone(),
+                });
+            }
             let again = hooks.restart.as_ref().filter(|_| restart_again);
             let mut undo = self.undo_delivery(run, &specs, again, &values)?.text;
             if kind == RunKind::Rotate {
@@ -96,6 +107,7 @@ impl Engine<'_> {
             fault::point("after", "apply");
         }
 
+        let mut done = done;
         if !done.deliver {
             let edits = edits(changes);
             let files = edits
@@ -113,8 +125,17 @@ impl Engine<'_> {
                 self.options.create_missing,
             );
             self.observer.end();
+            if let (Ok(true), true) = (&delivered, done.redeliver) {
+                // Resuming, and the files did not hold what was delivered:
+                // consumers must be restarted and checked again.
+                done.restart = false;
+                done.verify = false;
+            }
             if let Err(e) = delivered {
                 self.journal(run, "deliver", "failed", &e.to_string())?;
+                if !self.store.run_is_open(run)? {
+                    return Err(e);
+                }
                 let undo = self.undo_delivery(run, &specs, None, &values)?;
                 self.observer.note(&undo.text);
                 if kind == RunKind::Rotate {
@@ -138,7 +159,9 @@ impl Engine<'_> {
                 |n, e, wait| self.note_retry(run, "restart", n, e, wait),
             );
             if let Err(e) = tried {
-                return fail("restart", e, true);
+                // A restart that could not even start restarted nothing.
+                let restarted_some = !e.is_permanent();
+                return fail("restart", e, restarted_some);
             }
             self.journal(run, "restart", "done", "")?;
             fault::point("after", "restart");

@@ -216,24 +216,32 @@ impl Store {
         Ok(id)
     }
 
-    /// Records what run `run` will do to `secret`.
-    pub fn plan_secret(&self, run: i64, secret: &str, plan: &RunPlan) -> Result<(), StoreError> {
+    /// Records what run `run` will do to `secret`, and a digest of the
+    /// secret's inventory entry (strategy, targets, hooks) it was planned with.
+    pub fn plan_secret(
+        &self,
+        run: i64,
+        secret: &str,
+        plan: &RunPlan,
+        spec_digest: &str,
+    ) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "UPDATE run_secrets SET want_current = ?3, want_previous = ?4, old_current = ?5, old_previous = ?6
+                "UPDATE run_secrets SET want_current = ?3, want_previous = ?4, old_current = ?5, old_previous = ?6, spec_digest = ?7
                  WHERE run_id = ?1 AND secret = ?2",
-                params![run, secret, plan.want_current, plan.want_previous, plan.old_current, plan.old_previous],
+                params![run, secret, plan.want_current, plan.want_previous, plan.old_current, plan.old_previous, spec_digest],
             )
             .map_err(|e| self.sql(e))?;
         Ok(())
     }
 
-    /// The plan of every secret in run `run`, by secret name (in name order).
+    /// The plan of every secret in run `run` with the digest of the
+    /// inventory entry it was planned with, by secret name (in name order).
     /// A secret whose plan was never recorded is left out.
-    pub fn run_plans(&self, run: i64) -> Result<Vec<(String, RunPlan)>, StoreError> {
+    pub fn run_plans(&self, run: i64) -> Result<Vec<(String, RunPlan, String)>, StoreError> {
         self.conn()
             .prepare_cached(
-                "SELECT secret, want_current, want_previous, old_current, old_previous
+                "SELECT secret, want_current, want_previous, old_current, old_previous, COALESCE(spec_digest, '')
                  FROM run_secrets WHERE run_id = ?1 AND want_current IS NOT NULL ORDER BY secret",
             )
             .and_then(|mut st| {
@@ -246,6 +254,7 @@ impl Store {
                             old_current: r.get(3)?,
                             old_previous: r.get(4)?,
                         },
+                        r.get(5)?,
                     ))
                 })
                 .and_then(|it| it.collect::<Result<Vec<_>, _>>())

@@ -49,6 +49,7 @@ CREATE TABLE run_secrets (
     want_previous INTEGER,
     old_current   INTEGER,
     old_previous  INTEGER,
+    spec_digest   TEXT,
     PRIMARY KEY (run_id, secret)
 );
 CREATE UNIQUE INDEX one_open_run_per_secret ON run_secrets(secret) WHERE open = 1;
