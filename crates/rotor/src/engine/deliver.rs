@@ -172,7 +172,7 @@ pub fn restore(
         }
         atomic::replace_with_mode(&b.path, &bytes, mode_of(modes, &b.path))?;
         notes.push(format!(
-            "restored rotor's variables in {} (the file was changed by someone else meanwhile; their changes kept)",
+            "restored only this run's variables in {} (the file was written again after this run wrote it, by another rotation or by hand; those changes were kept)",
             b.path.display()
         ));
     }
