@@ -1,0 +1,29 @@
+//! rotor-keyring: what an application links so that rotor can rotate its
+//! keys without logging anyone out or losing data.
+//!
+//! rotor delivers a secret as `NAME` + `NAME_PREVIOUS` (or one list
+//! `NAME=NEW,OLD`). A [`Keyring`] reads exactly that: the first key is the
+//! current one, which signs and encrypts; every key on the ring still
+//! verifies and decrypts. Key ids are the fingerprints rotor prints (first 16
+//! hex digits of SHA-256 of the value), so a token's `kid` can be matched to
+//! `rotor history`.
+//!
+//! ```
+//! use rotor_keyring::Keyring;
+//!
+//! // What rotor delivers during an overlap: the new key, and the old one.
+//! let ring = Keyring::from_pair("new-signing-key-0123456789abcdef", Some("old-signing-key-0123456789abcdef"))?;
+//! assert_eq!(ring.len(), 2);
+//! assert_eq!(ring.current().id().as_str().len(), 16);
+//! # Ok::<(), rotor_keyring::KeyringError>(())
+//! ```
+//!
+//! It depends on nothing of rotor, on no async runtime, no SQL and no CLI.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod key;
+
+pub use error::KeyringError;
+pub use key::{Key, KeyId, Keyring};
