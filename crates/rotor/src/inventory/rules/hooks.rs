@@ -1,0 +1,261 @@
+//! Rules for `[secret.hooks]`: argv commands, verify checks, timeouts, retries.
+
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::*;
+use crate::inventory::error::InventoryError;
+use crate::inventory::model::*;
+use crate::inventory::position::Cx;
+
+/// Hook defaults.
+pub(in crate::inventory) const DEFAULT_RESTART_TIMEOUT: Duration = Duration::from_secs(60);
+pub(in crate::inventory) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(in crate::inventory) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most attempts a hook may be given (`retries`).
+pub(in crate::inventory) const MAX_TRIES: i64 = 10;
+/// Longest `retry_backoff`.
+pub(in crate::inventory) const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+/// An argv from a TOML value: a non-empty array of strings.
+pub(in crate::inventory) fn argv(
+    cx: &Cx<'_>,
+    secret: &str,
+    key: &str,
+    v: &Spanned<toml::Value>,
+) -> Result<Vec<String>, InventoryError> {
+    match v.get_ref() {
+        toml::Value::String(s) => {
+            let words: Vec<String> = s.split_whitespace().map(|w| format!("{w:?}")).collect();
+            Err(cx.err(
+                v.span(),
+                Some(secret),
+                format!(
+                    "{key} is a shell string; use an argv array, e.g. {key} = [{}] (rotor never runs a shell; wrap it in [\"sh\", \"-c\", \"...\"] if you must)",
+                    words.join(", ")
+                ),
+            ))
+        }
+        toml::Value::Array(items) => {
+            if items.is_empty() {
+                return Err(cx.err(
+                    v.span(),
+                    Some(secret),
+                    format!("{key} is empty; give the program and its arguments, e.g. [\"systemctl\", \"restart\", \"api\"]"),
+                ));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    toml::Value::String(s) => out.push(s.clone()),
+                    other => {
+                        return Err(cx.err(
+                            v.span(),
+                            Some(secret),
+                            format!(
+                                "{key} must be an array of strings; found a {}",
+                                other.type_str()
+                            ),
+                        ))
+                    }
+                }
+            }
+            if out[0].is_empty() {
+                return Err(cx.err(
+                    v.span(),
+                    Some(secret),
+                    format!("{key} has an empty program name"),
+                ));
+            }
+            Ok(out)
+        }
+        other => Err(cx.err(
+            v.span(),
+            Some(secret),
+            format!(
+                "{key} must be an argv array of strings, not a {}",
+                other.type_str()
+            ),
+        )),
+    }
+}
+
+pub(in crate::inventory) fn convert_hooks(
+    cx: &Cx<'_>,
+    secret: &str,
+    h: &Spanned<RawHooks>,
+) -> Result<Hooks, InventoryError> {
+    let raw = h.get_ref();
+    let restart = match &raw.restart {
+        Some(r) => {
+            let argv = argv(cx, secret, "restart", r)?;
+            let timeout = match &raw.restart_timeout {
+                Some(t) => duration(cx, secret, "restart_timeout", t)?,
+                None => DEFAULT_RESTART_TIMEOUT,
+            };
+            Some(Command { argv, timeout })
+        }
+        None => {
+            if let Some(t) = &raw.restart_timeout {
+                return Err(cx.err(
+                    t.span(),
+                    Some(secret),
+                    "restart_timeout is set but there is no restart command",
+                ));
+            }
+            None
+        }
+    };
+    let verify = raw
+        .verify
+        .as_ref()
+        .map(|v| convert_verify(cx, secret, v))
+        .transpose()?;
+    let retry = convert_retry(cx, secret, raw)?;
+    if restart.is_none() && verify.is_none() {
+        if let Some(span) = raw
+            .retries
+            .as_ref()
+            .map(|r| r.span())
+            .or_else(|| raw.retry_backoff.as_ref().map(|b| b.span()))
+        {
+            return Err(cx.err(
+                span,
+                Some(secret),
+                "retries/retry_backoff are set but there is no restart or verify hook to retry",
+            ));
+        }
+    }
+    Ok(Hooks {
+        restart,
+        verify,
+        retry,
+    })
+}
+
+/// `retries` and `retry_backoff` of `[secret.hooks]`; defaults when missing.
+fn convert_retry(cx: &Cx<'_>, secret: &str, raw: &RawHooks) -> Result<Retry, InventoryError> {
+    let default = Retry::default();
+    let tries = match &raw.retries {
+        Some(r) => {
+            let n = *r.get_ref();
+            match u32::try_from(n) {
+                Ok(t) if (1..=MAX_TRIES).contains(&n) => t,
+                _ => {
+                    return Err(cx.err(
+                        r.span(),
+                        Some(secret),
+                        format!(
+                            "retries = {n} is out of range; it counts attempts in all, from 1 (no retry) to {MAX_TRIES}"
+                        ),
+                    ))
+                }
+            }
+        }
+        None => default.tries,
+    };
+    let backoff = match &raw.retry_backoff {
+        Some(b) => {
+            let d = duration(cx, secret, "retry_backoff", b)?;
+            if d > MAX_RETRY_BACKOFF {
+                return Err(cx.err(
+                    b.span(),
+                    Some(secret),
+                    format!(
+                        "retry_backoff = \"{}\" is longer than 5m; a rotation should not stall that long between attempts",
+                        b.get_ref()
+                    ),
+                ));
+            }
+            d
+        }
+        None => default.backoff,
+    };
+    Ok(Retry {
+        tries,
+        backoff,
+        // A backoff above the default cap still gets its first wait in full.
+        max_backoff: default.max_backoff.max(backoff),
+    })
+}
+
+pub(in crate::inventory) fn convert_verify(
+    cx: &Cx<'_>,
+    secret: &str,
+    v: &Spanned<RawVerify>,
+) -> Result<Verify, InventoryError> {
+    let raw = v.get_ref();
+    match (&raw.http, &raw.command) {
+        (Some(_), Some(c)) => Err(cx.err(
+            c.span(),
+            Some(secret),
+            "verify takes either `http` or `command`, not both",
+        )),
+        (None, None) => Err(cx.err(
+            v.span(),
+            Some(secret),
+            "verify needs `http` (e.g. { http = \"http://127.0.0.1:8000/health\" }) or `command` (e.g. { command = [\"./smoke.sh\"] })",
+        )),
+        (Some(url), None) => {
+            let u = url.get_ref();
+            if u.starts_with("https://") {
+                return Err(cx.err(
+                    url.span(),
+                    Some(secret),
+                    format!(
+                        "https:// URLs are not supported by the http verify yet; use a command verify instead, e.g. verify = {{ command = [\"curl\", \"-fsS\", \"--max-time\", \"10\", \"{u}\"] }}"
+                    ),
+                ));
+            }
+            let rest = u.strip_prefix("http://").unwrap_or("");
+            if rest.is_empty() || rest.starts_with('/') || u.chars().any(char::is_whitespace) {
+                return Err(cx.err(
+                    url.span(),
+                    Some(secret),
+                    format!("verify http = \"{u}\" is not an http:// URL with a host, e.g. \"http://127.0.0.1:8000/health\""),
+                ));
+            }
+            let status = match &raw.status {
+                Some(s) => {
+                    let n = *s.get_ref();
+                    match u16::try_from(n) {
+                        Ok(code) if (100..=599).contains(&code) => code,
+                        _ => {
+                            return Err(cx.err(
+                                s.span(),
+                                Some(secret),
+                                format!("verify status = {n} is not an HTTP status (100-599)"),
+                            ))
+                        }
+                    }
+                }
+                None => 200,
+            };
+            let timeout = match &raw.timeout {
+                Some(t) => duration(cx, secret, "verify timeout", t)?,
+                None => DEFAULT_HTTP_TIMEOUT,
+            };
+            Ok(Verify::Http {
+                url: u.clone(),
+                status,
+                timeout,
+            })
+        }
+        (None, Some(c)) => {
+            if let Some(s) = &raw.status {
+                return Err(cx.err(
+                    s.span(),
+                    Some(secret),
+                    "verify `status` applies only to an http verify; a command verify passes when it exits 0",
+                ));
+            }
+            let argv = argv(cx, secret, "command", c)?;
+            let timeout = match &raw.timeout {
+                Some(t) => duration(cx, secret, "verify timeout", t)?,
+                None => DEFAULT_COMMAND_TIMEOUT,
+            };
+            Ok(Verify::Command(Command { argv, timeout }))
+        }
+    }
+}
