@@ -18,10 +18,17 @@
 //! # Ok::<(), rotor_keyring::KeyringError>(())
 //! ```
 //!
+//! What the ring is for:
+//!
+//! - [`aead`]: encrypt data at rest (AES-256-GCM) in a self-describing
+//!   format that names its key, so old data still opens after a rotation and
+//!   a job can find and re-seal it ([`aead::needs_reencrypt`]).
+//!
 //! It depends on nothing of rotor, on no async runtime, no SQL and no CLI.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod aead;
 mod error;
 mod key;
 
