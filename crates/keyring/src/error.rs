@@ -53,4 +53,8 @@ pub enum KeyringError {
     /// beyond AES-GCM's limit); never caused by a ciphertext's content.
     #[error("AEAD failed: {0}")]
     AeadFailed(&'static str),
+    // --- peppered hashes (pepper.rs) ---
+    /// A stored peppered hash is not `ph1$<kid>$<base64url>`.
+    #[error("stored peppered hash is malformed: {0}")]
+    PepperMalformed(&'static str),
 }

@@ -23,6 +23,8 @@
 //! - [`aead`]: encrypt data at rest (AES-256-GCM) in a self-describing
 //!   format that names its key, so old data still opens after a rotation and
 //!   a job can find and re-seal it ([`aead::needs_reencrypt`]).
+//! - [`pepper`]: peppered hashes of API keys and tokens that record the
+//!   pepper's id, so a pepper can be rotated and old hashes upgraded on use.
 //!
 //! It depends on nothing of rotor, on no async runtime, no SQL and no CLI.
 #![forbid(unsafe_code)]
@@ -31,6 +33,7 @@
 pub mod aead;
 mod error;
 mod key;
+pub mod pepper;
 
 pub use error::KeyringError;
 pub use key::{Key, KeyId, Keyring};
