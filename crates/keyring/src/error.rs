@@ -57,4 +57,27 @@ pub enum KeyringError {
     /// A stored peppered hash is not `ph1$<kid>$<base64url>`.
     #[error("stored peppered hash is malformed: {0}")]
     PepperMalformed(&'static str),
+    // --- CSRF tokens (csrf.rs) ---
+    /// A CSRF token is not `<timestamp>:<hex hmac>`.
+    #[error("CSRF token is malformed: {0}")]
+    CsrfMalformed(&'static str),
+    /// A CSRF token is signed by no live key (forged, made for another
+    /// session, or under a key rotor has retired).
+    #[error("CSRF token signature matches no live key")]
+    CsrfBadSignature,
+    /// A CSRF token is genuine but older than the maximum age.
+    #[error("CSRF token expired: {age_secs}s old, max {max_age_secs}s")]
+    CsrfExpired {
+        /// Its age in seconds (from its hour-truncated timestamp).
+        age_secs: u64,
+        /// The maximum age allowed.
+        max_age_secs: u64,
+    },
+    /// A CSRF token is genuine but dated further ahead than the allowed
+    /// clock skew.
+    #[error("CSRF token is dated {ahead_secs}s in the future (more than the allowed clock skew)")]
+    CsrfFromTheFuture {
+        /// How far ahead of now it is dated.
+        ahead_secs: u64,
+    },
 }
