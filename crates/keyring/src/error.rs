@@ -22,4 +22,62 @@ pub enum KeyringError {
     /// The same key appears twice.
     #[error("key {0} appears twice on the ring")]
     Duplicate(String),
+    // --- AEAD (aead.rs) ---
+    /// A ciphertext is shorter than its header and tag: cut off in storage
+    /// or in transit.
+    #[error("ciphertext is truncated: {len} bytes, a sealed value has at least {min}")]
+    CiphertextTruncated {
+        /// Its length.
+        len: usize,
+        /// The shortest valid length.
+        min: usize,
+    },
+    /// A ciphertext's text form is not `rk1.` + base64url: not something
+    /// `seal_text` made.
+    #[error("ciphertext is malformed: {0}")]
+    CiphertextMalformed(&'static str),
+    /// A ciphertext starts with a format version this library does not know
+    /// (made by a newer rotor-keyring, or not a sealed value at all).
+    #[error("ciphertext has unknown format version {0}")]
+    UnknownFormatVersion(u8),
+    /// A ciphertext or stored hash names a key that is not on the ring: rotor
+    /// has probably retired it (see `rotor history`), or the ring is the
+    /// wrong secret's.
+    #[error("key {0} is not on the ring: retired by rotor, or the wrong secret?")]
+    UnknownKeyId(String),
+    /// Authentication failed: the associated data differs from the one it
+    /// was sealed with, or the bytes were edited.
+    #[error("ciphertext failed authentication: wrong associated data, or edited bytes")]
+    Tampered,
+    /// The AEAD backend failed (the system random generator, or a plaintext
+    /// beyond AES-GCM's limit); never caused by a ciphertext's content.
+    #[error("AEAD failed: {0}")]
+    AeadFailed(&'static str),
+    // --- peppered hashes (pepper.rs) ---
+    /// A stored peppered hash is not `ph1$<kid>$<base64url>`.
+    #[error("stored peppered hash is malformed: {0}")]
+    PepperMalformed(&'static str),
+    // --- CSRF tokens (csrf.rs) ---
+    /// A CSRF token is not `<timestamp>:<hex hmac>`.
+    #[error("CSRF token is malformed: {0}")]
+    CsrfMalformed(&'static str),
+    /// A CSRF token is signed by no live key (forged, made for another
+    /// session, or under a key rotor has retired).
+    #[error("CSRF token signature matches no live key")]
+    CsrfBadSignature,
+    /// A CSRF token is genuine but older than the maximum age.
+    #[error("CSRF token expired: {age_secs}s old, max {max_age_secs}s")]
+    CsrfExpired {
+        /// Its age in seconds (from its hour-truncated timestamp).
+        age_secs: u64,
+        /// The maximum age allowed.
+        max_age_secs: u64,
+    },
+    /// A CSRF token is genuine but dated further ahead than the allowed
+    /// clock skew.
+    #[error("CSRF token is dated {ahead_secs}s in the future (more than the allowed clock skew)")]
+    CsrfFromTheFuture {
+        /// How far ahead of now it is dated.
+        ahead_secs: u64,
+    },
 }

@@ -18,12 +18,24 @@
 //! # Ok::<(), rotor_keyring::KeyringError>(())
 //! ```
 //!
+//! What the ring is for:
+//!
+//! - [`aead`]: encrypt data at rest (AES-256-GCM) in a self-describing
+//!   format that names its key, so old data still opens after a rotation and
+//!   a job can find and re-seal it ([`aead::needs_reencrypt`]).
+//! - [`pepper`]: peppered hashes of API keys and tokens that record the
+//!   pepper's id, so a pepper can be rotated and old hashes upgraded on use.
+//! - [`csrf`]: session-bound CSRF tokens that stay valid across a rotation.
+//!
 //! It depends on nothing of rotor, on no async runtime, no SQL and no CLI.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod aead;
+pub mod csrf;
 mod error;
 mod key;
+pub mod pepper;
 
 pub use error::KeyringError;
 pub use key::{Key, KeyId, Keyring};
