@@ -23,7 +23,14 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod hmac;
+pub mod jwks;
+pub mod jwt;
 mod key;
+mod pem;
 
 pub use error::KeyringError;
+pub use jwks::{jwk, jwks, jwks_of};
+pub use jwt::{Jwt, JwtAlg, Verified};
 pub use key::{Key, KeyId, Keyring};
+pub use pem::{KeyKind, KeyPair, PairRing, PublicKey, RingKey};
