@@ -180,7 +180,22 @@ pub struct Verified<T> {
 }
 
 /// Signs JWTs with the current key and verifies them against every live
-/// key. See the [module docs](crate::jwt) for what is checked.
+/// key. See the [module docs](crate::jwt) for what is checked and for a
+/// rotation with an HMAC ring.
+///
+/// ```
+/// use rotor_keyring::{Jwt, JwtAlg, KeyKind, KeyPair, PairRing, RingKey};
+/// use serde_json::{json, Value};
+///
+/// let ring = PairRing::from_keys([RingKey::from(KeyPair::generate(KeyKind::EcP256)?)])?;
+/// let jwks = rotor_keyring::jwks(&ring); // publish this for other verifiers
+/// let jwt = Jwt::pairs(ring).with_audience("api");
+/// let token = jwt.sign(&json!({"sub": "alice", "aud": "api", "exp": 4102444800u64}))?;
+/// let ok = jwt.verify::<Value>(&token)?;
+/// assert_eq!((ok.alg, &ok.kid), (JwtAlg::ES256, jwt.current_kid()));
+/// assert_eq!(jwks["keys"][0]["kid"], jwt.current_kid().as_str());
+/// # Ok::<(), rotor_keyring::KeyringError>(())
+/// ```
 pub struct Jwt {
     entries: Vec<Entry>,
     signer: Signer,
@@ -310,7 +325,7 @@ impl Jwt {
     }
 
     /// The live public keys (none for an HMAC ring), newest first: what
-    /// [`crate::jwks`] publishes.
+    /// [`crate::jwks_of`] publishes.
     pub fn public_keys(&self) -> impl Iterator<Item = &PublicKey> {
         self.entries.iter().filter_map(|e| match &e.check {
             Check::Public(p) => Some(p),

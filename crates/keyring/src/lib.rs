@@ -18,6 +18,17 @@
 //! # Ok::<(), rotor_keyring::KeyringError>(())
 //! ```
 //!
+//! On top of a ring:
+//!
+//! - [`hmac`]: HMAC-SHA256 tags with the current key, checked in constant
+//!   time by key id or against every live key.
+//! - [`Jwt`]: JWTs (HS256/384/512 over a [`Keyring`]; RS256, ES256, EdDSA over
+//!   a [`PairRing`] of PEM keys) signed with the current key and `kid`,
+//!   verified by `kid`, or for legacy tokens against every live key; `alg`
+//!   `none` and algorithm confusion are refused, and each failure is its own
+//!   [`KeyringError`] variant.
+//! - [`jwks()`]: the live public keys as a JWKS document.
+//!
 //! It depends on nothing of rotor, on no async runtime, no SQL and no CLI.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -5,22 +5,6 @@
 //!
 //! A key's id is [`KeyId::of`] its public key's SubjectPublicKeyInfo DER, the
 //! fingerprint rotor records for key pairs.
-//!
-//! ```
-//! use rotor_keyring::{KeyKind, PairRing};
-//!
-//! // An Ed25519 key (an example only), as `openssl genpkey -algorithm ED25519` writes it.
-//! let pem = "-----BEGIN PRIVATE KEY-----
-//! MC4CAQAwBQYDK2VwBCIEIE6KPjUDoNRpq9gOgOruXbQ/4nrSBnialdE+I4q6IUFV
-//! -----END PRIVATE KEY-----";
-//! let ring = PairRing::from_pems(&[pem])?;
-//! assert_eq!(ring.current().kind(), KeyKind::Ed25519);
-//! let sig = ring.signing_key()?.sign(b"message")?;
-//! ring.current().verify(b"message", &sig)?;
-//! // Debug never shows the private key.
-//! assert!(!format!("{ring:?}").contains("MC4CAQAw"));
-//! # Ok::<(), rotor_keyring::KeyringError>(())
-//! ```
 
 use std::fmt;
 use std::path::Path;
@@ -370,6 +354,22 @@ impl From<PublicKey> for RingKey {
 /// The live asymmetric keys of one secret, newest first: the first is
 /// current (it signs, when it has its private key), all of them verify.
 /// Previous keys may be public only.
+///
+/// ```
+/// use rotor_keyring::{KeyKind, PairRing};
+///
+/// // An Ed25519 key (an example only), as `openssl genpkey -algorithm ED25519` writes it.
+/// let pem = "-----BEGIN PRIVATE KEY-----
+/// MC4CAQAwBQYDK2VwBCIEIE6KPjUDoNRpq9gOgOruXbQ/4nrSBnialdE+I4q6IUFV
+/// -----END PRIVATE KEY-----";
+/// let ring = PairRing::from_pems(&[pem])?;
+/// assert_eq!(ring.current().kind(), KeyKind::Ed25519);
+/// let sig = ring.signing_key()?.sign(b"message")?;
+/// ring.current().verify(b"message", &sig)?;
+/// // Debug never shows the private key.
+/// assert!(!format!("{ring:?}").contains("MC4CAQAw"));
+/// # Ok::<(), rotor_keyring::KeyringError>(())
+/// ```
 #[derive(Debug)]
 pub struct PairRing {
     keys: Vec<RingKey>,
