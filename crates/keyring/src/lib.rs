@@ -18,8 +18,16 @@
 //! # Ok::<(), rotor_keyring::KeyringError>(())
 //! ```
 //!
-//! What the ring is for:
+//! On top of a ring:
 //!
+//! - [`hmac`]: HMAC-SHA256 tags with the current key, checked in constant
+//!   time by key id or against every live key.
+//! - [`Jwt`]: JWTs (HS256/384/512 over a [`Keyring`]; RS256, ES256, EdDSA over
+//!   a [`PairRing`] of PEM keys) signed with the current key and `kid`,
+//!   verified by `kid`, or for legacy tokens against every live key; `alg`
+//!   `none` and algorithm confusion are refused, and each failure is its own
+//!   [`KeyringError`] variant.
+//! - [`jwks()`]: the live public keys as a JWKS document.
 //! - [`aead`]: encrypt data at rest (AES-256-GCM) in a self-describing
 //!   format that names its key, so old data still opens after a rotation and
 //!   a job can find and re-seal it ([`aead::needs_reencrypt`]).
@@ -34,8 +42,15 @@
 pub mod aead;
 pub mod csrf;
 mod error;
+pub mod hmac;
+pub mod jwks;
+pub mod jwt;
 mod key;
+mod pem;
 pub mod pepper;
 
 pub use error::KeyringError;
+pub use jwks::{jwk, jwks, jwks_of};
+pub use jwt::{Jwt, JwtAlg, Verified};
 pub use key::{Key, KeyId, Keyring};
+pub use pem::{KeyKind, KeyPair, PairRing, PublicKey, RingKey};
