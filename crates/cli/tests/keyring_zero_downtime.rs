@@ -2,7 +2,8 @@
 //! under continuous requests while `rotor rotate jwt` (overlap) runs and the
 //! restart hook makes the app reload its keys with SIGHUP. No token that was
 //! valid before the rotation is rejected during it; after `rotor retire`,
-//! tokens under the retired key are.
+//! tokens under the retired key are. The same for data sealed with
+//! `SEAL_KEY`: it opens throughout the overlap and not after the retire.
 //!
 //! The app runs in this test process (its own test binary), so the restart
 //! hook sends SIGHUP to this process, which the app's handler takes.
@@ -26,6 +27,19 @@ kind = "dotenv"
 path = ".env"
 var = "JWT_SECRET"
 previous_var = "JWT_SECRET_PREVIOUS"
+[secret.hooks]
+restart = ["sh", "-c", "kill -HUP $(cat app.pid)"]
+verify = { command = ["sh", "-c", "sleep 0.2"], timeout = "5s" }
+
+[[secret]]
+name = "seal"
+generator = { kind = "random", bytes = 32 }
+strategy = { kind = "overlap", window = "1h" }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "SEAL_KEY"
+previous_var = "SEAL_KEY_PREVIOUS"
 [secret.hooks]
 restart = ["sh", "-c", "kill -HUP $(cat app.pid)"]
 verify = { command = ["sh", "-c", "sleep 0.2"], timeout = "5s" }
@@ -59,6 +73,16 @@ impl Client {
         resp.body_mut().read_to_string().expect("token body")
     }
 
+    fn post(&self, path: &str, body: &str) -> (u16, String) {
+        match self.agent.post(&format!("{}{path}", self.base)).send(body) {
+            Ok(mut r) => (
+                r.status().as_u16(),
+                r.body_mut().read_to_string().unwrap_or_default(),
+            ),
+            Err(_) => (0, String::new()),
+        }
+    }
+
     /// 200 or 401 for `GET /me` with this token.
     fn check(&self, token: &str) -> u16 {
         self.agent
@@ -72,11 +96,17 @@ impl Client {
 
 #[test]
 fn overlap_rotation_rejects_no_valid_token() {
-    let mut h = Harness::new(
-        INVENTORY,
-        &[(".env", "JWT_SECRET=initial-signing-key-0123456789abcdef\n")],
+    let env = "JWT_SECRET=initial-signing-key-0123456789abcdef\nSEAL_KEY=initial-sealing-key-0123456789abcdef\n";
+    let mut h = Harness::new(INVENTORY, &[(".env", env)]);
+    h.manage(
+        ".env",
+        &[
+            "JWT_SECRET",
+            "JWT_SECRET_PREVIOUS",
+            "SEAL_KEY",
+            "SEAL_KEY_PREVIOUS",
+        ],
     );
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
 
     // the app, in this process, on a free loopback port
@@ -95,6 +125,9 @@ fn overlap_rotation_rejects_no_valid_token() {
     // tokens issued before the rotation
     let before: Vec<String> = (0..10).map(|i| client.token(&format!("user{i}"))).collect();
     assert!(before.iter().all(|t| client.check(t) == 200));
+    // and data sealed before it
+    let (code, sealed) = client.post("/seal", "card ending 4242");
+    assert_eq!(code, 200);
 
     // continuous requests while rotor rotates
     let stop = Arc::new(AtomicBool::new(false));
@@ -102,6 +135,7 @@ fn overlap_rotation_rejects_no_valid_token() {
     let load = {
         let (stop, ok, rejected, before) =
             (stop.clone(), ok.clone(), rejected.clone(), before.clone());
+        let sealed = sealed.clone();
         std::thread::spawn(move || {
             let client = Client::new(port);
             let mut i = 0usize;
@@ -117,12 +151,17 @@ fn overlap_rotation_rejects_no_valid_token() {
                         _ => rejected.fetch_add(1, Ordering::Relaxed),
                     };
                 }
+                // data sealed before the rotation still opens
+                match client.post("/open", &sealed) {
+                    (200, text) if text == "card ending 4242" => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => rejected.fetch_add(1, Ordering::Relaxed),
+                };
                 i += 1;
             }
         })
     };
     std::thread::sleep(Duration::from_millis(300));
-    h.rotor(&["rotate", "jwt"]).expect_code(0);
+    h.rotor(&["rotate", "jwt", "seal"]).expect_code(0);
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
     load.join().expect("load thread");
@@ -139,8 +178,19 @@ fn overlap_rotation_rejects_no_valid_token() {
     assert_eq!(client.check(&after), 200);
     assert!(before.iter().all(|t| client.check(t) == 200));
 
-    // after retire (and the reload it triggers) the old key is gone
-    h.rotor(&["retire", "jwt"]).expect_code(0);
+    // new data is sealed with the new key; old data still opens
+    let (_, resealed) = client.post("/seal", "card ending 4242");
+    assert_ne!(resealed, sealed);
+    assert_eq!(client.post("/open", &sealed).0, 200);
+
+    // after retire (and the reload it triggers) the old keys are gone
+    h.rotor(&["retire", "jwt", "seal"]).expect_code(0);
+    assert_eq!(
+        client.post("/open", &sealed).0,
+        422,
+        "data under the retired key no longer opens"
+    );
+    assert_eq!(client.post("/open", &resealed).0, 200);
     assert!(
         before.iter().all(|t| client.check(t) == 401),
         "tokens under the retired key are rejected"

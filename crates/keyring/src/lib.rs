@@ -34,6 +34,8 @@
 //! - [`pepper`]: peppered hashes of API keys and tokens that record the
 //!   pepper's id, so a pepper can be rotated and old hashes upgraded on use.
 //! - [`csrf`]: session-bound CSRF tokens that stay valid across a rotation.
+//! - [`Reloadable`]: swap in freshly loaded keys on SIGHUP or a timer, so a
+//!   rotation needs no restart.
 //!
 //! It depends on nothing of rotor, on no async runtime, no SQL and no CLI.
 #![forbid(unsafe_code)]
@@ -48,9 +50,11 @@ pub mod jwt;
 mod key;
 mod pem;
 pub mod pepper;
+mod reload;
 
 pub use error::KeyringError;
 pub use jwks::{jwk, jwks, jwks_of};
 pub use jwt::{Jwt, JwtAlg, Verified};
 pub use key::{Key, KeyId, Keyring};
 pub use pem::{KeyKind, KeyPair, PairRing, PublicKey, RingKey};
+pub use reload::Reloadable;

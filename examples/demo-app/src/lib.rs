@@ -6,21 +6,22 @@
 //!
 //! Routes: `GET /health`, `POST /token?sub=NAME` (a token for one hour),
 //! `GET /me` with `Authorization: Bearer TOKEN` (200 with the claims and the
-//! key that signed them, or 401 with the reason), `POST /reload`.
+//! key that signed them, or 401 with the reason), `POST /reload`, and, when
+//! the env file has `SEAL_KEY`, `POST /seal` and `POST /open` (the body is
+//! sealed with the current key; any live key opens).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rotor_keyring::jwt::{Jwt, JwtAlg};
-use rotor_keyring::Keyring;
+use rotor_keyring::{aead, Jwt, JwtAlg, Keyring, KeyringError, Reloadable};
 use serde::{Deserialize, Serialize};
 
 /// The claims the demo issues.
@@ -32,49 +33,50 @@ pub struct Claims {
     pub exp: u64,
 }
 
-/// The service's state: where its keys come from, and the JWT signer and
-/// verifier built from them (swapped whole on reload).
+/// The service's state: the JWT signer and verifier, and (when the env
+/// file has `SEAL_KEY`) the keyring that seals data, each rebuilt from the
+/// env file on reload.
 pub struct App {
-    env_file: PathBuf,
-    var: String,
-    jwt: RwLock<Arc<Jwt>>,
+    jwt: Reloadable<Jwt>,
+    seal: Option<Reloadable<Keyring>>,
 }
 
 impl App {
-    /// Loads the keys of `var` from `env_file`.
+    /// Loads the keys of `var` (and of `SEAL_KEY`, if set) from `env_file`.
     pub fn new(env_file: &Path, var: &str) -> anyhow::Result<App> {
-        let jwt = load(env_file, var)?;
-        Ok(App {
-            env_file: env_file.to_path_buf(),
-            var: var.to_owned(),
-            jwt: RwLock::new(Arc::new(jwt)),
-        })
+        let (file, name) = (env_file.to_path_buf(), var.to_owned());
+        let jwt = Reloadable::new(move || Jwt::hmac(&ring(&file, &name)?, JwtAlg::HS256))?;
+        let file = env_file.to_path_buf();
+        let seal = match ring(&file, SEAL_VAR) {
+            Ok(_) => Some(Reloadable::new(move || ring(&file, SEAL_VAR))?),
+            Err(_) => None,
+        };
+        Ok(App { jwt, seal })
     }
 
-    /// Reads the env file again. On error the old keys stay in use.
+    /// Reads the env file again. On error the keys in use stay.
     pub fn reload(&self) -> anyhow::Result<()> {
-        let fresh = Arc::new(load(&self.env_file, &self.var)?);
-        match self.jwt.write() {
-            Ok(mut guard) => *guard = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
+        self.jwt.reload()?;
+        if let Some(seal) = &self.seal {
+            seal.reload()?;
         }
         Ok(())
     }
 
     fn jwt(&self) -> Arc<Jwt> {
-        match self.jwt.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.jwt.get()
     }
 }
 
-/// The keys of `var` (and `var_PREVIOUS`, or a `NEW,OLD` list) in an env file.
-fn load(env_file: &Path, var: &str) -> anyhow::Result<Jwt> {
-    let vars: HashMap<String, String> =
-        dotenvy::from_path_iter(env_file)?.collect::<Result<_, _>>()?;
-    let ring = Keyring::from_lookup(var, |k| vars.get(k).cloned())?;
-    Ok(Jwt::hmac(&ring, JwtAlg::HS256)?)
+/// The variable holding the data-sealing keys (optional).
+pub const SEAL_VAR: &str = "SEAL_KEY";
+
+/// The keyring of `var` (and `var_PREVIOUS`, or a `NEW,OLD` list) in an env file.
+fn ring(env_file: &Path, var: &str) -> Result<Keyring, KeyringError> {
+    let vars: HashMap<String, String> = dotenvy::from_path_iter(env_file)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|_| KeyringError::NoKey(format!("{var} in {}", env_file.display())))?;
+    Keyring::from_lookup(var, |k| vars.get(k).cloned())
 }
 
 fn now() -> u64 {
@@ -91,6 +93,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/token", post(token))
         .route("/me", get(me))
         .route("/reload", post(reload))
+        .route("/seal", post(seal))
+        .route("/open", post(open))
         .with_state(app)
 }
 
@@ -136,6 +140,27 @@ async fn reload(State(app): State<Arc<App>>) -> Result<&'static str, (StatusCode
     app.reload()
         .map(|()| "reloaded")
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn seal(State(app): State<Arc<App>>, body: String) -> Result<String, (StatusCode, String)> {
+    let ring = app
+        .seal
+        .as_ref()
+        .ok_or((StatusCode::NOT_FOUND, format!("no {SEAL_VAR} configured")))?
+        .get();
+    aead::seal_text(&ring, body.as_bytes(), b"demo")
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn open(State(app): State<Arc<App>>, body: String) -> Result<String, (StatusCode, String)> {
+    let ring = app
+        .seal
+        .as_ref()
+        .ok_or((StatusCode::NOT_FOUND, format!("no {SEAL_VAR} configured")))?
+        .get();
+    let plain = aead::open_text(&ring, body.trim(), b"demo")
+        .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    Ok(String::from_utf8_lossy(&plain).into_owned())
 }
 
 /// Reloads the keys on every SIGHUP, for as long as the process runs.
