@@ -138,4 +138,15 @@ pub enum KeyringError {
     /// loaded key).
     #[error("signing failed")]
     SignFailed,
+    /// A PEM block or JWK where a symmetric secret belongs: anyone with the
+    /// public key could sign with it.
+    #[error(
+        "key {id} in {source_name} is a PEM or JWK key, not a secret; load key pairs with PairRing"
+    )]
+    NotASecret {
+        /// Where it came from.
+        source_name: String,
+        /// Its id.
+        id: String,
+    },
 }

@@ -62,6 +62,9 @@ use crate::{KeyId, Keyring, KeyringError};
 /// [`KeyringError::Malformed`] before any decoding.
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 
+/// Shortest HMAC key a [`Jwt`] accepts, in bytes.
+pub const MIN_HMAC_KEY: usize = 32;
+
 /// Default clock-skew allowance for `exp` and `nbf`, in seconds.
 pub const DEFAULT_LEEWAY: u64 = 60;
 
@@ -214,6 +217,22 @@ impl Jwt {
         let Some(lc_alg) = alg.hmac() else {
             return Err(KeyringError::AlgNotAllowed(alg.name().to_owned()));
         };
+        // RFC 7518 §3.2 asks for a key as long as the hash output. 32 bytes
+        // (256 bits, HS256's output) are required for every HS algorithm;
+        // HS384/HS512 keys between 32 bytes and their hash length are
+        // accepted so existing deployments keep working (rotor makes 32-byte
+        // keys by default: configure `bytes = 64` for HS512).
+        let min = MIN_HMAC_KEY;
+        if let Some(short) = ring.keys().find(|k| k.secret().len() < min) {
+            return Err(KeyringError::BadKey {
+                source_name: short.id().to_string(),
+                reason: format!(
+                    "{} needs keys of at least {min} bytes; this one has {}",
+                    alg.name(),
+                    short.secret().len()
+                ),
+            });
+        }
         let entries = ring
             .keys()
             .map(|k| Entry {
@@ -407,7 +426,7 @@ impl Jwt {
         }
         let header: RawHeader<'_> = serde_json::from_slice(&header_json)
             .map_err(|_| KeyringError::Malformed("header is not a valid JOSE header"))?;
-        if header.crit.is_some() {
+        if header.crit {
             return Err(KeyringError::Malformed("crit header is not supported"));
         }
         let alg_name = header
@@ -458,8 +477,11 @@ impl Jwt {
             KeyringError::Malformed("claims are not JSON, or exp/nbf/iss/aud have the wrong type")
         })?;
         self.check_claims(&registered, now)?;
-        let claims =
-            serde_json::from_slice(&payload).map_err(|e| KeyringError::Claims(e.to_string()))?;
+        // serde's message would quote the offending claim's value (possibly
+        // personal data) into logs: say only what is wrong.
+        let claims = serde_json::from_slice(&payload).map_err(|_| {
+            KeyringError::Claims("the verified claims do not fit the requested type".into())
+        })?;
         Ok(Verified {
             claims,
             kid: self.entries[index].id.clone(),
@@ -526,8 +548,14 @@ struct RawHeader<'a> {
     alg: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<de::IgnoredAny>,
+    /// Present at all (even `null`): RFC 7515 makes an invalid `crit` a
+    /// reason to refuse, and this crate understands no extension.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 #[derive(Deserialize)]

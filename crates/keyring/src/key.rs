@@ -89,6 +89,12 @@ pub struct Keyring {
 /// Shortest key accepted (rotor never generates shorter).
 const MIN_KEY_LEN: usize = 16;
 
+/// A PEM block or a JWK is key material meant for key pairs: used as an
+/// HMAC secret, anyone holding the (public) key could sign.
+fn looks_public(v: &str) -> bool {
+    v.starts_with("-----BEGIN") || (v.starts_with('{') && v.contains("\"kty\""))
+}
+
 impl Keyring {
     /// A ring from values, newest first. Empty values are skipped (an
     /// emptied `NAME_PREVIOUS` after a retire).
@@ -99,6 +105,12 @@ impl Keyring {
         let mut keys: Vec<Key> = Vec::new();
         for v in values.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
             let key = Key::new(v.as_bytes());
+            if looks_public(v) {
+                return Err(KeyringError::NotASecret {
+                    source_name: source_name.to_owned(),
+                    id: key.id.to_string(),
+                });
+            }
             if v.len() < MIN_KEY_LEN {
                 return Err(KeyringError::TooShort {
                     source_name: source_name.to_owned(),

@@ -37,6 +37,12 @@
 //! - [`Reloadable`]: swap in freshly loaded keys on SIGHUP or a timer, so a
 //!   rotation needs no restart.
 //!
+//! Two rules of use. Give each purpose its own secret: an HMAC tag, a
+//! pepper hash and an HS256 signature under the same key are the same MAC,
+//! so a key that tags attacker-chosen data must not also sign tokens. And
+//! identify tokens by a `jti` claim, never by the token string: ECDSA
+//! signatures are malleable, so one set of claims can have two valid strings.
+//!
 //! It depends on nothing of rotor, on no async runtime, no SQL and no CLI.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -147,6 +147,12 @@ impl PublicKey {
                 _ => return Err(bad(source, "unexpected P-256 public key encoding")),
             },
             KeyKind::Ed25519 => match spki.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
+                Some(x) if x.len() == 32 && weak_ed25519(x) => {
+                    return Err(bad(
+                        source,
+                        "Ed25519 public key of small order or in a non-canonical encoding: signatures under it can be forged",
+                    ))
+                }
                 Some(x) if x.len() == 32 => JwkParams::Okp { x: x.to_vec() },
                 _ => return Err(bad(source, "unexpected Ed25519 public key encoding")),
             },
@@ -584,6 +590,47 @@ fn pem_blocks(source: &str, text: &str) -> Result<Vec<PemBlock>, KeyringError> {
         return Err(bad(source, "PEM block has no END line"));
     }
     Ok(blocks)
+}
+
+/// The y coordinates (little-endian, sign bit cleared) of the Ed25519 points
+/// of order 1, 2, 4 and 8: a public key on one of them verifies forged
+/// signatures (the list libsodium blocks).
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    // identity (y = 1)
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    // order 2 (y = p - 1)
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    // order 4 (y = 0)
+    [0; 32],
+    // order 8
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+];
+
+/// An Ed25519 public key of small order (either sign), or with y >= p
+/// (a non-canonical encoding).
+fn weak_ed25519(x: &[u8]) -> bool {
+    let mut y = [0u8; 32];
+    y.copy_from_slice(x);
+    y[31] &= 0x7f;
+    // p = 2^255 - 19: little-endian ed ff .. ff 7f
+    let at_least_p = y[0] >= 0xed && y[1..31].iter().all(|b| *b == 0xff) && y[31] == 0x7f;
+    at_least_p || SMALL_ORDER_Y.contains(&y)
 }
 
 #[cfg(test)]
