@@ -1,9 +1,13 @@
 //! AEAD seal/open: round trips, rotation, distinct errors, no panics on any
 //! input, and the recorded vectors in `tests/vectors/aead.json`.
 
+mod common;
+
+use common::{ring, ring_of, s, vectors};
+
 use proptest::prelude::*;
 use rotor_keyring::{aead, KeyId, Keyring, KeyringError};
-use serde_json::{json, Value};
+use serde_json::json;
 
 // Test-only keys: they are written in tests/vectors/aead.json too.
 const NEW: &str = "test-only-aead-key-new-2b7e151628aed2a6abf71588";
@@ -11,10 +15,6 @@ const OLD: &str = "test-only-aead-key-old-3243f6a8885a308d313198a2";
 const RETIRED: &str = "test-only-aead-key-retired-a4093822299f31d0082efa98";
 // 64 hex digits, the shape `rotor` generates for a 32-byte secret.
 const HEX64: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-
-fn ring(values: &[&str]) -> Keyring {
-    Keyring::from_list("TEST_KEY", &values.join(",")).expect("test ring")
-}
 
 fn overlap() -> Keyring {
     ring(&[NEW, OLD])
@@ -310,31 +310,9 @@ proptest! {
 
 // ---------------------------------------------------------------- vectors
 
-fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/aead.json");
-    let text = std::fs::read_to_string(path).expect("tests/vectors/aead.json");
-    serde_json::from_str(&text).expect("aead.json is JSON")
-}
-
-fn s<'a>(v: &'a Value, field: &str) -> &'a str {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("field {field} in {v}"))
-}
-
-fn ring_of(v: &Value) -> Keyring {
-    let values: Vec<&str> = v["ring"]
-        .as_array()
-        .expect("ring")
-        .iter()
-        .map(|k| k.as_str().expect("key"))
-        .collect();
-    ring(&values)
-}
-
 #[test]
 fn recorded_vectors_still_open() {
-    let v = vectors();
+    let v = vectors("aead");
     let cases = v["cases"].as_array().expect("cases");
     assert!(cases.len() >= 6);
     let mut under_previous = 0;

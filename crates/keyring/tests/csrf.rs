@@ -2,6 +2,10 @@
 //! rotation, distinct errors, no panics on any input, and the recorded
 //! vectors in `tests/vectors/csrf.json`.
 
+mod common;
+
+use common::{ring, ring_of, s, vectors};
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
@@ -18,10 +22,6 @@ const HOUR: u64 = 3600;
 const T: u64 = 1_700_000_000;
 /// T truncated to the hour.
 const H: u64 = T - T % HOUR;
-
-fn ring(values: &[&str]) -> Keyring {
-    Keyring::from_list("TEST_CSRF", &values.join(",")).expect("test ring")
-}
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
@@ -272,28 +272,6 @@ proptest! {
 
 // ---------------------------------------------------------------- vectors
 
-fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/csrf.json");
-    let text = std::fs::read_to_string(path).expect("tests/vectors/csrf.json");
-    serde_json::from_str(&text).expect("csrf.json is JSON")
-}
-
-fn s<'a>(v: &'a Value, field: &str) -> &'a str {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("field {field} in {v}"))
-}
-
-fn ring_of(v: &Value) -> Keyring {
-    let values: Vec<&str> = v["ring"]
-        .as_array()
-        .expect("ring")
-        .iter()
-        .map(|k| k.as_str().expect("key"))
-        .collect();
-    ring(&values)
-}
-
 fn num(v: &Value, field: &str) -> u64 {
     v[field]
         .as_u64()
@@ -302,7 +280,7 @@ fn num(v: &Value, field: &str) -> u64 {
 
 #[test]
 fn recorded_vectors_still_verify() {
-    let v = vectors();
+    let v = vectors("csrf");
     let cases = v["cases"].as_array().expect("cases");
     assert!(cases.len() >= 4);
     let mut under_previous = 0;

@@ -1,19 +1,19 @@
 //! Peppered hashes: format, rotation and upgrade, distinct errors, no panics
 //! on any input, and the recorded vectors in `tests/vectors/pepper.json`.
 
+mod common;
+
+use common::{ring, ring_of, s, vectors};
+
 use proptest::prelude::*;
 use rotor_keyring::pepper::{self, PepperCheck};
 use rotor_keyring::{KeyId, Keyring, KeyringError};
-use serde_json::{json, Value};
+use serde_json::json;
 
 // Test-only peppers: they are written in tests/vectors/pepper.json too.
 const NEW: &str = "test-only-pepper-new-6bc1bee22e409f96e93d7e11";
 const OLD: &str = "test-only-pepper-old-ae2d8a571e03ac9c9eb76fac";
 const RETIRED: &str = "test-only-pepper-retired-30c81c46a35ce411e5fbc119";
-
-fn ring(values: &[&str]) -> Keyring {
-    Keyring::from_list("TEST_PEPPER", &values.join(",")).expect("test ring")
-}
 
 fn overlap() -> Keyring {
     ring(&[NEW, OLD])
@@ -191,31 +191,9 @@ proptest! {
 
 // ---------------------------------------------------------------- vectors
 
-fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/pepper.json");
-    let text = std::fs::read_to_string(path).expect("tests/vectors/pepper.json");
-    serde_json::from_str(&text).expect("pepper.json is JSON")
-}
-
-fn s<'a>(v: &'a Value, field: &str) -> &'a str {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("field {field} in {v}"))
-}
-
-fn ring_of(v: &Value) -> Keyring {
-    let values: Vec<&str> = v["ring"]
-        .as_array()
-        .expect("ring")
-        .iter()
-        .map(|k| k.as_str().expect("key"))
-        .collect();
-    ring(&values)
-}
-
 #[test]
 fn recorded_vectors_still_verify() {
-    let v = vectors();
+    let v = vectors("pepper");
     let cases = v["cases"].as_array().expect("cases");
     assert!(cases.len() >= 4);
     let mut upgrades = 0;
