@@ -82,7 +82,9 @@ impl Postgres {
             pg.write_port();
             let log = pg.log_path();
             let log = log.to_string_lossy();
-            let out = pg.pg_ctl(&["start", "-w", "-t", "60", "-l", &log]);
+            let out = pg
+                .pg_ctl(&["start", "-w", "-t", "60", "-l", &log])
+                .unwrap_or_else(|e| panic!("testkit::Postgres: cannot run pg_ctl: {e}"));
             if out.status.success() {
                 pg.running = true;
                 return pg;
@@ -137,14 +139,7 @@ impl Postgres {
     /// see what a client gets from a server that is down. Stopping twice is
     /// harmless.
     pub fn stop(&mut self) {
-        if !self.running {
-            return;
-        }
-        let out = self.pg_ctl(&["stop", "-w", "-t", "30", "-m", "fast"]);
-        if !out.status.success() {
-            self.kill();
-        }
-        self.running = false;
+        self.shut_down("fast");
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -229,15 +224,37 @@ impl Postgres {
         fs::write(&conf, kept.join("\n") + "\n").expect("write postgresql.conf");
     }
 
-    fn pg_ctl(&self, args: &[&str]) -> Output {
+    /// Runs `pg_ctl -D <data> <args>`; an error only if it could not run.
+    fn pg_ctl(&self, args: &[&str]) -> std::io::Result<Output> {
         let data = self.data_dir();
         let mut all: Vec<&std::ffi::OsStr> = vec!["-D".as_ref(), data.as_os_str()];
         all.extend(args.iter().map(std::ffi::OsStr::new));
-        self.run("pg_ctl", &all)
+        self.try_run("pg_ctl", &all)
+    }
+
+    /// Stops the server the way `mode` says; SIGKILL if that fails. Never
+    /// panics (it runs in `drop`, also while a test unwinds).
+    fn shut_down(&mut self, mode: &str) {
+        if !self.running {
+            return;
+        }
+        let stopped = self
+            .pg_ctl(&["stop", "-w", "-t", "30", "-m", mode])
+            .is_ok_and(|o| o.status.success());
+        if !stopped {
+            self.kill();
+        }
+        self.running = false;
+    }
+
+    /// Runs one of the PostgreSQL tools, or panics saying why it could not.
+    fn run(&self, tool: &str, args: &[&std::ffi::OsStr]) -> Output {
+        self.try_run(tool, args)
+            .unwrap_or_else(|e| panic!("testkit::Postgres: cannot run {tool}: {e}"))
     }
 
     /// Runs one of the PostgreSQL tools, as `nobody` when we are root.
-    fn run(&self, tool: &str, args: &[&std::ffi::OsStr]) -> Output {
+    fn try_run(&self, tool: &str, args: &[&std::ffi::OsStr]) -> std::io::Result<Output> {
         let exe = self.bin.join(tool);
         let mut cmd = if self.as_nobody {
             let mut c = Command::new("setpriv");
@@ -258,7 +275,6 @@ impl Postgres {
             .env_remove("PGHOST")
             .current_dir(self.dir.path());
         cmd.output()
-            .unwrap_or_else(|e| panic!("testkit::Postgres: cannot run {tool}: {e}"))
     }
 
     /// Last resort: SIGKILL the postmaster named in postmaster.pid.
@@ -275,13 +291,7 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        if self.running {
-            let out = self.pg_ctl(&["stop", "-w", "-t", "30", "-m", "immediate"]);
-            if !out.status.success() {
-                self.kill();
-            }
-            self.running = false;
-        }
+        self.shut_down("immediate");
         // TempDir removes the files (root may remove nobody's files; as an
         // ordinary user they are ours).
     }

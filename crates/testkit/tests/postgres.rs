@@ -58,3 +58,20 @@ fn stop_keeps_the_files_and_refuses_connections() {
     assert!(rt.block_on(select_one(&pg.admin_url())).is_err());
     assert!(!pg.log_contents().is_empty());
 }
+
+#[test]
+fn a_panicking_test_still_stops_its_server() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let outcome = std::thread::spawn(move || {
+        let pg = Postgres::start();
+        tx.send(pg.admin_url()).expect("send url");
+        panic!("a test failing while its server runs");
+    })
+    .join();
+    assert!(outcome.is_err(), "the thread panicked");
+    let url = rx.recv().expect("url");
+    assert!(
+        runtime().block_on(select_one(&url)).is_err(),
+        "server still up"
+    );
+}
