@@ -1,13 +1,16 @@
 //! Dev-only helpers for rotor's tests: throwaway projects in temp dirs, a leak
 //! scanner that proves no generated value escaped into output or the store,
-//! and a small HTTP health endpoint whose answer a test can change.
+//! a small HTTP health endpoint whose answer a test can change, and a
+//! throwaway PostgreSQL server.
 #![forbid(unsafe_code)]
 
 pub mod conformance;
 pub mod http;
 pub mod leaks;
+pub mod postgres;
 pub mod project;
 
 pub use http::HealthStub;
 pub use leaks::LeakScanner;
+pub use postgres::Postgres;
 pub use project::Project;

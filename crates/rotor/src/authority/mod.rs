@@ -8,6 +8,8 @@
 //! once, undo works after a partial apply and twice in a row, and retiring
 //! twice is harmless.
 
+pub mod postgres;
+
 use crate::inventory::SecretSpec;
 use crate::secret::SecretValue;
 

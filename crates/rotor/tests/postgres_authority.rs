@@ -1,0 +1,261 @@
+//! The PostgreSQL `cutover` authority against a real throwaway server
+//! (rotor-testkit's `Postgres`, PostgreSQL 15): the authority conformance
+//! suite, the password actually changing (and changing back on undo), no
+//! plaintext password in the server log even with `log_statement = 'all'`,
+//! and transient vs permanent errors that quote no password.
+
+use rotor::authority::postgres::PostgresCutover;
+use rotor::authority::{Acceptance, Authority, AuthorityError};
+use rotor::secret::SecretValue;
+use rotor_testkit::Postgres;
+use secrecy::SecretString;
+
+const ROLE: &str = "db_app";
+const INITIAL: &str = "initial-password-5f0c1d2e3a4b";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Runs SQL as the superuser.
+fn admin_sql(pg: &Postgres, sql: &str) {
+    runtime().block_on(async {
+        let (client, conn) = tokio_postgres::connect(&pg.admin_url(), tokio_postgres::NoTls)
+            .await
+            .expect("admin connect");
+        let conn = tokio::spawn(conn);
+        client.batch_execute(sql).await.expect("admin sql");
+        drop(client);
+        let _ = conn.await;
+    });
+}
+
+/// Whether `role` can log in with `password` (a direct client, not rotor).
+fn can_login(pg: &Postgres, role: &str, password: &str) -> bool {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host("127.0.0.1")
+        .port(pg.port())
+        .dbname("postgres")
+        .user(role)
+        .password(password);
+    runtime().block_on(async {
+        match config.connect(tokio_postgres::NoTls).await {
+            Ok((client, conn)) => {
+                let conn = tokio::spawn(conn);
+                let ok = client.query_one("SELECT 1", &[]).await.is_ok();
+                drop(client);
+                let _ = conn.await;
+                ok
+            }
+            Err(_) => false,
+        }
+    })
+}
+
+/// A server logging every statement, with a LOGIN role whose initial
+/// password is set as a verifier too (so the log must hold no plaintext).
+fn server_with_role(role: &str) -> Postgres {
+    let pg = Postgres::start_with(&[("log_statement", "all")]);
+    let verifier = postgres_protocol::password::scram_sha_256(INITIAL.as_bytes());
+    let ident = format!("\"{}\"", role.replace('"', "\"\""));
+    admin_sql(
+        &pg,
+        &format!("CREATE ROLE {ident} LOGIN PASSWORD '{verifier}'"),
+    );
+    assert!(can_login(&pg, role, INITIAL), "initial login");
+    pg
+}
+
+fn cutover(pg: &Postgres, role: &str) -> PostgresCutover {
+    PostgresCutover::new(SecretString::from(pg.admin_url()), role).expect("authority")
+}
+
+fn assert_log_clean(pg: &Postgres, values: &[&str]) {
+    let log = pg.log_contents();
+    assert!(
+        log.contains("ALTER ROLE"),
+        "log_statement = 'all' should have logged the ALTER ROLE"
+    );
+    for v in values {
+        assert!(
+            !log.contains(v),
+            "the server log holds a plaintext password"
+        );
+    }
+}
+
+fn assert_quotes_nothing(err: &AuthorityError, values: &[&str]) {
+    let shown = format!("{err} {err:?}");
+    for v in values {
+        assert!(!shown.contains(v), "error quotes a secret: {shown}");
+    }
+}
+
+#[test]
+fn passes_the_authority_conformance_suite() {
+    let pg = server_with_role(ROLE);
+    let auth = cutover(&pg, ROLE);
+    let checks = rotor_testkit::conformance::authority_suite(&auth, ROLE);
+    assert_eq!(checks, 7);
+    // The suite's values (see conformance.rs) never reached the log.
+    assert_log_clean(
+        &pg,
+        &[
+            "conformance-old-value-0123456789",
+            "conformance-new-value-0123456789",
+            INITIAL,
+            pg.admin_password(),
+        ],
+    );
+}
+
+#[test]
+fn apply_switches_the_login_and_undo_switches_it_back() {
+    let pg = server_with_role(ROLE);
+    let auth = cutover(&pg, ROLE);
+    let old = SecretValue::new(INITIAL.to_owned());
+    let new = SecretValue::new("new-password-9a8b7c6d5e4f-rotated".to_owned());
+
+    assert_eq!(
+        auth.verify(ROLE, &old).expect("verify"),
+        Acceptance::Accepted
+    );
+    assert_eq!(
+        auth.verify(ROLE, &new).expect("verify"),
+        Acceptance::Refused
+    );
+
+    auth.apply(ROLE, &new, Some(&old)).expect("apply");
+    assert!(
+        can_login(&pg, ROLE, new.expose()),
+        "new password after apply"
+    );
+    assert!(
+        !can_login(&pg, ROLE, old.expose()),
+        "old password after apply"
+    );
+    assert_eq!(
+        auth.verify(ROLE, &new).expect("verify"),
+        Acceptance::Accepted
+    );
+    assert_eq!(
+        auth.verify(ROLE, &old).expect("verify"),
+        Acceptance::Refused
+    );
+
+    auth.undo(ROLE, &new, Some(&old)).expect("undo");
+    auth.undo(ROLE, &new, Some(&old)).expect("undo twice");
+    assert!(
+        can_login(&pg, ROLE, old.expose()),
+        "old password after undo"
+    );
+    assert!(
+        !can_login(&pg, ROLE, new.expose()),
+        "new password after undo"
+    );
+
+    auth.apply(ROLE, &new, Some(&old)).expect("apply again");
+    auth.retire(ROLE, &old).expect("retire");
+    assert!(can_login(&pg, ROLE, new.expose()));
+    assert!(!can_login(&pg, ROLE, old.expose()));
+
+    assert_log_clean(&pg, &[old.expose(), new.expose(), pg.admin_password()]);
+}
+
+#[test]
+fn role_names_are_quoted_identifiers() {
+    let role = "app \"blue\"; DROP ROLE postgres; --";
+    let pg = server_with_role(role);
+    let auth = cutover(&pg, role);
+    let new = SecretValue::new("quoted-role-password-31415926".to_owned());
+    auth.apply(ROLE, &new, None).expect("apply");
+    assert!(can_login(&pg, role, new.expose()));
+    assert!(
+        can_login(&pg, "postgres", pg.admin_password()),
+        "superuser intact"
+    );
+    assert!(PostgresCutover::new(SecretString::from(pg.admin_url()), "a\0b").is_err());
+}
+
+#[test]
+fn a_bad_admin_password_is_permanent() {
+    let pg = server_with_role(ROLE);
+    let url = pg
+        .admin_url()
+        .replace(pg.admin_password(), "wrong-admin-password-271828");
+    let auth = PostgresCutover::new(SecretString::from(url), ROLE).expect("authority");
+    let new = SecretValue::new("never-applied-password-161803".to_owned());
+    let err = auth
+        .apply(ROLE, &new, None)
+        .expect_err("bad admin password");
+    assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
+    assert!(
+        err.to_string().contains("password authentication failed"),
+        "{err}"
+    );
+    assert_quotes_nothing(
+        &err,
+        &[
+            "wrong-admin-password-271828",
+            pg.admin_password(),
+            new.expose(),
+        ],
+    );
+    assert!(can_login(&pg, ROLE, INITIAL), "nothing changed");
+}
+
+#[test]
+fn an_admin_without_createrole_is_permanent() {
+    let pg = server_with_role(ROLE);
+    let weak_pw = "weak-admin-password-57721566";
+    let verifier = postgres_protocol::password::scram_sha_256(weak_pw.as_bytes());
+    admin_sql(
+        &pg,
+        &format!("CREATE ROLE weak LOGIN PASSWORD '{verifier}'"),
+    );
+    let url = format!("postgres://weak:{weak_pw}@127.0.0.1:{}/postgres", pg.port());
+    let auth = PostgresCutover::new(SecretString::from(url), ROLE).expect("authority");
+    let new = SecretValue::new("never-applied-password-14142135".to_owned());
+    let err = auth.apply(ROLE, &new, None).expect_err("no CREATEROLE");
+    assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
+    assert!(err.to_string().contains("42501"), "{err}");
+    assert_quotes_nothing(&err, &[weak_pw, new.expose()]);
+    assert!(can_login(&pg, ROLE, INITIAL), "nothing changed");
+}
+
+#[test]
+fn a_missing_role_is_permanent() {
+    let pg = server_with_role(ROLE);
+    let auth = cutover(&pg, "no_such_role");
+    let new = SecretValue::new("never-applied-password-17320508".to_owned());
+    let err = auth.apply(ROLE, &new, None).expect_err("missing role");
+    assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert_quotes_nothing(&err, &[pg.admin_password(), new.expose()]);
+    // A login as a role that does not exist is simply refused.
+    assert_eq!(
+        auth.verify(ROLE, &new).expect("verify"),
+        Acceptance::Refused
+    );
+}
+
+#[test]
+fn a_stopped_server_is_transient() {
+    let mut pg = server_with_role(ROLE);
+    let auth = cutover(&pg, ROLE);
+    pg.stop();
+    let new = SecretValue::new("never-applied-password-22360679".to_owned());
+    let err = auth.apply(ROLE, &new, None).expect_err("server down");
+    assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
+    assert_quotes_nothing(&err, &[pg.admin_password(), new.expose()]);
+    let err = auth.verify(ROLE, &new).expect_err("server down");
+    assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
+    let old = SecretValue::new(INITIAL.to_owned());
+    let err = auth.undo(ROLE, &new, Some(&old)).expect_err("server down");
+    assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
+    assert_quotes_nothing(&err, &[pg.admin_password(), INITIAL]);
+}
