@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ring, ring_of, s, vectors};
+use common::{python_checks_vectors, ring, ring_of, s, vectors};
 
 use proptest::prelude::*;
 use rotor_keyring::{aead, KeyId, Keyring, KeyringError};
@@ -474,15 +474,5 @@ for c in doc["cases"]:
     n += 1
 print("opened", n)
 "#;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/aead.json");
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, path])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    python_checks_vectors(script, "aead");
 }

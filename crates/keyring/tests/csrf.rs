@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ring, ring_of, s, vectors};
+use common::{python_checks_vectors, ring, ring_of, s, vectors};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -409,15 +409,5 @@ for c in doc["cases"]:
     n += 1
 print("matched", n)
 "#;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/csrf.json");
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, path])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    python_checks_vectors(script, "csrf");
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ring, ring_of, s, vectors};
+use common::{python_checks_vectors, ring, ring_of, s, vectors};
 
 use proptest::prelude::*;
 use rotor_keyring::pepper::{self, PepperCheck};
@@ -288,15 +288,5 @@ for c in doc["cases"]:
     n += 1
 print("matched", n)
 "#;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/pepper.json");
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, path])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    python_checks_vectors(script, "pepper");
 }

@@ -34,3 +34,19 @@ pub fn ring_of(v: &Value) -> Keyring {
         .collect();
     ring(&values)
 }
+
+/// Runs a Python check over `tests/vectors/<name>.json` (the path is its
+/// first argument) and fails with Python's stderr unless it exits 0.
+pub fn python_checks_vectors(script: &str, name: &str) {
+    let path = format!("{}/tests/vectors/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &path])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+}
