@@ -24,6 +24,8 @@ fn target(format: DotenvFormat, previous_var: Option<&str>) -> DotenvTarget {
         previous_var: previous_var.map(str::to_owned),
         format,
         mode: 0o600,
+        form: rotor::inventory::ValueForm::Plain,
+        user_var: None,
     }
 }
 
@@ -61,5 +63,5 @@ fn dotenv_list() {
 
 #[test]
 fn app_only_authority() {
-    assert_eq!(authority_suite(&NoAuthority, "jwt"), 7);
+    assert_eq!(authority_suite(&NoAuthority, None, None), 9);
 }

@@ -5,7 +5,7 @@
 //! and transient vs permanent errors that quote no password.
 
 use rotor::authority::postgres::PostgresCutover;
-use rotor::authority::{Acceptance, Authority, AuthorityError};
+use rotor::authority::{Acceptance, Authority, AuthorityError, Credential};
 use rotor::secret::SecretValue;
 use rotor_testkit::Postgres;
 use secrecy::SecretString;
@@ -99,7 +99,7 @@ fn assert_quotes_nothing(err: &AuthorityError, values: &[&str]) {
 fn passes_the_authority_conformance_suite() {
     let pg = server_with_role(ROLE);
     let auth = cutover(&pg, ROLE);
-    let checks = rotor_testkit::conformance::authority_suite(&auth, ROLE);
+    let checks = rotor_testkit::conformance::authority_suite(&auth, Some(ROLE), Some(ROLE));
     assert_eq!(checks, 7);
     // The suite's values (see conformance.rs) never reached the log.
     assert_log_clean(
@@ -121,15 +121,21 @@ fn apply_switches_the_login_and_undo_switches_it_back() {
     let new = SecretValue::new("new-password-9a8b7c6d5e4f-rotated".to_owned());
 
     assert_eq!(
-        auth.verify(ROLE, &old).expect("verify"),
+        auth.verify(Credential::new(Some(ROLE), &old))
+            .expect("verify"),
         Acceptance::Accepted
     );
     assert_eq!(
-        auth.verify(ROLE, &new).expect("verify"),
+        auth.verify(Credential::new(Some(ROLE), &new))
+            .expect("verify"),
         Acceptance::Refused
     );
 
-    auth.apply(ROLE, &new, Some(&old)).expect("apply");
+    auth.apply(
+        Credential::new(Some(ROLE), &new),
+        Some(Credential::new(Some(ROLE), &old)),
+    )
+    .expect("apply");
     assert!(
         can_login(&pg, ROLE, new.expose()),
         "new password after apply"
@@ -139,16 +145,26 @@ fn apply_switches_the_login_and_undo_switches_it_back() {
         "old password after apply"
     );
     assert_eq!(
-        auth.verify(ROLE, &new).expect("verify"),
+        auth.verify(Credential::new(Some(ROLE), &new))
+            .expect("verify"),
         Acceptance::Accepted
     );
     assert_eq!(
-        auth.verify(ROLE, &old).expect("verify"),
+        auth.verify(Credential::new(Some(ROLE), &old))
+            .expect("verify"),
         Acceptance::Refused
     );
 
-    auth.undo(ROLE, &new, Some(&old)).expect("undo");
-    auth.undo(ROLE, &new, Some(&old)).expect("undo twice");
+    auth.undo(
+        Credential::new(Some(ROLE), &new),
+        Some(Credential::new(Some(ROLE), &old)),
+    )
+    .expect("undo");
+    auth.undo(
+        Credential::new(Some(ROLE), &new),
+        Some(Credential::new(Some(ROLE), &old)),
+    )
+    .expect("undo twice");
     assert!(
         can_login(&pg, ROLE, old.expose()),
         "old password after undo"
@@ -158,8 +174,16 @@ fn apply_switches_the_login_and_undo_switches_it_back() {
         "new password after undo"
     );
 
-    auth.apply(ROLE, &new, Some(&old)).expect("apply again");
-    auth.retire(ROLE, &old).expect("retire");
+    auth.apply(
+        Credential::new(Some(ROLE), &new),
+        Some(Credential::new(Some(ROLE), &old)),
+    )
+    .expect("apply again");
+    auth.retire(
+        Credential::new(Some(ROLE), &old),
+        Credential::new(Some(ROLE), &new),
+    )
+    .expect("retire");
     assert!(can_login(&pg, ROLE, new.expose()));
     assert!(!can_login(&pg, ROLE, old.expose()));
 
@@ -172,7 +196,8 @@ fn role_names_are_quoted_identifiers() {
     let pg = server_with_role(role);
     let auth = cutover(&pg, role);
     let new = SecretValue::new("quoted-role-password-31415926".to_owned());
-    auth.apply(ROLE, &new, None).expect("apply");
+    auth.apply(Credential::new(Some(ROLE), &new), None)
+        .expect("apply");
     assert!(can_login(&pg, role, new.expose()));
     assert!(
         can_login(&pg, "postgres", pg.admin_password()),
@@ -190,7 +215,7 @@ fn a_bad_admin_password_is_permanent() {
     let auth = PostgresCutover::new(SecretString::from(url), ROLE).expect("authority");
     let new = SecretValue::new("never-applied-password-161803".to_owned());
     let err = auth
-        .apply(ROLE, &new, None)
+        .apply(Credential::new(Some(ROLE), &new), None)
         .expect_err("bad admin password");
     assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
     assert!(
@@ -220,7 +245,9 @@ fn an_admin_without_createrole_is_permanent() {
     let url = format!("postgres://weak:{weak_pw}@127.0.0.1:{}/postgres", pg.port());
     let auth = PostgresCutover::new(SecretString::from(url), ROLE).expect("authority");
     let new = SecretValue::new("never-applied-password-14142135".to_owned());
-    let err = auth.apply(ROLE, &new, None).expect_err("no CREATEROLE");
+    let err = auth
+        .apply(Credential::new(Some(ROLE), &new), None)
+        .expect_err("no CREATEROLE");
     assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
     assert!(err.to_string().contains("42501"), "{err}");
     assert_quotes_nothing(&err, &[weak_pw, new.expose()]);
@@ -232,13 +259,16 @@ fn a_missing_role_is_permanent() {
     let pg = server_with_role(ROLE);
     let auth = cutover(&pg, "no_such_role");
     let new = SecretValue::new("never-applied-password-17320508".to_owned());
-    let err = auth.apply(ROLE, &new, None).expect_err("missing role");
+    let err = auth
+        .apply(Credential::new(Some(ROLE), &new), None)
+        .expect_err("missing role");
     assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert_quotes_nothing(&err, &[pg.admin_password(), new.expose()]);
     // A login as a role that does not exist is simply refused.
     assert_eq!(
-        auth.verify(ROLE, &new).expect("verify"),
+        auth.verify(Credential::new(Some(ROLE), &new))
+            .expect("verify"),
         Acceptance::Refused
     );
 }
@@ -249,13 +279,22 @@ fn a_stopped_server_is_transient() {
     let auth = cutover(&pg, ROLE);
     pg.stop();
     let new = SecretValue::new("never-applied-password-22360679".to_owned());
-    let err = auth.apply(ROLE, &new, None).expect_err("server down");
+    let err = auth
+        .apply(Credential::new(Some(ROLE), &new), None)
+        .expect_err("server down");
     assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
     assert_quotes_nothing(&err, &[pg.admin_password(), new.expose()]);
-    let err = auth.verify(ROLE, &new).expect_err("server down");
+    let err = auth
+        .verify(Credential::new(Some(ROLE), &new))
+        .expect_err("server down");
     assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
     let old = SecretValue::new(INITIAL.to_owned());
-    let err = auth.undo(ROLE, &new, Some(&old)).expect_err("server down");
+    let err = auth
+        .undo(
+            Credential::new(Some(ROLE), &new),
+            Some(Credential::new(Some(ROLE), &old)),
+        )
+        .expect_err("server down");
     assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
     assert_quotes_nothing(&err, &[pg.admin_password(), INITIAL]);
 }

@@ -10,7 +10,9 @@
 
 pub mod postgres;
 
-use crate::inventory::SecretSpec;
+use secrecy::SecretString;
+
+use crate::inventory::{AuthoritySpec, SecretSpec};
 use crate::secret::SecretValue;
 
 /// What an authority says about a value.
@@ -45,29 +47,53 @@ pub enum AuthorityError {
     },
 }
 
+/// A credential as an authority sees it: the login it belongs to (a
+/// database role, an ACL user), if the credential has one, and the secret.
+#[derive(Debug, Clone, Copy)]
+pub struct Credential<'a> {
+    /// The login; `None` for a bare secret (an API key, a signing key).
+    pub user: Option<&'a str>,
+    /// The password or key.
+    pub secret: &'a SecretValue,
+}
+
+impl<'a> Credential<'a> {
+    /// A credential with this user and secret.
+    pub fn new(user: Option<&'a str>, secret: &'a SecretValue) -> Self {
+        Credential { user, secret }
+    }
+}
+
 /// The step contract of an authority. Every method is idempotent.
 pub trait Authority {
     /// Its name in plans, journal and audit.
     fn name(&self) -> &'static str;
-    /// Makes `new` acceptable (next to `old` where the strategy keeps both).
-    fn apply(
-        &self,
-        secret: &str,
-        new: &SecretValue,
-        old: Option<&SecretValue>,
-    ) -> Result<(), AuthorityError>;
-    /// Whether `value` is accepted now.
-    fn verify(&self, secret: &str, value: &SecretValue) -> Result<Acceptance, AuthorityError>;
-    /// Stops accepting `old`; retiring what is already retired succeeds.
-    fn retire(&self, secret: &str, old: &SecretValue) -> Result<(), AuthorityError>;
+    /// The login the next version belongs to, given the live one's (the idle
+    /// role of an alternating pair, or the one role of a cutover); `None`
+    /// when credentials carry no user.
+    fn next_user(&self, _live: Option<&str>) -> Result<Option<String>, AuthorityError> {
+        Ok(None)
+    }
+    /// Makes `new` acceptable (next to `old` where the strategy keeps both),
+    /// and checks that it is: an apply that returns `Ok` has seen the new
+    /// credential work.
+    fn apply(&self, new: Credential<'_>, old: Option<Credential<'_>>)
+        -> Result<(), AuthorityError>;
+    /// Whether `cred` is accepted now.
+    fn verify(&self, cred: Credential<'_>) -> Result<Acceptance, AuthorityError>;
+    /// Stops accepting `old` once consumers use `live`; retiring what is
+    /// already retired succeeds.
+    fn retire(&self, old: Credential<'_>, live: Credential<'_>) -> Result<(), AuthorityError>;
     /// Takes back `apply`, also after a partial one, so that `old` (if any)
     /// is what the authority accepts again.
-    fn undo(
-        &self,
-        secret: &str,
-        new: &SecretValue,
-        old: Option<&SecretValue>,
-    ) -> Result<(), AuthorityError>;
+    fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError>;
+    /// Differences between what the authority holds and what the store
+    /// says, beyond whether the live credential logs in (for an alternating
+    /// pair: memberships and settings that differ between the two roles).
+    /// Each entry is one sentence for the operator.
+    fn drift(&self, _live: Credential<'_>) -> Result<Vec<String>, AuthorityError> {
+        Ok(Vec::new())
+    }
 }
 
 /// An app-only secret: nothing outside the application checks it.
@@ -79,35 +105,44 @@ impl Authority for NoAuthority {
         "none"
     }
 
-    fn apply(
-        &self,
-        _: &str,
-        _: &SecretValue,
-        _: Option<&SecretValue>,
-    ) -> Result<(), AuthorityError> {
+    fn apply(&self, _: Credential<'_>, _: Option<Credential<'_>>) -> Result<(), AuthorityError> {
         Ok(())
     }
 
-    fn verify(&self, _: &str, _: &SecretValue) -> Result<Acceptance, AuthorityError> {
+    fn verify(&self, _: Credential<'_>) -> Result<Acceptance, AuthorityError> {
         Ok(Acceptance::Unchecked)
     }
 
-    fn retire(&self, _: &str, _: &SecretValue) -> Result<(), AuthorityError> {
+    fn retire(&self, _: Credential<'_>, _: Credential<'_>) -> Result<(), AuthorityError> {
         Ok(())
     }
 
-    fn undo(
-        &self,
-        _: &str,
-        _: &SecretValue,
-        _: Option<&SecretValue>,
-    ) -> Result<(), AuthorityError> {
+    fn undo(&self, _: Credential<'_>, _: Option<Credential<'_>>) -> Result<(), AuthorityError> {
         Ok(())
     }
 }
 
-/// The authority a secret answers to. Every secret is app-only until the
-/// PostgreSQL and Redis authorities arrive.
-pub fn of(_spec: &SecretSpec) -> Box<dyn Authority> {
-    Box::new(NoAuthority)
+/// The admin credential an authority connects with, resolved by the engine
+/// from the inventory's `admin_url_env` or `admin_secret`.
+pub enum Admin {
+    /// The secret has no authority: nothing to connect to.
+    None,
+    /// A full connection URL (from an environment variable).
+    Url(SecretString),
+    /// A URL without password, and the password (another secret's current
+    /// value).
+    UrlAndPassword {
+        /// `postgres://USER@HOST:PORT/DB`.
+        url: String,
+        /// The admin role's password.
+        password: SecretValue,
+    },
+}
+
+/// The authority a secret answers to, connected through `admin`.
+pub fn of(spec: &SecretSpec, admin: Admin) -> Result<Box<dyn Authority>, AuthorityError> {
+    match &spec.authority {
+        None => Ok(Box::new(NoAuthority)),
+        Some(AuthoritySpec::Postgres(pg)) => postgres::build(pg, &spec.strategy, admin),
+    }
 }

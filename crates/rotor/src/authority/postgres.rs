@@ -19,7 +19,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Config, NoTls};
 use zeroize::Zeroizing;
 
-use super::{Acceptance, Authority, AuthorityError};
+use super::{Acceptance, Authority, AuthorityError, Credential};
+use crate::inventory::{PostgresAuthority, Strategy};
 use crate::secret::SecretValue;
 
 const NAME: &str = "postgres";
@@ -29,7 +30,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `ALTER ROLE … PASSWORD` on one role, through an admin connection.
 pub struct PostgresCutover {
-    admin_url: SecretString,
+    admin: Config,
     role: String,
     runtime: tokio::runtime::Runtime,
 }
@@ -37,7 +38,7 @@ pub struct PostgresCutover {
 impl std::fmt::Debug for PostgresCutover {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresCutover")
-            .field("admin_url", &"[REDACTED]")
+            .field("admin", &"[REDACTED]")
             .field("role", &self.role)
             .finish()
     }
@@ -49,15 +50,21 @@ impl PostgresCutover {
     /// CREATEROLE). Checks the URL and the role name; connects only when a
     /// step runs.
     pub fn new(admin_url: SecretString, role: impl Into<String>) -> Result<Self, AuthorityError> {
+        Self::with_config(admin_config(&admin_url)?, role)
+    }
+
+    /// Like [`PostgresCutover::new`], with the admin connection already
+    /// parsed.
+    pub fn with_config(admin: Config, role: impl Into<String>) -> Result<Self, AuthorityError> {
         let role = role.into();
         quote_ident(&role)?;
-        admin_config(&admin_url)?;
+        let admin = with_defaults(admin);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| permanent(format!("cannot start the I/O runtime: {e}")))?;
         Ok(PostgresCutover {
-            admin_url,
+            admin,
             role,
             runtime,
         })
@@ -80,7 +87,7 @@ impl PostgresCutover {
             "ALTER ROLE {role} PASSWORD {}",
             quote_literal(&verifier)
         ));
-        let config = admin_config(&self.admin_url)?;
+        let config = self.admin.clone();
         let role_name = self.role.clone();
         self.runtime.block_on(async move {
             let (client, conn) = config
@@ -104,19 +111,22 @@ impl Authority for PostgresCutover {
         NAME
     }
 
-    fn apply(
-        &self,
-        _secret: &str,
-        new: &SecretValue,
-        _old: Option<&SecretValue>,
-    ) -> Result<(), AuthorityError> {
-        self.set_password(new)
+    fn next_user(&self, _live: Option<&str>) -> Result<Option<String>, AuthorityError> {
+        Ok(Some(self.role.clone()))
     }
 
-    fn verify(&self, _secret: &str, value: &SecretValue) -> Result<Acceptance, AuthorityError> {
-        let mut config = admin_config(&self.admin_url)?;
+    fn apply(
+        &self,
+        new: Credential<'_>,
+        _old: Option<Credential<'_>>,
+    ) -> Result<(), AuthorityError> {
+        self.set_password(new.secret)
+    }
+
+    fn verify(&self, cred: Credential<'_>) -> Result<Acceptance, AuthorityError> {
+        let mut config = self.admin.clone();
         config.user(self.role.as_str());
-        config.password(value.expose().as_bytes());
+        config.password(cred.secret.expose().as_bytes());
         let role = self.role.clone();
         self.runtime.block_on(async move {
             match config.connect(NoTls).await {
@@ -143,7 +153,7 @@ impl Authority for PostgresCutover {
 
     /// Cutover keeps no second password: after `apply` the old one is
     /// already refused, so there is nothing left to revoke.
-    fn retire(&self, _secret: &str, _old: &SecretValue) -> Result<(), AuthorityError> {
+    fn retire(&self, _old: Credential<'_>, _live: Credential<'_>) -> Result<(), AuthorityError> {
         Ok(())
     }
 
@@ -151,30 +161,79 @@ impl Authority for PostgresCutover {
     /// password) there is nothing to restore and the new one stays.
     fn undo(
         &self,
-        _secret: &str,
-        _new: &SecretValue,
-        old: Option<&SecretValue>,
+        _new: Credential<'_>,
+        old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
         match old {
-            Some(old) => self.set_password(old),
+            Some(old) => self.set_password(old.secret),
             None => Ok(()),
         }
     }
 }
 
+/// The authority for a `[secret.authority] kind = "postgres"` entry.
+pub fn build(
+    spec: &PostgresAuthority,
+    strategy: &Strategy,
+    admin: super::Admin,
+) -> Result<Box<dyn Authority>, AuthorityError> {
+    let url = match admin {
+        super::Admin::Url(u) => u,
+        super::Admin::UrlAndPassword { url, password } => {
+            // Checked by the loader: a URL with a user and no password.
+            let mut config = Config::from_str(&url).map_err(|_| {
+                permanent("admin_url is not a valid PostgreSQL connection URL".into())
+            })?;
+            config.password(password.expose().as_bytes());
+            return match strategy {
+                Strategy::Cutover => Ok(Box::new(PostgresCutover::with_config(
+                    config,
+                    first_role(spec)?,
+                )?)),
+                _ => Err(permanent(format!(
+                    "strategy {} is not available for PostgreSQL",
+                    strategy.kind()
+                ))),
+            };
+        }
+        super::Admin::None => {
+            return Err(permanent("no admin connection was configured".into()));
+        }
+    };
+    match strategy {
+        Strategy::Cutover => Ok(Box::new(PostgresCutover::new(url, first_role(spec)?)?)),
+        _ => Err(permanent(format!(
+            "strategy {} is not available for PostgreSQL",
+            strategy.kind()
+        ))),
+    }
+}
+
+fn first_role(spec: &PostgresAuthority) -> Result<String, AuthorityError> {
+    spec.roles
+        .first()
+        .cloned()
+        .ok_or_else(|| permanent("no role is configured".into()))
+}
+
 /// Parses the admin URL. The parser's message is dropped: it may quote
 /// parts of the URL.
 fn admin_config(url: &SecretString) -> Result<Config, AuthorityError> {
-    let mut config = Config::from_str(url.expose_secret()).map_err(|_| {
+    let config = Config::from_str(url.expose_secret()).map_err(|_| {
         permanent("the admin URL is not a valid PostgreSQL connection string".into())
     })?;
+    Ok(with_defaults(config))
+}
+
+/// A connect timeout and an application name, unless the URL sets them.
+fn with_defaults(mut config: Config) -> Config {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("rotor");
     }
-    Ok(config)
+    config
 }
 
 /// Maps a client error to transient (worth retrying) or permanent, with a

@@ -4,7 +4,7 @@
 //! bookkeeping and the promote of each run kind.
 
 use crate::audit::NewEntry;
-use crate::authority;
+use crate::authority::Credential;
 use crate::engine::run::Change;
 use crate::engine::{fault, window_end, Engine, Outcome};
 use crate::error::RotorError;
@@ -77,13 +77,21 @@ impl Engine<'_> {
         let mut changes = Vec::with_capacity(items.len());
         for it in items {
             let name = &it.spec.name;
+            let (user, current) = self.store.credential(name, it.plan.want_current)?;
+            let old = match (kind, it.plan.old_current) {
+                (RunKind::Rotate, Some(n)) => Some(self.store.credential(name, n)?),
+                _ => None,
+            };
             changes.push(Change {
                 spec: it.spec,
-                current: self.store.value(name, it.plan.want_current)?,
+                user,
+                current,
                 previous: match it.plan.want_previous {
                     Some(p) => Some(self.store.value(name, p)?),
                     None => None,
                 },
+                old,
+                auth: self.authority(it.spec)?,
             });
         }
         // Every value the run touches, the demoted ones too, is redacted
@@ -104,16 +112,46 @@ impl Engine<'_> {
             self.fail_run(run, kind, items, &e)?;
             return Err(e);
         }
+        // Alternating logins: consumers use the new one now, so the old one
+        // is retired at the authority (after its sessions drain). If that
+        // fails the rotation still stands; the old login stays live as
+        // previous, due for `rotor retire`.
+        let mut retire_pending = Vec::new();
+        if kind == RunKind::Rotate {
+            for c in changes
+                .iter()
+                .filter(|c| c.spec.strategy == Strategy::Alternate)
+            {
+                let Some(old) = c.old_credential() else {
+                    continue;
+                };
+                self.journal(run, "retire", "intent", &c.spec.name)?;
+                match c.auth.retire(old, c.new_credential()) {
+                    Ok(()) => self.journal(run, "retire", "done", &c.spec.name)?,
+                    Err(e) => {
+                        let text = e.to_string();
+                        self.journal(run, "retire", "failed", &text)?;
+                        self.observer.note(&format!(
+                            "{}: the old login was not retired ({text}); it still works, and `rotor retire {}` retires it",
+                            c.spec.name, c.spec.name
+                        ));
+                        retire_pending.push((c.spec.name.clone(), text));
+                    }
+                }
+            }
+            fault::point("after", "retire");
+        }
         if kind == RunKind::Retire {
             // Consumers no longer hold the previous value: the authority may
             // stop accepting it.
             self.journal(run, "retire", "intent", "")?;
-            for it in items {
+            for (it, c) in items.iter().zip(&changes) {
                 let Some(op) = it.plan.old_previous else {
                     continue;
                 };
-                let old = self.store.value(&it.spec.name, op)?;
-                if let Err(e) = authority::of(it.spec).retire(&it.spec.name, &old) {
+                let (old_user, old) = self.store.credential(&it.spec.name, op)?;
+                let old = Credential::new(old_user.as_deref(), &old);
+                if let Err(e) = c.auth.retire(old, c.new_credential()) {
                     let err = RotorError::AuthorityFailed {
                         kind: kind.as_str(),
                         secrets: it.spec.name.clone(),
@@ -127,7 +165,7 @@ impl Engine<'_> {
             }
             self.journal(run, "retire", "done", "")?;
         }
-        self.promote(run, kind, items)
+        self.promote(run, kind, items, &retire_pending)
     }
 
     fn fail_run(
@@ -175,6 +213,7 @@ impl Engine<'_> {
         run: i64,
         kind: RunKind,
         items: &[Item<'_>],
+        retire_pending: &[(String, String)],
     ) -> Result<Vec<Outcome>, RotorError> {
         let actor = self.actor.clone();
         let t = now();
@@ -218,6 +257,29 @@ impl Engine<'_> {
                                     st.set_stage(name, oc, Stage::Retired, None)?;
                                     detail.push_str(&format!("version {oc} retired at once (cutover)"));
                                 }
+                                Strategy::Alternate => {
+                                    let who = |n: u32| {
+                                        st.versions(name).ok().and_then(|vs| {
+                                            vs.into_iter().find(|v| v.number == n).and_then(|v| v.principal)
+                                        })
+                                    };
+                                    let old_role = who(oc).unwrap_or_default();
+                                    let new_role = who(p.want_current).unwrap_or_default();
+                                    match retire_pending.iter().find(|(n, _)| n == name) {
+                                        None => {
+                                            st.set_stage(name, oc, Stage::Retired, None)?;
+                                            detail.push_str(&format!(
+                                                "consumers log in as {new_role}; version {oc} ({old_role}) retired at the authority"
+                                            ));
+                                        }
+                                        Some((_, why)) => {
+                                            st.set_stage(name, oc, Stage::Previous, Some(t))?;
+                                            detail.push_str(&format!(
+                                                "consumers log in as {new_role}; {old_role} (version {oc}) still logs in: retiring it failed ({why}); run `rotor retire {name}`"
+                                            ));
+                                        }
+                                    }
+                                }
                             }
                         }
                         st.set_stage(name, p.want_current, Stage::Current, None)?;
@@ -248,7 +310,7 @@ impl Engine<'_> {
                             .and_then(|v| v.retire_after);
                         let fresh = match it.spec.strategy {
                             Strategy::Overlap { window } => window_end(t, window),
-                            Strategy::Cutover => t,
+                            Strategy::Cutover | Strategy::Alternate => t,
                         };
                         let until = prev_until.map_or(fresh, |u| u.max(fresh));
                         if let Some(oc) = p.old_current {

@@ -335,3 +335,72 @@ pub(crate) fn spec_digest(spec: &SecretSpec) -> String {
     let text = format!("{:?}|{:?}|{:?}", spec.strategy, spec.targets, spec.hooks);
     crate::secret::Fingerprint::of(text.as_bytes()).to_string()
 }
+
+impl Engine<'_> {
+    /// The authority `spec` answers to, with its admin credential resolved:
+    /// from the environment variable the inventory names, or from another
+    /// secret's current value (the store's, else what its targets hold).
+    pub(crate) fn authority(
+        &self,
+        spec: &SecretSpec,
+    ) -> Result<Box<dyn crate::authority::Authority>, RotorError> {
+        use crate::authority::Admin;
+        use crate::inventory::{AdminSource, AuthoritySpec};
+        let admin = match &spec.authority {
+            None => Admin::None,
+            Some(AuthoritySpec::Postgres(pg)) => match &pg.admin {
+                AdminSource::Env(var) => match std::env::var(var) {
+                    Ok(url) if !url.trim().is_empty() => {
+                        Admin::Url(secrecy::SecretString::from(url))
+                    }
+                    _ => {
+                        return Err(RotorError::Secret {
+                            secret: spec.name.clone(),
+                            message: format!(
+                                "its admin connection URL is read from ${var}, which is not set; export it (a PostgreSQL URL of a role with CREATEROLE) and run again"
+                            ),
+                        })
+                    }
+                },
+                AdminSource::Secret { secret, url } => Admin::UrlAndPassword {
+                    url: url.clone(),
+                    password: self.current_value_of(&spec.name, secret)?,
+                },
+            },
+        };
+        crate::authority::of(spec, admin).map_err(|e| RotorError::Secret {
+            secret: spec.name.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The value `other` has now: the store's current version, else the
+    /// value its targets hold (before rotor first rotated it).
+    fn current_value_of(
+        &self,
+        asking: &str,
+        other: &str,
+    ) -> Result<crate::secret::SecretValue, RotorError> {
+        let live = self.store.live_versions()?;
+        let live = Live::from_records(live.get(other).map(Vec::as_slice).unwrap_or(&[]));
+        if let Some(cur) = live.current {
+            return Ok(self.store.value(other, cur.number)?);
+        }
+        if let Some(spec) = self.inventory.secret(other) {
+            for ts in &spec.targets {
+                let t = crate::target::of(ts);
+                if let Some(bytes) = deliver::read_optional(t.path())? {
+                    if let Some(v) = t.current(&bytes).map_err(deliver::at(t.path()))? {
+                        return Ok(v);
+                    }
+                }
+            }
+        }
+        Err(RotorError::Secret {
+            secret: asking.to_owned(),
+            message: format!(
+                "its admin password is secret \"{other}\", which has no value yet: neither the store nor its targets hold one"
+            ),
+        })
+    }
+}

@@ -4,7 +4,9 @@
 
 use crate::engine::{deliver, Live};
 use crate::generate;
-use crate::inventory::{DotenvFormat, SecretSpec, Strategy, TargetSpec, Verify};
+use crate::inventory::{
+    AuthoritySpec, DotenvFormat, RetireMode, SecretSpec, Strategy, TargetSpec, ValueForm, Verify,
+};
 use crate::store::{now, Store, StoreError};
 use crate::target;
 
@@ -59,10 +61,7 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
             "generate",
             format!("new value: {}", generate::describe(&spec.generator)),
         ));
-        steps.push(step(
-            "apply",
-            "no authority: an app-only secret, nothing to tell".into(),
-        ));
+        steps.push(step("apply", apply_words(spec, live.current.as_ref())));
         for t in &spec.targets {
             let TargetSpec::Dotenv(d) = t;
             let detail = match (&spec.strategy, d.format, &d.previous_var) {
@@ -72,7 +71,15 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 (Strategy::Overlap { .. }, DotenvFormat::Pair, Some(pv)) => {
                     format!("{}: {} = NEW; {pv} = {cur}", d.path.display(), d.var)
                 }
-                _ => format!("{}: {} = NEW", d.path.display(), d.var),
+                _ if d.form == ValueForm::Url => format!(
+                    "{}: {} = its URL with user and password replaced",
+                    d.path.display(),
+                    d.var
+                ),
+                _ => match &d.user_var {
+                    Some(u) => format!("{}: {u} = LOGIN; {} = NEW", d.path.display(), d.var),
+                    None => format!("{}: {} = NEW", d.path.display(), d.var),
+                },
             };
             steps.push(step(
                 "deliver",
@@ -115,6 +122,13 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                     "retire",
                     "`rotor retire --expired` (or the next rotate) empties the previous value after the window".into(),
                 ));
+            }
+            Strategy::Alternate => {
+                steps.push(step(
+                    "retire",
+                    "after verify: wait (up to the drain timeout) until the old role has no session, then retire it at the server".into(),
+                ));
+                steps.push(step("promote", "NEW becomes current".into()));
             }
             Strategy::Cutover => steps.push(step(
                 "promote",
@@ -199,4 +213,32 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
         }
     }
     None
+}
+
+/// What the apply step does at the secret's authority, in words.
+fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>) -> String {
+    let Some(AuthoritySpec::Postgres(pg)) = &spec.authority else {
+        return "no authority: an app-only secret, nothing to tell".into();
+    };
+    let live = current.and_then(|c| c.principal.as_deref());
+    match spec.strategy {
+        Strategy::Alternate => {
+            let idle = match live {
+                Some(l) if l == pg.roles[0] => &pg.roles[1],
+                _ => &pg.roles[0],
+            };
+            let retire = match pg.retire {
+                RetireMode::Nologin => "NOLOGIN with a fresh unknown password",
+                RetireMode::Drop => "REASSIGN OWNED, DROP OWNED, DROP ROLE",
+            };
+            format!(
+                "PostgreSQL: {idle} gets NEW (as a SCRAM verifier), LOGIN, membership in {} and the live role's settings; a real login checks it. The old role stays usable until retired ({retire})",
+                pg.group.as_deref().unwrap_or("?")
+            )
+        }
+        _ => format!(
+            "PostgreSQL: ALTER ROLE {} PASSWORD (SCRAM verifier). Impact: the old password stops working at once; consumers fail to connect until they restart with NEW",
+            pg.roles.first().map(String::as_str).unwrap_or("?")
+        ),
+    }
 }

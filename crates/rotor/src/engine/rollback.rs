@@ -4,6 +4,7 @@
 
 use crate::audit::NewEntry;
 use crate::engine::execute::{Done, Item};
+use crate::engine::run::Change;
 use crate::engine::{spec_digest, Engine, Live, Outcome};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
@@ -71,7 +72,14 @@ impl Engine<'_> {
             restart.as_ref().filter(|_| restarted),
             &refs_values,
         )?;
-        let notes = undo.text.clone();
+        let mut notes = undo.text.clone();
+        if run.kind == RunKind::Rotate {
+            let authority = self.undo_run_authority(run.id, &refs)?;
+            if !authority.is_empty() {
+                notes.push(' ');
+                notes.push_str(&authority);
+            }
+        }
         let actor = self.actor.clone();
         let t = now();
         let outcomes = self.store.write(|st| {
@@ -122,6 +130,38 @@ impl Engine<'_> {
             });
         }
         Ok(outcomes)
+    }
+
+    /// Takes an unfinished rotation's new credentials back from their
+    /// authorities (and gives the old ones back), for the secrets still in
+    /// the inventory that have one.
+    fn undo_run_authority(&self, run: i64, specs: &[&SecretSpec]) -> Result<String, RotorError> {
+        let mut changes = Vec::new();
+        for (name, plan, _) in self.store.run_plans(run)? {
+            let Some(spec) = specs.iter().find(|s| s.name == name) else {
+                continue;
+            };
+            if spec.authority.is_none() {
+                continue;
+            }
+            let (user, current) = self.store.credential(&name, plan.want_current)?;
+            let old = match plan.old_current {
+                Some(n) => Some(self.store.credential(&name, n)?),
+                None => None,
+            };
+            changes.push(Change {
+                spec,
+                user,
+                current,
+                previous: None,
+                old,
+                auth: self.authority(spec)?,
+            });
+        }
+        if changes.is_empty() {
+            return Ok(String::new());
+        }
+        Ok(self.undo_authority(&changes))
     }
 
     fn swap(&mut self, spec: &SecretSpec, cur: u32, prev: u32) -> Result<Vec<Outcome>, RotorError> {

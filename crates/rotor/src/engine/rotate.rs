@@ -19,6 +19,8 @@ use crate::target;
 /// What one secret's rotation starts from.
 struct Start {
     old_current: Option<(u32, SecretValue)>,
+    /// The login that goes with `old_current`, if the credential has one.
+    old_user: Option<String>,
     old_previous: Option<u32>,
     adopted: bool,
     /// The store's current version that an adopted value displaces.
@@ -62,6 +64,7 @@ impl Engine<'_> {
     /// What each target holds now, checked against the store's current.
     fn starting_point(&self, spec: &SecretSpec, live: &Live) -> Result<Start, RotorError> {
         let mut found: Option<(String, SecretValue)> = None;
+        let mut found_user: Option<String> = None;
         for ts in &spec.targets {
             let t = target::of(ts);
             let Some(bytes) = read_optional(t.path())? else {
@@ -93,6 +96,9 @@ impl Engine<'_> {
             let Some(v) = t.current(&bytes).map_err(at(t.path()))? else {
                 continue;
             };
+            if found_user.is_none() {
+                found_user = t.current_user(&bytes).map_err(at(t.path()))?;
+            }
             let place = t.describe();
             match &found {
                 Some((first, fv)) if fv.fingerprint() != v.fingerprint() => {
@@ -124,6 +130,7 @@ impl Engine<'_> {
                 }
                 Ok(Start {
                     old_current: Some((0, v)),
+                    old_user: found_user,
                     old_previous,
                     adopted: true,
                     displaced: Some(cur.number),
@@ -132,6 +139,7 @@ impl Engine<'_> {
             }
             (Some(cur), _) => Ok(Start {
                 old_current: Some((cur.number, self.store.value(&spec.name, cur.number)?)),
+                old_user: cur.principal.clone(),
                 old_previous,
                 adopted: false,
                 displaced: None,
@@ -139,6 +147,7 @@ impl Engine<'_> {
             }),
             (None, Some((_, v))) => Ok(Start {
                 old_current: Some((0, v)),
+                old_user: found_user,
                 old_previous,
                 adopted: true,
                 displaced: None,
@@ -146,6 +155,7 @@ impl Engine<'_> {
             }),
             (None, None) => Ok(Start {
                 old_current: None,
+                old_user: found_user,
                 old_previous,
                 adopted: false,
                 displaced: None,
@@ -182,6 +192,19 @@ impl Engine<'_> {
             }
             starts.push(start);
         }
+        // Which login each new version belongs to (the idle role of an
+        // alternating pair); resolving the authority also checks its admin
+        // connection is configured before anything is recorded.
+        let mut users = Vec::with_capacity(unit.len());
+        for (spec, start) in unit.iter().zip(&starts) {
+            let auth = self.authority(spec)?;
+            users.push(auth.next_user(start.old_user.as_deref()).map_err(|e| {
+                RotorError::Secret {
+                    secret: spec.name.clone(),
+                    message: e.to_string(),
+                }
+            })?);
+        }
         let mut news = Vec::with_capacity(unit.len());
         self.observer.begin("generate", unit.len() as u64);
         for spec in unit {
@@ -213,13 +236,21 @@ impl Engine<'_> {
                 }
             }
             st.journal(run, "plan", "done", &names.join(", "), t)?;
-            for ((spec, start), new) in unit.iter().zip(starts.iter_mut()).zip(&news) {
+            for (((spec, start), new), user) in
+                unit.iter().zip(starts.iter_mut()).zip(&news).zip(&users)
+            {
                 if let Some(d) = start.displaced {
                     st.set_stage(&spec.name, d, Stage::Retired, None)?;
                 }
                 // Inserts a version (sealed) and audits it, fingerprint only.
-                let record = |value: &SecretValue, stage, origin, step, detail: &str| {
-                    let rec = st.insert_version(&spec.name, value, stage, origin, Some(run), t)?;
+                let record = |value: &SecretValue,
+                              user: Option<&str>,
+                              stage,
+                              origin,
+                              step,
+                              detail: &str| {
+                    let rec =
+                        st.insert_version(&spec.name, value, user, stage, origin, Some(run), t)?;
                     st.audit(&NewEntry {
                         actor: &actor.name,
                         ticket: actor.ticket.as_deref(),
@@ -235,13 +266,25 @@ impl Engine<'_> {
                 if start.adopted {
                     if let Some((n, v)) = &mut start.old_current {
                         let detail = "took the value found in the targets as current";
-                        *n = record(v, Stage::Current, Origin::Adopted, "rotate.adopt", detail)?
-                            .number;
+                        let old_user = start.old_user.as_deref();
+                        *n = record(
+                            v,
+                            old_user,
+                            Stage::Current,
+                            Origin::Adopted,
+                            "rotate.adopt",
+                            detail,
+                        )?
+                        .number;
                     }
                 }
-                let detail = format!("run {run}, strategy {}", spec.strategy.kind());
+                let detail = match user {
+                    Some(u) => format!("run {run}, strategy {}, login {u}", spec.strategy.kind()),
+                    None => format!("run {run}, strategy {}", spec.strategy.kind()),
+                };
                 let rec = record(
                     new,
+                    user.as_deref(),
                     Stage::Pending,
                     Origin::Generated,
                     "rotate.generate",
@@ -255,7 +298,7 @@ impl Engine<'_> {
                         want_current: rec.number,
                         want_previous: match spec.strategy {
                             Strategy::Overlap { .. } => old_current,
-                            Strategy::Cutover => None,
+                            Strategy::Cutover | Strategy::Alternate => None,
                         },
                         old_current,
                         old_previous: start.old_previous,

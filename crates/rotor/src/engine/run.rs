@@ -2,7 +2,7 @@
 //! verify, journaling intent and outcome of each step, and undoing delivery
 //! if any of them fails.
 
-use crate::authority;
+use crate::authority::{Authority, Credential};
 use crate::engine::deliver::{self, FileEdits};
 use crate::engine::execute::Done;
 use crate::engine::hooks::{self, HookError};
@@ -16,8 +16,28 @@ use crate::target::{self, Desired};
 /// What one secret's targets must hold after the unit.
 pub(crate) struct Change<'a> {
     pub spec: &'a SecretSpec,
+    /// The login that goes with `current`, if the credential has one.
+    pub user: Option<String>,
     pub current: SecretValue,
     pub previous: Option<SecretValue>,
+    /// The credential consumers used before the run (user and value): what
+    /// undo gives back to the authority.
+    pub old: Option<(Option<String>, SecretValue)>,
+    pub auth: Box<dyn Authority>,
+}
+
+impl Change<'_> {
+    /// The credential the run delivers.
+    pub fn new_credential(&self) -> Credential<'_> {
+        Credential::new(self.user.as_deref(), &self.current)
+    }
+
+    /// The credential consumers used before the run.
+    pub fn old_credential(&self) -> Option<Credential<'_>> {
+        self.old
+            .as_ref()
+            .map(|(u, v)| Credential::new(u.as_deref(), v))
+    }
 }
 
 impl Engine<'_> {
@@ -53,7 +73,11 @@ impl Engine<'_> {
             .join(", ");
         let values: Vec<&SecretValue> = changes
             .iter()
-            .flat_map(|c| std::iter::once(&c.current).chain(c.previous.as_ref()))
+            .flat_map(|c| {
+                std::iter::once(&c.current)
+                    .chain(c.previous.as_ref())
+                    .chain(c.old.as_ref().map(|(_, v)| v))
+            })
             .chain(extra_redact.iter().copied())
             .collect();
         let dir = self.inventory.base_dir.clone();
@@ -86,8 +110,7 @@ impl Engine<'_> {
         if kind == RunKind::Rotate && !done.apply {
             self.journal(run, "apply", "intent", "")?;
             for c in changes {
-                let auth = authority::of(c.spec);
-                if let Err(e) = auth.apply(&c.spec.name, &c.current, c.previous.as_ref()) {
+                if let Err(e) = c.auth.apply(c.new_credential(), c.old_credential()) {
                     self.journal(run, "apply", "failed", &e.to_string())?;
                     let undo = self.undo_authority(changes);
                     return Err(RotorError::AuthorityFailed {
@@ -99,10 +122,7 @@ impl Engine<'_> {
                     });
                 }
             }
-            let authorities: Vec<&str> = changes
-                .iter()
-                .map(|c| authority::of(c.spec).name())
-                .collect();
+            let authorities: Vec<&str> = changes.iter().map(|c| c.auth.name()).collect();
             self.journal(run, "apply", "done", &authorities.join(", "))?;
             fault::point("after", "apply");
         }
@@ -235,8 +255,7 @@ impl Engine<'_> {
     pub(crate) fn undo_authority(&self, changes: &[Change<'_>]) -> String {
         let mut failed = Vec::new();
         for c in changes {
-            let auth = authority::of(c.spec);
-            if let Err(e) = auth.undo(&c.spec.name, &c.current, c.previous.as_ref()) {
+            if let Err(e) = c.auth.undo(c.new_credential(), c.old_credential()) {
                 failed.push(format!("{}: {e}", c.spec.name));
             }
         }
@@ -305,6 +324,7 @@ fn edits<'a>(changes: &'a [Change<'a>]) -> FileEdits<'a> {
         let desired = Desired {
             current: &c.current,
             previous: c.previous.as_ref(),
+            user: c.user.as_deref(),
         };
         for spec in &c.spec.targets {
             let t = target::of(spec);

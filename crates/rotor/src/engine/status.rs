@@ -142,6 +142,7 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                 strategy: match spec.strategy {
                     Strategy::Cutover => "cutover",
                     Strategy::Overlap { .. } => "overlap",
+                    Strategy::Alternate => "alternate",
                 },
                 version: live.current.as_ref().map(|c| c.number),
                 state,

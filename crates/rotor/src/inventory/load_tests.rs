@@ -79,6 +79,8 @@ fn minimal_secret_gets_defaults() {
             previous_var: None,
             format: DotenvFormat::Pair,
             mode: 0o600,
+            form: ValueForm::Plain,
+            user_var: None,
         })]
     );
 }
@@ -410,7 +412,7 @@ fn strategy_rules() {
         4,
         21,
         Some("jwt"),
-        "unknown strategy kind \"blue-green\"; expected \"cutover\" or \"overlap\"",
+        "unknown strategy kind \"blue-green\"; expected \"cutover\", \"overlap\" or \"alternate\"",
     );
     assert_invalid(
         &with("{ kind = \"cutover\", window = \"1d\" }"),

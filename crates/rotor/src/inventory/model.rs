@@ -63,6 +63,9 @@ pub struct SecretSpec {
     pub targets: Vec<TargetSpec>,
     /// Restart and verify hooks.
     pub hooks: Hooks,
+    /// The system that checks the credential, if any besides the
+    /// application (`[secret.authority]`).
+    pub authority: Option<AuthoritySpec>,
     /// 1-based line of the `[[secret]]` entry's `name`, for messages.
     pub line: usize,
 }
@@ -119,6 +122,9 @@ pub enum Strategy {
         /// How long the previous value stays delivered.
         window: Duration,
     },
+    /// Two logins take turns: the idle one gets the new password, consumers
+    /// move to it, and the old one is retired once its sessions are gone.
+    Alternate,
 }
 
 impl Strategy {
@@ -127,6 +133,7 @@ impl Strategy {
         match self {
             Strategy::Cutover => "cutover",
             Strategy::Overlap { .. } => "overlap",
+            Strategy::Alternate => "alternate",
         }
     }
 }
@@ -161,6 +168,23 @@ pub struct DotenvTarget {
     /// Unix mode of the file after each write: 0o600 unless the inventory
     /// says otherwise (group read is allowed, world access never).
     pub mode: u32,
+    /// What `var` holds: the bare value, or a connection URL whose user and
+    /// password rotor rewrites.
+    pub form: ValueForm,
+    /// Variable that holds the login (e.g. `POSTGRES_USER`), written next
+    /// to the password in `var` for credentials that have one.
+    pub user_var: Option<String>,
+}
+
+/// What a target's variable holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueForm {
+    /// The secret itself.
+    #[default]
+    Plain,
+    /// A URL (`postgres://user:password@host/db`): only its user and
+    /// password change, percent-encoded; every other part is kept.
+    Url,
 }
 
 /// Layout of current and previous values in a dotenv target.
@@ -170,6 +194,66 @@ pub enum DotenvFormat {
     Pair,
     /// `VAR=new,old`, newest first (Symfony style).
     List,
+}
+
+/// `[secret.authority]`: who else checks the credential.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AuthoritySpec {
+    /// PostgreSQL login roles.
+    Postgres(PostgresAuthority),
+}
+
+impl AuthoritySpec {
+    /// The name used in the inventory and in output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuthoritySpec::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// `kind = "postgres"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PostgresAuthority {
+    /// How rotor reaches the server as a role with CREATEROLE.
+    pub admin: AdminSource,
+    /// The NOLOGIN role that holds the privileges (`alternate` only).
+    pub group: Option<String>,
+    /// The login roles: two that take turns (`alternate`), or one
+    /// (`cutover`).
+    pub roles: Vec<String>,
+    /// What happens to the retired role of an alternating pair.
+    pub retire: RetireMode,
+    /// How long retiring waits for the old role's sessions to end.
+    pub drain_timeout: Duration,
+    /// If set, every new password gets `VALID UNTIL now + valid_for`: a
+    /// safety net should rotation stop happening.
+    pub valid_for: Option<Duration>,
+}
+
+/// Where the admin connection's credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AdminSource {
+    /// A full connection URL in this environment variable.
+    Env(String),
+    /// `url` (no password in it) completed with the current password of
+    /// another secret of the inventory.
+    Secret {
+        /// The secret whose current value is the admin password.
+        secret: String,
+        /// Host, port, database and user; no password.
+        url: String,
+    },
+}
+
+/// What retiring does to an alternating pair's old role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RetireMode {
+    /// `NOLOGIN` and a fresh random password nobody knows (break-glass:
+    /// an admin can set one and log in again).
+    Nologin,
+    /// `REASSIGN OWNED` to the group, `DROP OWNED`, then `DROP ROLE`.
+    Drop,
 }
 
 /// `[secret.hooks]`.

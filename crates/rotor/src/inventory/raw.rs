@@ -36,6 +36,23 @@ pub(super) struct RawSecret {
     #[serde(default)]
     pub(super) target: Vec<Spanned<RawTarget>>,
     pub(super) hooks: Option<Spanned<RawHooks>>,
+    pub(super) authority: Option<Spanned<RawAuthority>>,
+}
+
+/// `[secret.authority]`: every kind's keys; which apply is checked by hand.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAuthority {
+    pub(super) kind: Spanned<String>,
+    pub(super) admin_url_env: Option<Spanned<String>>,
+    pub(super) admin_secret: Option<Spanned<String>>,
+    pub(super) admin_url: Option<Spanned<String>>,
+    pub(super) group: Option<Spanned<String>>,
+    pub(super) roles: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) role: Option<Spanned<String>>,
+    pub(super) retire: Option<Spanned<String>>,
+    pub(super) drain_timeout: Option<Spanned<String>>,
+    pub(super) valid_for: Option<Spanned<String>>,
 }
 
 /// Both generator kinds' keys; which are allowed depends on `kind`, checked
@@ -66,6 +83,8 @@ pub(super) struct RawTarget {
     pub(super) previous_var: Option<Spanned<String>>,
     pub(super) format: Option<Spanned<String>>,
     pub(super) mode: Option<Spanned<String>>,
+    pub(super) form: Option<Spanned<String>>,
+    pub(super) user_var: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

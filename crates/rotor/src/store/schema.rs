@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Current schema version (kept in `PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const V1: &str = "
 CREATE TABLE meta (
@@ -90,12 +90,23 @@ CREATE TABLE audit (
 );
 ";
 
+/// Version 2: the login a version belongs to (a database role for
+/// `alternate`), for credentials that are a user and a password.
+const V2: &str = "
+ALTER TABLE versions ADD COLUMN principal TEXT;
+";
+
 /// Brings a database to [`SCHEMA_VERSION`]. Returns the version found.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<i64> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found < 1 {
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE; {V1} PRAGMA user_version = 1; COMMIT;"
+        ))?;
+    }
+    if found < 2 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {V2} PRAGMA user_version = 2; COMMIT;"
         ))?;
     }
     Ok(found)

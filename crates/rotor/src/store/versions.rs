@@ -84,10 +84,13 @@ pub struct VersionRecord {
     pub origin: Origin,
     /// The run that made it.
     pub run_id: Option<i64>,
+    /// The login it belongs to (a database role), when the credential is a
+    /// user and a password; `None` for a bare secret.
+    pub principal: Option<String>,
 }
 
 const COLUMNS: &str =
-    "secret, number, fingerprint, created_at, stage, retire_after, origin, run_id";
+    "secret, number, fingerprint, created_at, stage, retire_after, origin, run_id, principal";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
     let stage: String = r.get(4)?;
@@ -105,19 +108,28 @@ fn record(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
             Origin::Generated
         },
         run_id: r.get(7)?,
+        principal: r.get(8)?,
     })
 }
 
-fn aad(secret: &str, number: u32) -> Vec<u8> {
-    format!("rotor:value:v1\0{secret}\0{number}").into_bytes()
+/// What a sealed value is bound to: its secret, number and (when it has one)
+/// principal, so a row moved to another secret, version or role no longer
+/// opens.
+fn aad(secret: &str, number: u32, principal: Option<&str>) -> Vec<u8> {
+    match principal {
+        None => format!("rotor:value:v1\0{secret}\0{number}").into_bytes(),
+        Some(p) => format!("rotor:value:v2\0{secret}\0{number}\0{p}").into_bytes(),
+    }
 }
 
 impl Store {
     /// Stores a new version (next number) with its value sealed.
+    #[allow(clippy::too_many_arguments)] // each is one column of the row
     pub fn insert_version(
         &self,
         secret: &str,
         value: &SecretValue,
+        principal: Option<&str>,
         stage: Stage,
         origin: Origin,
         run_id: Option<i64>,
@@ -133,7 +145,7 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         let sealed = self
             .key()
-            .seal(&aad(secret, number), value.expose().as_bytes())
+            .seal(&aad(secret, number, principal), value.expose().as_bytes())
             .map_err(|_| StoreError::Random)?;
         let rec = VersionRecord {
             secret: secret.to_owned(),
@@ -144,12 +156,13 @@ impl Store {
             retire_after: None,
             origin,
             run_id,
+            principal: principal.map(str::to_owned),
         };
         self.conn()
             .execute(
-                "INSERT INTO versions (secret, number, fingerprint, created_at, stage, retire_after, origin, run_id, sealed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8)",
-                params![secret, number, rec.fingerprint.as_str(), at, stage.as_str(), origin.as_str(), run_id, sealed],
+                "INSERT INTO versions (secret, number, fingerprint, created_at, stage, retire_after, origin, run_id, sealed, principal)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9)",
+                params![secret, number, rec.fingerprint.as_str(), at, stage.as_str(), origin.as_str(), run_id, sealed, principal],
             )
             .map_err(|e| self.sql(e))?;
         Ok(rec)
@@ -157,12 +170,21 @@ impl Store {
 
     /// The value of one version, unsealed.
     pub fn value(&self, secret: &str, number: u32) -> Result<SecretValue, StoreError> {
-        let sealed: Vec<u8> = self
+        Ok(self.credential(secret, number)?.1)
+    }
+
+    /// The principal and value of one version, unsealed.
+    pub fn credential(
+        &self,
+        secret: &str,
+        number: u32,
+    ) -> Result<(Option<String>, SecretValue), StoreError> {
+        let (sealed, principal): (Vec<u8>, Option<String>) = self
             .conn()
             .query_row(
-                "SELECT sealed FROM versions WHERE secret = ?1 AND number = ?2",
+                "SELECT sealed, principal FROM versions WHERE secret = ?1 AND number = ?2",
                 params![secret, number],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(|e| self.sql(e))?
@@ -172,7 +194,7 @@ impl Store {
         let what = || format!("version {number} of secret \"{secret}\"");
         let plain = self
             .key()
-            .open(&aad(secret, number), &sealed)
+            .open(&aad(secret, number, principal.as_deref()), &sealed)
             .map_err(|source| StoreError::Unseal {
                 what: what(),
                 path: self.db_path().to_path_buf(),
@@ -183,7 +205,7 @@ impl Store {
             path: self.db_path().to_path_buf(),
             source: SealError::Malformed("not UTF-8"),
         })?;
-        Ok(SecretValue::new(text))
+        Ok((principal, SecretValue::new(text)))
     }
 
     /// Every version of one secret, newest first.

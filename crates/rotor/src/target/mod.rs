@@ -45,6 +45,11 @@ pub trait Target {
     fn mode(&self) -> u32;
     /// The value consumers use now, if the file holds one.
     fn current(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
+    /// The login that goes with the current value, for targets that carry
+    /// one (the user of a connection URL, a user variable).
+    fn current_user(&self, _file: &[u8]) -> Result<Option<String>, TargetError> {
+        Ok(None)
+    }
     /// The previous value the file still holds, if any.
     fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
     /// How many values the file holds beyond current and previous that rotor

@@ -12,10 +12,12 @@ use super::model::{Hooks, SecretSpec, Strategy, TargetSpec};
 use super::position::Cx;
 use super::raw::*;
 
+mod authority;
 mod generator;
 mod hooks;
 mod target;
 
+pub(in crate::inventory) use authority::*;
 pub(in crate::inventory) use generator::*;
 pub(in crate::inventory) use hooks::*;
 pub(in crate::inventory) use target::*;
@@ -182,12 +184,25 @@ pub(in crate::inventory) fn convert_secret(
             "no targets: add at least one [[secret.target]] (e.g. kind = \"dotenv\", path = \".env\", var = \"MY_SECRET\")",
         ));
     }
-    let mut targets = Vec::with_capacity(s.target.len());
+    let authority = match &s.authority {
+        Some(a) => Some(convert_authority(cx, name, &strategy, a, names)?),
+        None if strategy == Strategy::Alternate => {
+            return Err(cx.err(
+                s.strategy.as_ref().map_or(s.name.span(), |st| st.span()),
+                Some(name),
+                "strategy alternate takes turns between two database roles; add [secret.authority] with kind = \"postgres\", group and roles",
+            ));
+        }
+        None => None,
+    };
+    let mut dotenv = Vec::with_capacity(s.target.len());
     for t in &s.target {
         let target = convert_target(cx, name, &strategy, t.get_ref(), base_dir)?;
         writers.claim(cx, name, t.get_ref(), &target)?;
-        targets.push(TargetSpec::Dotenv(target));
+        dotenv.push(target);
     }
+    check_targets_carry_user(cx, name, &strategy, &s.target, &dotenv)?;
+    let targets = dotenv.into_iter().map(TargetSpec::Dotenv).collect();
 
     let hooks = match &s.hooks {
         Some(h) => convert_hooks(cx, name, h)?,
@@ -205,6 +220,7 @@ pub(in crate::inventory) fn convert_secret(
         related,
         targets,
         hooks,
+        authority,
         line,
     })
 }
@@ -294,10 +310,18 @@ pub(in crate::inventory) fn convert_strategy(
                 "strategy overlap needs a window at least as long as the longest token or session lifetime, e.g. { kind = \"overlap\", window = \"31d\" }",
             )),
         },
+        "alternate" => match &raw.window {
+            Some(w) => Err(cx.err(
+                w.span(),
+                Some(secret),
+                "strategy key `window` does not apply to kind = \"alternate\": the old login is retired as soon as its sessions end (see the authority's drain_timeout); remove `window`",
+            )),
+            None => Ok(Strategy::Alternate),
+        },
         other => Err(cx.err(
             raw.kind.span(),
             Some(secret),
-            format!("unknown strategy kind \"{other}\"; expected \"cutover\" or \"overlap\""),
+            format!("unknown strategy kind \"{other}\"; expected \"cutover\", \"overlap\" or \"alternate\""),
         )),
     }
 }

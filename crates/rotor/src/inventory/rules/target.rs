@@ -103,12 +103,74 @@ pub(in crate::inventory) fn convert_target(
             )
         })?,
     };
+    let form = match &t.form {
+        None => ValueForm::Plain,
+        Some(f) => match f.get_ref().as_str() {
+            "plain" => ValueForm::Plain,
+            "url" => ValueForm::Url,
+            other => {
+                return Err(cx.err(
+                    f.span(),
+                    Some(secret),
+                    format!("unknown target form \"{other}\"; expected \"plain\" (the value itself) or \"url\" (a connection URL whose user and password rotor rewrites)"),
+                ))
+            }
+        },
+    };
+    if form == ValueForm::Url {
+        if let Some(f) = &t.format {
+            if format == DotenvFormat::List {
+                return Err(cx.err(
+                    f.span(),
+                    Some(secret),
+                    "format = \"list\" does not apply to form = \"url\": a URL holds one password; remove one of them",
+                ));
+            }
+        }
+        if let Some(pv) = &t.previous_var {
+            return Err(cx.err(
+                pv.span(),
+                Some(secret),
+                "previous_var does not apply to form = \"url\": a connection URL holds one credential; use strategy alternate, which moves consumers to the other login instead",
+            ));
+        }
+    }
+    let user_var = match &t.user_var {
+        None => None,
+        Some(uv) => {
+            let u = uv.get_ref();
+            if !is_var_name(u) {
+                return Err(cx.err(
+                    uv.span(),
+                    Some(secret),
+                    format!("user_var = \"{u}\" is not a variable name; use letters, digits and '_', not starting with a digit"),
+                ));
+            }
+            if u == var || t.previous_var.as_ref().is_some_and(|p| p.get_ref() == u) {
+                return Err(cx.err(
+                    uv.span(),
+                    Some(secret),
+                    "user_var must be its own variable, not var or previous_var",
+                ));
+            }
+            if form == ValueForm::Url {
+                return Err(cx.err(
+                    uv.span(),
+                    Some(secret),
+                    "user_var does not apply to form = \"url\": the URL carries the user; remove user_var",
+                ));
+            }
+            Some(u.clone())
+        }
+    };
     Ok(DotenvTarget {
         path: resolve(base_dir, Path::new(t.path.get_ref())),
         var: var.clone(),
         previous_var: t.previous_var.as_ref().map(|p| p.get_ref().clone()),
         format,
         mode,
+        form,
+        user_var,
     })
 }
 
@@ -138,6 +200,9 @@ impl Writers {
         let mut vars = vec![(&raw.var, t.var.as_str())];
         if let (Some(pv), Some(p)) = (&raw.previous_var, t.previous_var.as_deref()) {
             vars.push((pv, p));
+        }
+        if let (Some(uv), Some(u)) = (&raw.user_var, t.user_var.as_deref()) {
+            vars.push((uv, u));
         }
         for (span_of, var) in vars {
             let key = (t.path.clone(), var.to_owned());

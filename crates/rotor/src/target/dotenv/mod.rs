@@ -19,6 +19,9 @@ pub struct Desired<'a> {
     pub current: &'a SecretValue,
     /// The value they still accept during an overlap.
     pub previous: Option<&'a SecretValue>,
+    /// The login that goes with `current`, for targets that carry one (a
+    /// connection URL, a user variable); `None` keeps the user they hold.
+    pub user: Option<&'a str>,
 }
 
 /// Variable assignments that realise `desired` in this target.

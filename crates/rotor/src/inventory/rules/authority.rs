@@ -1,0 +1,312 @@
+//! Rules for `[secret.authority]`: the PostgreSQL authority's admin
+//! connection, roles and retirement, and how they fit the strategy and the
+//! targets.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::*;
+use crate::inventory::error::InventoryError;
+use crate::inventory::model::*;
+use crate::inventory::position::Cx;
+
+/// How long retiring waits for the old role's sessions unless told.
+const DEFAULT_DRAIN: Duration = Duration::from_secs(5 * 60);
+
+pub(in crate::inventory) fn convert_authority(
+    cx: &Cx<'_>,
+    secret: &str,
+    strategy: &Strategy,
+    raw: &Spanned<RawAuthority>,
+    names: &HashMap<&str, usize>,
+) -> Result<AuthoritySpec, InventoryError> {
+    let a = raw.get_ref();
+    if a.kind.get_ref() != "postgres" {
+        return Err(cx.err(
+            a.kind.span(),
+            Some(secret),
+            format!(
+                "unknown authority kind \"{}\"; expected \"postgres\" (leave [secret.authority] out for a secret only the application checks)",
+                a.kind.get_ref()
+            ),
+        ));
+    }
+    let admin = admin_source(cx, secret, raw, names)?;
+
+    let mut roles: Vec<&Spanned<String>> = Vec::new();
+    if let Some(r) = &a.role {
+        if let Some(rs) = &a.roles {
+            return Err(cx.err(
+                rs.span(),
+                Some(secret),
+                "give either role = \"…\" (cutover) or roles = [\"…\", \"…\"] (alternate), not both",
+            ));
+        }
+        roles.push(r);
+    } else if let Some(rs) = &a.roles {
+        roles.extend(rs.get_ref().iter());
+    }
+    for r in &roles {
+        role_name(cx, secret, "roles", r)?;
+    }
+    let group = match &a.group {
+        Some(g) => {
+            role_name(cx, secret, "group", g)?;
+            Some(g)
+        }
+        None => None,
+    };
+
+    match strategy {
+        Strategy::Alternate => {
+            if roles.len() != 2 {
+                return Err(cx.err(
+                    a.roles.as_ref().map_or(raw.span(), |r| r.span()),
+                    Some(secret),
+                    format!(
+                        "strategy alternate needs two login roles that take turns, e.g. roles = [\"{secret}_blue\", \"{secret}_green\"]; found {}",
+                        roles.len()
+                    ),
+                ));
+            }
+            if roles[0].get_ref() == roles[1].get_ref() {
+                return Err(cx.err(
+                    roles[1].span(),
+                    Some(secret),
+                    "the two alternating roles must differ",
+                ));
+            }
+            let Some(g) = group else {
+                return Err(cx.err(
+                    raw.span(),
+                    Some(secret),
+                    "strategy alternate needs group = \"…\": the NOLOGIN role that holds the privileges both login roles share",
+                ));
+            };
+            if roles.iter().any(|r| r.get_ref() == g.get_ref()) {
+                return Err(cx.err(
+                    g.span(),
+                    Some(secret),
+                    "group must not be one of the login roles: it holds the privileges while the logins take turns",
+                ));
+            }
+        }
+        Strategy::Cutover => {
+            if roles.len() != 1 {
+                return Err(cx.err(
+                    a.roles.as_ref().map_or(raw.span(), |r| r.span()),
+                    Some(secret),
+                    format!(
+                        "strategy cutover changes the password of one role; give role = \"…\" (found {} roles; two roles that take turns need strategy = {{ kind = \"alternate\" }})",
+                        roles.len()
+                    ),
+                ));
+            }
+            if let Some(g) = group {
+                return Err(cx.err(
+                    g.span(),
+                    Some(secret),
+                    "group applies to strategy alternate only; remove it",
+                ));
+            }
+            if let Some(r) = &a.retire {
+                return Err(cx.err(
+                    r.span(),
+                    Some(secret),
+                    "retire applies to strategy alternate only (a cutover keeps its one role); remove it",
+                ));
+            }
+        }
+        Strategy::Overlap { .. } => {
+            return Err(cx.err(
+                raw.span(),
+                Some(secret),
+                "a PostgreSQL role holds one password, so strategy overlap cannot keep the previous one working; use { kind = \"alternate\" } (two roles take turns, no downtime) or { kind = \"cutover\" }",
+            ));
+        }
+    }
+
+    let retire = match &a.retire {
+        None => RetireMode::Nologin,
+        Some(r) => match r.get_ref().as_str() {
+            "nologin" => RetireMode::Nologin,
+            "drop" => RetireMode::Drop,
+            other => {
+                return Err(cx.err(
+                    r.span(),
+                    Some(secret),
+                    format!("retire = \"{other}\" is not known; expected \"nologin\" (the default: the old role stays, unable to log in) or \"drop\""),
+                ))
+            }
+        },
+    };
+    let drain_timeout = match &a.drain_timeout {
+        Some(d) => duration(cx, secret, "drain_timeout", d)?,
+        None => DEFAULT_DRAIN,
+    };
+    let valid_for = a
+        .valid_for
+        .as_ref()
+        .map(|v| duration(cx, secret, "valid_for", v))
+        .transpose()?;
+
+    Ok(AuthoritySpec::Postgres(PostgresAuthority {
+        admin,
+        group: group.map(|g| g.get_ref().clone()),
+        roles: roles.iter().map(|r| r.get_ref().clone()).collect(),
+        retire,
+        drain_timeout,
+        valid_for,
+    }))
+}
+
+fn admin_source(
+    cx: &Cx<'_>,
+    secret: &str,
+    raw: &Spanned<RawAuthority>,
+    names: &HashMap<&str, usize>,
+) -> Result<AdminSource, InventoryError> {
+    let a = raw.get_ref();
+    match (&a.admin_url_env, &a.admin_secret) {
+        (Some(env), None) => {
+            if let Some(u) = &a.admin_url {
+                return Err(cx.err(
+                    u.span(),
+                    Some(secret),
+                    "admin_url goes with admin_secret; with admin_url_env the whole URL is in that variable",
+                ));
+            }
+            if !is_var_name(env.get_ref()) {
+                return Err(cx.err(
+                    env.span(),
+                    Some(secret),
+                    format!(
+                        "admin_url_env = \"{}\" is not an environment variable name",
+                        env.get_ref()
+                    ),
+                ));
+            }
+            Ok(AdminSource::Env(env.get_ref().clone()))
+        }
+        (None, Some(s)) => {
+            let other = s.get_ref();
+            if other == secret {
+                return Err(cx.err(
+                    s.span(),
+                    Some(secret),
+                    "admin_secret names the secret itself; the admin connection needs a credential of its own (admin_url_env, or another secret)",
+                ));
+            }
+            if !names.contains_key(other.as_str()) {
+                let known: Vec<&str> = names.keys().copied().filter(|k| *k != secret).collect();
+                return Err(cx.err(
+                    s.span(),
+                    Some(secret),
+                    format!(
+                        "admin_secret names \"{other}\", which is not a secret in this inventory{}",
+                        known_list(known)
+                    ),
+                ));
+            }
+            let Some(url) = &a.admin_url else {
+                return Err(cx.err(
+                    s.span(),
+                    Some(secret),
+                    "admin_secret needs admin_url = \"postgres://USER@HOST:PORT/DB\" (no password: that comes from the secret)",
+                ));
+            };
+            match tokio_postgres::Config::from_str(url.get_ref()) {
+                Err(_) => Err(cx.err(
+                    url.span(),
+                    Some(secret),
+                    "admin_url is not a PostgreSQL connection URL; write e.g. \"postgres://rotor_admin@127.0.0.1:5432/postgres\"",
+                )),
+                Ok(c) if c.get_password().is_some() => Err(cx.err(
+                    url.span(),
+                    Some(secret),
+                    "admin_url contains a password; a password does not belong in rotor.toml. Remove it: admin_secret supplies it",
+                )),
+                Ok(c) if c.get_user().is_none() => Err(cx.err(
+                    url.span(),
+                    Some(secret),
+                    "admin_url names no user; write it as postgres://USER@HOST:PORT/DB",
+                )),
+                Ok(_) => Ok(AdminSource::Secret {
+                    secret: other.clone(),
+                    url: url.get_ref().clone(),
+                }),
+            }
+        }
+        (Some(_), Some(s)) => Err(cx.err(
+            s.span(),
+            Some(secret),
+            "give either admin_url_env or admin_secret, not both",
+        )),
+        (None, None) => Err(cx.err(
+            raw.span(),
+            Some(secret),
+            "the postgres authority needs an admin connection: admin_url_env = \"ROTOR_PG_ADMIN_URL\" (a variable holding the URL of a role with CREATEROLE), or admin_secret = \"…\" with admin_url",
+        )),
+    }
+}
+
+/// A role name PostgreSQL keeps as written: non-empty, at most 63 bytes,
+/// no NUL.
+fn role_name(
+    cx: &Cx<'_>,
+    secret: &str,
+    key: &str,
+    r: &Spanned<String>,
+) -> Result<(), InventoryError> {
+    let n = r.get_ref();
+    let problem = if n.is_empty() {
+        Some("is empty".to_owned())
+    } else if n.contains('\0') {
+        Some("contains a NUL byte".to_owned())
+    } else if n.len() > 63 {
+        Some(format!(
+            "is {} bytes long; PostgreSQL keeps 63 and would silently shorten it",
+            n.len()
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(cx.err(
+            r.span(),
+            Some(secret),
+            format!("{key}: role name \"{n}\" {p}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Every target of a secret whose logins alternate must carry the login
+/// next to the password, or consumers would keep the old user.
+pub(in crate::inventory) fn check_targets_carry_user(
+    cx: &Cx<'_>,
+    secret: &str,
+    strategy: &Strategy,
+    raw: &[Spanned<RawTarget>],
+    targets: &[DotenvTarget],
+) -> Result<(), InventoryError> {
+    if *strategy != Strategy::Alternate {
+        return Ok(());
+    }
+    for (r, t) in raw.iter().zip(targets) {
+        if t.form == ValueForm::Plain && t.user_var.is_none() {
+            return Err(cx.err(
+                r.get_ref().var.span(),
+                Some(secret),
+                format!(
+                    "strategy alternate switches the login between two roles, but {} holds only the password; use form = \"url\" for a connection URL, or add user_var = \"…\" for the variable that holds the user",
+                    t.var
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
