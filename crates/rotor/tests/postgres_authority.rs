@@ -1,8 +1,9 @@
 //! The PostgreSQL `cutover` authority against a real throwaway server
 //! (rotor-testkit's `Postgres`, PostgreSQL 15): the authority conformance
-//! suite, the password actually changing (and changing back on undo), no
-//! plaintext password in the server log even with `log_statement = 'all'`,
-//! and transient vs permanent errors that quote no password.
+//! suite, the password actually changing (and changing back on undo),
+//! `VALID UNTIL` from `valid_for`, no plaintext password in the server log
+//! even with `log_statement = 'all'`, and transient vs permanent errors that
+//! quote no password.
 
 use rotor::authority::postgres::PostgresCutover;
 use rotor::authority::{Acceptance, Authority, AuthorityError, Credential};
@@ -70,6 +71,17 @@ fn server_with_role(role: &str) -> Postgres {
     pg
 }
 
+/// The old value the conformance suite starts from (see
+/// rotor-testkit's conformance.rs).
+const CONFORMANCE_OLD: &str = "conformance-old-value-0123456789";
+
+/// Sets `role`'s password as a verifier, as the superuser.
+fn set_password(pg: &Postgres, role: &str, password: &str) {
+    let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
+    let ident = format!("\"{}\"", role.replace('"', "\"\""));
+    admin_sql(pg, &format!("ALTER ROLE {ident} PASSWORD '{verifier}'"));
+}
+
 fn cutover(pg: &Postgres, role: &str) -> PostgresCutover {
     PostgresCutover::new(SecretString::from(pg.admin_url()), role).expect("authority")
 }
@@ -98,14 +110,17 @@ fn assert_quotes_nothing(err: &AuthorityError, values: &[&str]) {
 #[test]
 fn passes_the_authority_conformance_suite() {
     let pg = server_with_role(ROLE);
+    // The suite starts from its own old value being accepted.
+    set_password(&pg, ROLE, CONFORMANCE_OLD);
+    assert!(can_login(&pg, ROLE, CONFORMANCE_OLD));
     let auth = cutover(&pg, ROLE);
     let checks = rotor_testkit::conformance::authority_suite(&auth, Some(ROLE), Some(ROLE));
-    assert_eq!(checks, 7);
+    assert_eq!(checks, 9);
     // The suite's values (see conformance.rs) never reached the log.
     assert_log_clean(
         &pg,
         &[
-            "conformance-old-value-0123456789",
+            CONFORMANCE_OLD,
             "conformance-new-value-0123456789",
             INITIAL,
             pg.admin_password(),
@@ -297,4 +312,49 @@ fn a_stopped_server_is_transient() {
         .expect_err("server down");
     assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
     assert_quotes_nothing(&err, &[pg.admin_password(), INITIAL]);
+}
+
+#[test]
+fn valid_for_sets_valid_until_and_its_absence_infinity() {
+    let pg = server_with_role(ROLE);
+    admin_sql(&pg, &format!("ALTER ROLE {ROLE} VALID UNTIL '2000-01-01'"));
+    let new = SecretValue::new("expiring-password-112358132134".to_owned());
+    let day = std::time::Duration::from_secs(24 * 3600);
+    cutover(&pg, ROLE)
+        .valid_for(Some(day))
+        .apply(Credential::new(Some(ROLE), &new), None)
+        .expect("apply with valid_for");
+    assert_eq!(
+        valid_until(&pg, ROLE),
+        "future, within a day",
+        "VALID UNTIL now + valid_for"
+    );
+    cutover(&pg, ROLE)
+        .apply(Credential::new(Some(ROLE), &new), None)
+        .expect("apply without valid_for");
+    assert_eq!(valid_until(&pg, ROLE), "infinity");
+}
+
+/// Where `role`'s VALID UNTIL stands, in words the tests compare.
+fn valid_until(pg: &Postgres, role: &str) -> String {
+    runtime().block_on(async {
+        let (client, conn) = tokio_postgres::connect(&pg.admin_url(), tokio_postgres::NoTls)
+            .await
+            .expect("admin connect");
+        let conn = tokio::spawn(conn);
+        let row = client
+            .query_one(
+                "SELECT CASE WHEN rolvaliduntil = 'infinity' THEN 'infinity' \
+                        WHEN rolvaliduntil > now() AND rolvaliduntil <= now() + interval '1 day' \
+                        THEN 'future, within a day' \
+                        ELSE coalesce(rolvaliduntil::text, 'none') END \
+                 FROM pg_roles WHERE rolname = $1::text",
+                &[&role],
+            )
+            .await
+            .expect("read rolvaliduntil");
+        drop(client);
+        let _ = conn.await;
+        row.get(0)
+    })
 }
