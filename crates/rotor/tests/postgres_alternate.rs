@@ -715,3 +715,38 @@ fn build_makes_an_alternating_pair_from_either_admin_form() {
         Acceptance::Accepted
     );
 }
+
+#[test]
+fn a_superuser_only_setting_a_createrole_admin_cannot_copy_changes_nothing() {
+    let pg = pair_server(OLD);
+    let admin_pw = "createrole-admin-password-6180339";
+    admin_sql(
+        &pg,
+        &format!(
+            "CREATE ROLE rotor_admin LOGIN CREATEROLE PASSWORD '{}'; \
+             ALTER ROLE {BLUE} SET log_min_duration_statement = '250ms';",
+            verifier(admin_pw)
+        ),
+    );
+    let url = format!(
+        "postgres://rotor_admin:{admin_pw}@127.0.0.1:{}/postgres",
+        pg.port()
+    );
+    let auth = PostgresAlternate::new(SecretString::from(url), GROUP, [BLUE.into(), GREEN.into()])
+        .expect("authority");
+    let (old, new) = values();
+    let err = auth
+        .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
+        .expect_err("superuser-only parameter");
+    let text = permanent_text(&err);
+    assert!(
+        text.contains("ALTER ROLE app_green SET log_min_duration_statement")
+            && text.contains("42501")
+            && text.contains("superuser-only parameter"),
+        "{text}"
+    );
+    assert!(!text.contains("250ms"), "the value is not quoted: {text}");
+    assert_quotes_nothing(&err, &[admin_pw, OLD, NEW]);
+    assert!(!role_exists(&pg, GREEN), "the transaction was rolled back");
+    assert!(can_login(&pg, BLUE, OLD), "the old login still works");
+}

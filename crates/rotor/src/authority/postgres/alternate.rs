@@ -61,8 +61,8 @@ use zeroize::Zeroizing;
 use super::roles::{self, Role};
 use super::sync::{self, wanted_memberships};
 use super::{
-    admin_config, admin_may_manage_roles, classify, drain, permanent, quote_ident, valid_until,
-    verifier, Link, NAME,
+    admin_config, admin_role, classify, drain, permanent, quote_ident, valid_until, verifier, Link,
+    NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::inventory::RetireMode;
@@ -402,7 +402,7 @@ impl Authority for PostgresAlternate {
         }
         let password = verifier(new.secret);
         self.link.with_admin(async |client| {
-            admin_may_manage_roles(client).await?;
+            admin_role(client).await?;
             let tx = begin(client).await?;
             self.prepare_idle(&tx, idle, live, &password).await?;
             commit(tx).await
@@ -428,13 +428,7 @@ impl Authority for PostgresAlternate {
         // login) and a role outside the pair keep their objects.
         let drop = self.retire == RetireMode::Drop && self.roles.iter().any(|r| r == old_user);
         self.link.with_admin(async |client| {
-            admin_may_manage_roles(client).await?;
-            let me: String = client
-                .query_one("SELECT current_user::text", &[])
-                .await
-                .map_err(|e| classify(&e, "reading the admin role"))?
-                .get(0);
-            if me == old_user {
+            if admin_role(client).await? == old_user {
                 return Err(permanent(format!(
                     "the old role {old_user} is the admin role itself; rotor will not retire it"
                 )));
@@ -458,7 +452,7 @@ impl Authority for PostgresAlternate {
             quote_ident(u)?;
         }
         self.link.with_admin(async |client| {
-            admin_may_manage_roles(client).await?;
+            admin_role(client).await?;
             let tx = begin(client).await?;
             if let (Some(old), Some(user)) = (old, old_user) {
                 self.restore(&tx, user, old.secret, new_user).await?;

@@ -200,8 +200,9 @@ impl Link {
     }
 }
 
-/// The admin role's name, and whether it may manage roles.
-async fn admin_may_manage_roles(c: &Client) -> Result<(), AuthorityError> {
+/// The admin role's name, once it is known to be allowed to manage roles
+/// (CREATEROLE or superuser); else a permanent error saying what to grant.
+async fn admin_role(c: &Client) -> Result<String, AuthorityError> {
     let row = c
         .query_one(
             "SELECT current_user::text, rolsuper OR rolcreaterole \
@@ -212,12 +213,12 @@ async fn admin_may_manage_roles(c: &Client) -> Result<(), AuthorityError> {
         .map_err(|e| classify(&e, "reading the admin role"))?;
     let (name, may): (String, bool) = (row.get(0), row.get(1));
     if may {
-        Ok(())
+        Ok(name)
     } else {
         Err(permanent(format!(
             "the admin role {name} lacks CREATEROLE; grant it (ALTER ROLE {} CREATEROLE) \
              or use another admin role",
-            quote_ident(&name).unwrap_or(name.clone())
+            quote_ident(&name).unwrap_or_else(|_| name.clone())
         )))
     }
 }

@@ -79,20 +79,32 @@ pub(super) async fn settings(
             have.get(db).unwrap_or(&empty),
             want.get(db).unwrap_or(&empty),
         );
+        let place = match db {
+            Some(d) => format!(" in database {d}"),
+            None => String::new(),
+        };
+        // (statement, what to call it in an error: never the value, which
+        // may be anything an application keeps in a custom parameter)
         let mut sql = Vec::new();
         for (k, v) in w {
             if h.get(k) != Some(v) {
-                sql.push(format!("{scope} SET {}", setconfig::assignment(k, v)?));
+                sql.push((
+                    format!("{scope} SET {}", setconfig::assignment(k, v)?),
+                    format!("ALTER ROLE {role} SET {k}{place}"),
+                ));
             }
         }
         for k in h.keys().filter(|k| !w.contains_key(*k)) {
-            sql.push(format!("{scope} RESET {}", setconfig::parameter(k)?));
+            sql.push((
+                format!("{scope} RESET {}", setconfig::parameter(k)?),
+                format!("ALTER ROLE {role} RESET {k}{place}"),
+            ));
         }
-        for s in sql {
+        for (s, step) in sql {
             c.batch_execute(&s).await.map_err(|e| {
                 classify_needing(
                     &e,
-                    &s,
+                    &step,
                     "CREATEROLE (and superuser for a superuser-only parameter)",
                 )
             })?;
