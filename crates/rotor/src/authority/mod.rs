@@ -45,6 +45,22 @@ pub enum AuthorityError {
         /// What happened, and what to do.
         message: String,
     },
+    /// The authority could not be reached or refused the admin login: the
+    /// step changed nothing there.
+    #[error("{authority}: {message}")]
+    Unreachable {
+        /// Which authority.
+        authority: &'static str,
+        /// What happened, and what to do.
+        message: String,
+    },
+}
+
+impl AuthorityError {
+    /// Whether the failed step left the authority as it was.
+    pub fn changed_nothing(&self) -> bool {
+        matches!(self, AuthorityError::Unreachable { .. })
+    }
 }
 
 /// A credential as an authority sees it: the login it belongs to (a

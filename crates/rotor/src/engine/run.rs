@@ -109,10 +109,22 @@ impl Engine<'_> {
 
         if kind == RunKind::Rotate && !done.apply {
             self.journal(run, "apply", "intent", "")?;
-            for c in changes {
+            for (i, c) in changes.iter().enumerate() {
                 if let Err(e) = c.auth.apply(c.new_credential(), c.old_credential()) {
                     self.journal(run, "apply", "failed", &e.to_string())?;
-                    let undo = self.undo_authority(changes);
+                    // This one changed nothing if it never got through; the
+                    // ones before it were applied.
+                    let applied = if e.changed_nothing() {
+                        &changes[..i]
+                    } else {
+                        &changes[..=i]
+                    };
+                    let undo = if applied.is_empty() {
+                        "Nothing was changed at the authority; the old credential still works."
+                            .to_owned()
+                    } else {
+                        self.undo_authority(applied)
+                    };
                     return Err(RotorError::AuthorityFailed {
                         kind: kind.as_str(),
                         secrets: names.clone(),
