@@ -191,10 +191,15 @@ fn bad_admin_input_fails_clearly_and_the_old_password_still_works() {
     assert!(pg.can_login(ROLE, INITIAL));
     assert_eq!(h.env_var(".env", "PGPASSWORD").as_deref(), Some(INITIAL));
 
-    // Nothing was left half-done: the store has no current version yet
-    // beyond the adopted one, and the audit trail verifies.
-    h.rotor_env(&["audit", "verify"], &env_of(&env))
-        .expect_code(0);
+    // Nothing was left half-done: no run is open, the audit trail
+    // verifies, and with the right admin the rotation goes through.
+    let env = env_of(&env);
+    let status = h.rotor_env(&["status", "--json"], &env).json();
+    assert!(status[0]["open_run"].is_null(), "{status}");
+    h.rotor_env(&["audit", "verify"], &env).expect_code(0);
+    h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
+    let new = h.env_var(".env", "PGPASSWORD").expect("PGPASSWORD");
+    assert!(pg.can_login(ROLE, &new));
     h.finish();
 }
 

@@ -117,7 +117,11 @@ fn check_authorities(ctx: &Ctx, rows: &mut [status::StatusRow]) -> anyhow::Resul
     let engine = ctx.engine(Options::default(), &Quiet)?;
     let mut any = false;
     for report in engine.check_drift(&[], true)? {
-        if report.state() == CheckState::Ok {
+        let open = rows
+            .iter()
+            .any(|r| r.name == report.secret && r.open_run.is_some());
+        // An unfinished run is shown as such; its state explains itself.
+        if report.state() == CheckState::Ok || open {
             continue;
         }
         any = true;

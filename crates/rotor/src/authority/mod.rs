@@ -45,10 +45,11 @@ pub enum AuthorityError {
         /// What happened, and what to do.
         message: String,
     },
-    /// The authority could not be reached or refused the admin login: the
-    /// step changed nothing there.
+    /// The step failed before changing anything there (the server could
+    /// not be reached, refused the admin login, or rolled the statement
+    /// back): there is nothing to undo.
     #[error("{authority}: {message}")]
-    Unreachable {
+    Unchanged {
         /// Which authority.
         authority: &'static str,
         /// What happened, and what to do.
@@ -59,7 +60,7 @@ pub enum AuthorityError {
 impl AuthorityError {
     /// Whether the failed step left the authority as it was.
     pub fn changed_nothing(&self) -> bool {
-        matches!(self, AuthorityError::Unreachable { .. })
+        matches!(self, AuthorityError::Unchanged { .. })
     }
 }
 

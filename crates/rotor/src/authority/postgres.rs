@@ -93,12 +93,18 @@ impl PostgresCutover {
             let (client, conn) = config
                 .connect(NoTls)
                 .await
-                .map_err(|e| classify(&e, "admin connection"))?;
+                .map_err(|e| unchanged(classify(&e, "admin connection")))?;
             let conn = tokio::spawn(conn);
-            let result = client
-                .batch_execute(&sql)
-                .await
-                .map_err(|e| classify(&e, &format!("ALTER ROLE {role_name}")));
+            // One statement: refused by the server means rolled back,
+            // nothing changed (a lost connection leaves it unknown).
+            let result = client.batch_execute(&sql).await.map_err(|e| {
+                let err = classify(&e, &format!("ALTER ROLE {role_name}"));
+                if e.as_db_error().is_some() {
+                    unchanged(err)
+                } else {
+                    err
+                }
+            });
             drop(client);
             let _ = conn.await;
             result
@@ -278,6 +284,18 @@ fn is_transient_code(code: &SqlState) -> bool {
         || c.starts_with("53")
         || c.starts_with("40")
         || matches!(c, "57P01" | "57P02" | "57P03")
+}
+
+/// A failure that changed nothing (no connection, or one statement that
+/// the server refused and rolled back).
+fn unchanged(e: AuthorityError) -> AuthorityError {
+    match e {
+        AuthorityError::Transient { authority, message }
+        | AuthorityError::Permanent { authority, message }
+        | AuthorityError::Unchanged { authority, message } => {
+            AuthorityError::Unchanged { authority, message }
+        }
+    }
 }
 
 fn transient(message: String) -> AuthorityError {

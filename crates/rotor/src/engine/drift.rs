@@ -92,6 +92,28 @@ impl Engine<'_> {
 
     fn check_one(&self, spec: &SecretSpec, live: &Live) -> Result<DriftReport, RotorError> {
         let mut checks = Vec::new();
+        // An unfinished run explains any difference; comparing would only
+        // alarm.
+        if let Some(run) = self.store.open_run_for(&spec.name)? {
+            checks.push(Check {
+                what: "no unfinished run".into(),
+                state: CheckState::Error,
+                detail: format!(
+                    "run {} ({}) stopped at {}: `rotor resume {}` or `rotor rollback {}` first",
+                    run.id,
+                    run.kind.as_str(),
+                    run.step,
+                    spec.name,
+                    spec.name
+                ),
+            });
+            return Ok(self.report(
+                spec,
+                live.current.as_ref().map_or(0, |c| c.number),
+                None,
+                checks,
+            ));
+        }
         let Some(cur) = &live.current else {
             return Ok(DriftReport {
                 secret: spec.name.clone(),
