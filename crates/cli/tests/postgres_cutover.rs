@@ -238,3 +238,80 @@ fn a_server_that_is_down_fails_the_rotation_and_changes_nothing() {
     assert!(pg.can_login(ROLE, &new));
     h.finish();
 }
+
+/// The admin credential is a secret of the inventory too (rotated with
+/// cutover by the superuser), and the application's rotation logs in with
+/// whatever its current value is.
+#[test]
+fn the_admin_credential_is_itself_rotatable() {
+    let pg = server();
+    let admin_initial = "rotor-admin-initial-password-61";
+    pg.sql(&format!(
+        "CREATE ROLE rotor_admin LOGIN CREATEROLE PASSWORD '{}'; GRANT {ROLE} TO rotor_admin WITH ADMIN OPTION;",
+        postgres_protocol_verifier(admin_initial)
+    ));
+    let inv = format!(
+        r#"
+[[secret]]
+name = "db_admin"
+generator = {{ kind = "password", length = 32 }}
+[secret.authority]
+kind = "postgres"
+admin_url_env = "ROTOR_PG_SUPERUSER_URL"
+role = "rotor_admin"
+[[secret.target]]
+kind = "dotenv"
+path = "admin.env"
+var = "ROTOR_ADMIN_PASSWORD"
+
+[[secret]]
+name = "db_app"
+generator = {{ kind = "password", length = 32 }}
+[secret.authority]
+kind = "postgres"
+admin_secret = "db_admin"
+admin_url = "postgres://rotor_admin@127.0.0.1:{port}/postgres"
+role = "{ROLE}"
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "PGPASSWORD"
+"#,
+        port = pg.port()
+    );
+    let mut h = Harness::new(
+        &inv,
+        &[
+            (".env", &env_file()),
+            (
+                "admin.env",
+                &format!("ROTOR_ADMIN_PASSWORD={admin_initial}\n"),
+            ),
+        ],
+    );
+    h.manage(".env", &["PGPASSWORD"]);
+    h.manage("admin.env", &["ROTOR_ADMIN_PASSWORD"]);
+    h.leaks.learn(pg.admin_password());
+    let superuser = pg.admin_url();
+    let env = [("ROTOR_PG_SUPERUSER_URL", superuser.as_str())];
+    h.rotor_env(&["init"], &env).expect_code(0);
+
+    // Before rotor knows the admin secret, its value comes from its target.
+    h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
+    let app = h.env_var(".env", "PGPASSWORD").expect("PGPASSWORD");
+    assert!(pg.can_login(ROLE, &app));
+
+    // Rotate the admin credential, then the app again with the new one.
+    h.rotor_env(&["rotate", "db_admin"], &env).expect_code(0);
+    let admin = h
+        .env_var("admin.env", "ROTOR_ADMIN_PASSWORD")
+        .expect("admin password");
+    assert!(pg.can_login("rotor_admin", &admin));
+    assert!(!pg.can_login("rotor_admin", admin_initial));
+    h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
+    let app2 = h.env_var(".env", "PGPASSWORD").expect("PGPASSWORD");
+    assert!(pg.can_login(ROLE, &app2));
+    assert!(!pg.can_login(ROLE, &app));
+    h.rotor_env(&["verify"], &env).expect_code(0);
+    h.finish();
+}
