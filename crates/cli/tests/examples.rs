@@ -109,3 +109,86 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// The GoodGo example against a real PostgreSQL: the first rotation
+/// converts the single `goodgo_app` role (privileges stay on it, it becomes
+/// NOLOGIN), the second moves to the other role of the pair, and the JWT
+/// keys overlap as the runbook asks.
+#[test]
+fn goodgo_example_rotates_the_database_login_without_downtime() {
+    let pg = rotor_testkit::Postgres::start();
+    let initial = "placeholder-db-password";
+    let verifier = postgres_protocol::password::scram_sha_256(initial.as_bytes());
+    pg.sql(&format!(
+        "CREATE ROLE goodgo_app LOGIN PASSWORD '{verifier}'; \
+         CREATE TABLE bookings(id int); INSERT INTO bookings VALUES (1); \
+         GRANT SELECT ON bookings TO goodgo_app;"
+    ));
+    let dir = repo().join("examples").join("goodgo");
+    let inventory = std::fs::read_to_string(dir.join("rotor.toml")).expect("inventory");
+    let env = std::fs::read_to_string(dir.join("env.example"))
+        .expect("env.example")
+        .replace(
+            "localhost:5432/goodgo",
+            &format!("127.0.0.1:{}/postgres", pg.port()),
+        );
+    let mut h = Harness::new(&inventory, &[(".env", &env)]);
+    h.manage(
+        ".env",
+        &[
+            "JWT_SECRET",
+            "JWT_SECRET_PREVIOUS",
+            "JWT_REFRESH_SECRET",
+            "JWT_REFRESH_SECRET_PREVIOUS",
+            "DATABASE_URL",
+        ],
+    );
+    h.leaks.learn(pg.admin_password());
+    let admin = pg.admin_url();
+    let env = [("ROTOR_PG_ADMIN_URL", admin.as_str())];
+    h.rotor_env(&["init"], &env).expect_code(0);
+    h.rotor_env(&["plan"], &env)
+        .expect_code(0)
+        .expect_output("goodgo_app_v2");
+
+    let login = |h: &Harness| {
+        let url = h.env_var(".env", "DATABASE_URL").expect("DATABASE_URL");
+        let rest = url.split_once("://").expect("URL").1;
+        let (userinfo, tail) = rest.rsplit_once('@').expect("userinfo");
+        assert!(
+            tail.starts_with(&format!("127.0.0.1:{}/postgres?sslmode=disable", pg.port())),
+            "only user and password change: {tail}"
+        );
+        let (u, p) = userinfo.split_once(':').expect("password");
+        (u.to_owned(), p.to_owned())
+    };
+    let can_login = |role: &str| {
+        pg.column(&format!(
+            "SELECT rolcanlogin::text FROM pg_roles WHERE rolname = '{role}'"
+        ))
+        .first()
+        .cloned()
+        .flatten()
+            == Some("true".into())
+    };
+
+    h.rotor_env(&["rotate", "--all"], &env).expect_code(0);
+    let (user, password) = login(&h);
+    assert_eq!(user, "goodgo_app_v2");
+    pg.login(&user, &password, "SELECT count(*) FROM bookings")
+        .expect("goodgo_app_v2 reads what goodgo_app was granted");
+    assert!(!can_login("goodgo_app"), "the converted role is NOLOGIN");
+    assert!(!pg.can_login("goodgo_app", initial));
+
+    h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
+    let (user, password) = login(&h);
+    assert_eq!(user, "goodgo_app_v3");
+    pg.login(&user, &password, "SELECT count(*) FROM bookings")
+        .expect("goodgo_app_v3 reads the table");
+    assert!(!can_login("goodgo_app_v2"), "the retired role is NOLOGIN");
+
+    assert!(h.env_var(".env", "JWT_SECRET_PREVIOUS").is_some());
+    h.rotor_env(&["verify"], &env).expect_code(0);
+    h.rotor_env(&["audit", "verify"], &env).expect_code(0);
+    h.finish();
+}

@@ -161,13 +161,24 @@ fn assert_quotes_nothing(err: &AuthorityError, values: &[&str]) {
     );
 }
 
+/// The message of an error retrying cannot help with: permanent, or (for a
+/// step that changed nothing, which the engine need not undo) unchanged.
 fn permanent_text(err: &AuthorityError) -> &str {
     match err {
-        AuthorityError::Permanent { message, .. } => message,
+        AuthorityError::Permanent { message, .. } | AuthorityError::Unchanged { message, .. } => {
+            message
+        }
         AuthorityError::Transient { message, .. } => {
             panic!("expected a permanent error, got a transient one: {message}")
         }
     }
+}
+
+fn assert_unchanged(err: &AuthorityError) {
+    assert!(
+        err.changed_nothing(),
+        "apply should say it changed nothing: {err}"
+    );
 }
 
 /// `role`'s memberships (`name` or `name*` with ADMIN OPTION), sorted.
@@ -387,6 +398,7 @@ fn a_live_role_holding_grants_directly_is_refused_and_nothing_changes() {
     let err = auth
         .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
         .expect_err("direct grant");
+    assert_unchanged(&err);
     let text = permanent_text(&err);
     assert!(
         text.contains("app_blue has privileges on table direct"),
@@ -406,6 +418,7 @@ fn a_live_attribute_the_idle_role_lacks_is_refused() {
     let err = alternate(&pg)
         .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
         .expect_err("CREATEDB");
+    assert_unchanged(&err);
     let text = permanent_text(&err);
     assert!(text.contains("app_blue has CREATEDB"), "{text}");
     assert!(!role_exists(&pg, GREEN), "nothing was created");
@@ -424,6 +437,7 @@ fn a_missing_or_logging_in_group_is_refused() {
     let err = missing
         .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
         .expect_err("missing group");
+    assert_unchanged(&err);
     let text = permanent_text(&err);
     assert!(
         text.contains("the group role no_such_group does not exist")
@@ -463,6 +477,7 @@ fn a_server_error_mid_apply_is_permanent_and_changes_nothing() {
     let err = auth
         .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
         .expect_err("circular membership");
+    assert_unchanged(&err);
     let text = permanent_text(&err);
     assert!(text.contains("is a member of role"), "{text}");
     assert!(text.contains("GRANT"), "{text}");
@@ -606,6 +621,7 @@ fn an_admin_without_createrole_is_permanent() {
     let err = auth
         .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
         .expect_err("no CREATEROLE");
+    assert_unchanged(&err);
     let text = permanent_text(&err);
     assert!(text.contains("lacks CREATEROLE"), "{text}");
     assert_quotes_nothing(&err, &[weak_pw, OLD, NEW]);
@@ -629,6 +645,7 @@ fn a_bad_admin_password_is_permanent() {
     let err = auth
         .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
         .expect_err("bad admin password");
+    assert_unchanged(&err);
     let text = permanent_text(&err);
     assert!(text.contains("password authentication failed"), "{text}");
     assert!(text.contains("check the admin URL"), "{text}");
@@ -645,9 +662,15 @@ fn a_stopped_server_is_transient() {
     let auth = alternate(&pg);
     pg.stop();
     let (old, new) = values();
+    // apply never got through: it changed nothing (the engine's word for
+    // that outranks "transient"); the other steps are worth retrying.
+    let err = auth
+        .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
+        .expect_err("apply");
+    assert_unchanged(&err);
+    assert!(err.to_string().contains("admin connection"), "{err}");
+    assert_quotes_nothing(&err, &[OLD, NEW, pg.admin_password()]);
     let errors = [
-        auth.apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
-            .expect_err("apply"),
         auth.verify(cred(BLUE, &old)).expect_err("verify"),
         auth.retire(cred(BLUE, &old), cred(GREEN, &new))
             .expect_err("retire"),
@@ -738,6 +761,7 @@ fn a_superuser_only_setting_a_createrole_admin_cannot_copy_changes_nothing() {
     let err = auth
         .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
         .expect_err("superuser-only parameter");
+    assert_unchanged(&err);
     let text = permanent_text(&err);
     assert!(
         text.contains("ALTER ROLE app_green SET log_min_duration_statement")

@@ -232,7 +232,8 @@ fn a_bad_admin_password_is_permanent() {
     let err = auth
         .apply(Credential::new(Some(ROLE), &new), None)
         .expect_err("bad admin password");
-    assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
+    // apply refused before changing anything
+    assert!(matches!(err, AuthorityError::Unchanged { .. }), "{err}");
     assert!(
         err.to_string().contains("password authentication failed"),
         "{err}"
@@ -263,7 +264,8 @@ fn an_admin_without_createrole_is_permanent() {
     let err = auth
         .apply(Credential::new(Some(ROLE), &new), None)
         .expect_err("no CREATEROLE");
-    assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
+    // apply refused before changing anything
+    assert!(matches!(err, AuthorityError::Unchanged { .. }), "{err}");
     assert!(err.to_string().contains("42501"), "{err}");
     assert_quotes_nothing(&err, &[weak_pw, new.expose()]);
     assert!(can_login(&pg, ROLE, INITIAL), "nothing changed");
@@ -277,7 +279,8 @@ fn a_missing_role_is_permanent() {
     let err = auth
         .apply(Credential::new(Some(ROLE), &new), None)
         .expect_err("missing role");
-    assert!(matches!(err, AuthorityError::Permanent { .. }), "{err}");
+    // apply refused before changing anything
+    assert!(matches!(err, AuthorityError::Unchanged { .. }), "{err}");
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert_quotes_nothing(&err, &[pg.admin_password(), new.expose()]);
     // A login as a role that does not exist is simply refused.
@@ -297,7 +300,8 @@ fn a_stopped_server_is_transient() {
     let err = auth
         .apply(Credential::new(Some(ROLE), &new), None)
         .expect_err("server down");
-    assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");
+    // apply never got through: it changed nothing
+    assert!(matches!(err, AuthorityError::Unchanged { .. }), "{err}");
     assert_quotes_nothing(&err, &[pg.admin_password(), new.expose()]);
     let err = auth
         .verify(Credential::new(Some(ROLE), &new))

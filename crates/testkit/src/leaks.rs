@@ -50,6 +50,12 @@ impl LeakScanner {
                     self.learn(part);
                 }
                 self.learn(&v);
+                if let Some(password) = url_password(&v) {
+                    self.learn(password);
+                    let decoded =
+                        percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+                    self.learn(&decoded);
+                }
             }
         }
     }
@@ -116,5 +122,30 @@ impl LeakScanner {
                 self.check_text(&format!("store table row `{}`", &r[..r.len().min(40)]), &r);
             }
         }
+    }
+}
+
+/// The password part of a URL's userinfo (`scheme://user:PASSWORD@host…`),
+/// as written (still percent-encoded).
+fn url_password(v: &str) -> Option<&str> {
+    let (_, rest) = v.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    Some(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_password;
+
+    #[test]
+    fn finds_the_password_of_a_url() {
+        assert_eq!(
+            url_password("postgres://app:p%40ss@db:5432/x?sslmode=require"),
+            Some("p%40ss")
+        );
+        assert_eq!(url_password("postgres://app@db/x"), None);
+        assert_eq!(url_password("not a url"), None);
     }
 }

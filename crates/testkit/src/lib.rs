@@ -7,6 +7,7 @@
 pub mod conformance;
 pub mod http;
 pub mod leaks;
+mod pg_client;
 pub mod postgres;
 pub mod project;
 

@@ -142,6 +142,26 @@ impl Postgres {
         self.shut_down("fast");
     }
 
+    /// Starts a stopped server again, on the same port with the same data
+    /// (a server coming back after an outage). Panics with the log if it
+    /// cannot.
+    pub fn start_again(&mut self) {
+        if self.running {
+            return;
+        }
+        let log = self.log_path();
+        let log = log.to_string_lossy().into_owned();
+        let out = self
+            .pg_ctl(&["start", "-w", "-t", "60", "-l", &log])
+            .unwrap_or_else(|e| panic!("testkit::Postgres: cannot run pg_ctl: {e}"));
+        assert!(
+            out.status.success(),
+            "testkit::Postgres: the server did not start again:\n{}",
+            self.log_contents()
+        );
+        self.running = true;
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

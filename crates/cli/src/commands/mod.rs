@@ -7,6 +7,7 @@ mod init;
 mod plan;
 mod rotate;
 mod status;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => rotate::resume(&ctx, name.as_deref(), force_unlock, json),
         Command::Status { json } => status::run(&ctx, json),
+        Command::Verify { names, json } => verify::run(&ctx, &names, json),
         Command::History { name, json } => history::run(&ctx, &name, json),
         Command::Audit {
             command: AuditCommand::Verify { json },

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
+use rotor::engine::drift::CheckState;
 use rotor::engine::status::{self, fmt_age, fmt_time};
+use rotor::engine::{Options, Quiet};
 use rotor::RotorError;
 
 use super::Ctx;
@@ -12,7 +14,9 @@ use crate::output;
 pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let inv = ctx.inventory()?;
     let store = ctx.store(&inv)?;
-    let rows = status::status(&inv, &store).map_err(RotorError::from)?;
+    let mut rows = status::status(&inv, &store).map_err(RotorError::from)?;
+    let drifted =
+        inv.secrets.iter().any(|s| s.authority.is_some()) && check_authorities(ctx, &mut rows)?;
     // A run can outlive its secret's entry in the inventory: say so.
     for run in store.open_runs().map_err(RotorError::from)? {
         for s in run.secrets.iter().filter(|s| inv.secret(s).is_none()) {
@@ -23,9 +27,14 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let code = if drifted {
+        ExitCode::from(crate::exit::FAILED)
+    } else {
+        ExitCode::SUCCESS
+    };
     if json {
         output::json(&rows)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(code);
     }
     let mut t = output::table(&[
         "secret",
@@ -54,6 +63,7 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
                 run.advice,
                 run.undo.as_deref().unwrap_or("-")
             ),
+            None if r.drift.is_some() => r.drift.clone().unwrap_or_default(),
             None => match &r.last_failure {
                 Some(f) => format!(
                     "{} (last {} FAILED at {}, run {})",
@@ -94,5 +104,41 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
         ]);
     }
     crate::outln!("{t}");
-    Ok(ExitCode::SUCCESS)
+    if drifted {
+        crate::outln!("Drift found: `rotor verify` shows every check.");
+    }
+    Ok(code)
+}
+
+/// Checks secrets that have an authority (a real login with the stored
+/// credential) and notes drift in their rows. Returns whether any drifted
+/// or could not be checked.
+fn check_authorities(ctx: &Ctx, rows: &mut [status::StatusRow]) -> anyhow::Result<bool> {
+    let engine = ctx.engine(Options::default(), &Quiet)?;
+    let mut any = false;
+    for report in engine.check_drift(&[], true)? {
+        let open = rows
+            .iter()
+            .any(|r| r.name == report.secret && r.open_run.is_some());
+        // An unfinished run is shown as such; its state explains itself.
+        if report.state() == CheckState::Ok || open {
+            continue;
+        }
+        any = true;
+        let words = report
+            .checks
+            .iter()
+            .filter(|c| c.state != CheckState::Ok)
+            .map(|c| format!("{}: {}", c.what, c.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let label = match report.state() {
+            CheckState::Drift => "DRIFT",
+            _ => "UNCHECKED",
+        };
+        if let Some(row) = rows.iter_mut().find(|r| r.name == report.secret) {
+            row.drift = Some(format!("{label}: {words}"));
+        }
+    }
+    Ok(any)
 }

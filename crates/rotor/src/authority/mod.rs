@@ -45,6 +45,23 @@ pub enum AuthorityError {
         /// What happened, and what to do.
         message: String,
     },
+    /// The step failed before changing anything there (the server could
+    /// not be reached, refused the admin login, or rolled the statement
+    /// back): there is nothing to undo.
+    #[error("{authority}: {message}")]
+    Unchanged {
+        /// Which authority.
+        authority: &'static str,
+        /// What happened, and what to do.
+        message: String,
+    },
+}
+
+impl AuthorityError {
+    /// Whether the failed step left the authority as it was.
+    pub fn changed_nothing(&self) -> bool {
+        matches!(self, AuthorityError::Unchanged { .. })
+    }
 }
 
 /// A credential as an authority sees it: the login it belongs to (a

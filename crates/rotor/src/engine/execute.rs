@@ -109,7 +109,11 @@ impl Engine<'_> {
         }
         let demoted: Vec<&SecretValue> = demoted.iter().collect();
         if let Err(e) = self.drive(run, kind, hooks, &changes, done, &demoted) {
-            self.fail_run(run, kind, items, &e)?;
+            // An undo the authority could not finish leaves the run open for
+            // `rotor rollback` or `rotor resume`.
+            if !matches!(e, RotorError::UndoIncomplete { .. }) {
+                self.fail_run(run, kind, items, &e)?;
+            }
             return Err(e);
         }
         // Alternating logins: consumers use the new one now, so the old one

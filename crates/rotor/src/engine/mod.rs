@@ -4,6 +4,7 @@
 //! the store and undoing delivery when a later step fails.
 
 pub mod deliver;
+pub mod drift;
 mod execute;
 mod fault;
 pub mod hooks;

@@ -66,6 +66,14 @@ impl Engine<'_> {
             }
         }
         let refs_values: Vec<&SecretValue> = run_values.iter().collect();
+        // The authority first: if it cannot be reached, nothing is touched
+        // and the run stays open, so the files keep matching what the
+        // authority accepts.
+        let authority = if run.kind == RunKind::Rotate {
+            self.undo_run_authority(&run, &refs)?
+        } else {
+            String::new()
+        };
         let undo = self.undo_delivery(
             run.id,
             &refs,
@@ -73,12 +81,9 @@ impl Engine<'_> {
             &refs_values,
         )?;
         let mut notes = undo.text.clone();
-        if run.kind == RunKind::Rotate {
-            let authority = self.undo_run_authority(run.id, &refs)?;
-            if !authority.is_empty() {
-                notes.push(' ');
-                notes.push_str(&authority);
-            }
+        if !authority.is_empty() {
+            notes.push(' ');
+            notes.push_str(&authority);
         }
         let actor = self.actor.clone();
         let t = now();
@@ -134,10 +139,15 @@ impl Engine<'_> {
 
     /// Takes an unfinished rotation's new credentials back from their
     /// authorities (and gives the old ones back), for the secrets still in
-    /// the inventory that have one.
-    fn undo_run_authority(&self, run: i64, specs: &[&SecretSpec]) -> Result<String, RotorError> {
-        let mut changes = Vec::new();
-        for (name, plan, _) in self.store.run_plans(run)? {
+    /// the inventory that have one. Fails, having changed nothing else, if
+    /// an authority cannot do it.
+    fn undo_run_authority(
+        &self,
+        run: &crate::store::RunRecord,
+        specs: &[&SecretSpec],
+    ) -> Result<String, RotorError> {
+        let mut done = Vec::new();
+        for (name, plan, _) in self.store.run_plans(run.id)? {
             let Some(spec) = specs.iter().find(|s| s.name == name) else {
                 continue;
             };
@@ -149,19 +159,38 @@ impl Engine<'_> {
                 Some(n) => Some(self.store.credential(&name, n)?),
                 None => None,
             };
-            changes.push(Change {
+            let change = Change {
                 spec,
                 user,
                 current,
                 previous: None,
                 old,
                 auth: self.authority(spec)?,
-            });
+            };
+            self.journal(run.id, "undo", "intent", &format!("authority of {name}"))?;
+            if let Err(e) = change
+                .auth
+                .undo(change.new_credential(), change.old_credential())
+            {
+                self.journal(run.id, "undo", "failed", &e.to_string())?;
+                return Err(RotorError::UndoIncomplete {
+                    secrets: run.secrets.join(", "),
+                    detail: format!(
+                        "taking the new credential of {name} back from {} failed ({e}). Nothing else was changed and the run stays open: \
+                         run `rotor rollback {name}` again once it is reachable, or `rotor resume {name}` to finish the rotation instead",
+                        change.auth.name()
+                    ),
+                });
+            }
+            done.push(name);
         }
-        if changes.is_empty() {
+        if done.is_empty() {
             return Ok(String::new());
         }
-        Ok(self.undo_authority(&changes))
+        Ok(format!(
+            "The authority no longer accepts the new credential of {}.",
+            done.join(", ")
+        ))
     }
 
     fn swap(&mut self, spec: &SecretSpec, cur: u32, prev: u32) -> Result<Vec<Outcome>, RotorError> {

@@ -92,11 +92,21 @@ impl Engine<'_> {
                     secrets: names.clone(),
                 });
             }
+            // The authority first: if it cannot take the new credential
+            // back, the files must keep the one it accepts.
+            let taken_back = if kind == RunKind::Rotate {
+                match self.undo_authority(changes) {
+                    Ok(text) => text,
+                    Err(why) => return Err(left_open(&names, step, &err.to_string(), &why)),
+                }
+            } else {
+                String::new()
+            };
             let again = hooks.restart.as_ref().filter(|_| restart_again);
             let mut undo = self.undo_delivery(run, &specs, again, &values)?.text;
-            if kind == RunKind::Rotate {
+            if !taken_back.is_empty() {
                 undo.push(' ');
-                undo.push_str(&self.undo_authority(changes));
+                undo.push_str(&taken_back);
             }
             Err(RotorError::StepFailed {
                 kind: kind.as_str(),
@@ -109,10 +119,27 @@ impl Engine<'_> {
 
         if kind == RunKind::Rotate && !done.apply {
             self.journal(run, "apply", "intent", "")?;
-            for c in changes {
+            for (i, c) in changes.iter().enumerate() {
                 if let Err(e) = c.auth.apply(c.new_credential(), c.old_credential()) {
                     self.journal(run, "apply", "failed", &e.to_string())?;
-                    let undo = self.undo_authority(changes);
+                    // This one changed nothing if it never got through; the
+                    // ones before it were applied.
+                    let applied = if e.changed_nothing() {
+                        &changes[..i]
+                    } else {
+                        &changes[..=i]
+                    };
+                    let undo = if applied.is_empty() {
+                        "Nothing was changed at the authority; the old credential still works."
+                            .to_owned()
+                    } else {
+                        match self.undo_authority(applied) {
+                            Ok(text) => text,
+                            Err(why) => {
+                                return Err(left_open(&names, "apply", &e.to_string(), &why))
+                            }
+                        }
+                    };
                     return Err(RotorError::AuthorityFailed {
                         kind: kind.as_str(),
                         secrets: names.clone(),
@@ -156,11 +183,14 @@ impl Engine<'_> {
                 if !self.store.run_is_open(run)? {
                     return Err(e);
                 }
+                if kind == RunKind::Rotate {
+                    match self.undo_authority(changes) {
+                        Ok(text) => self.observer.note(&text),
+                        Err(why) => return Err(left_open(&names, "deliver", &e.to_string(), &why)),
+                    }
+                }
                 let undo = self.undo_delivery(run, &specs, None, &values)?;
                 self.observer.note(&undo.text);
-                if kind == RunKind::Rotate {
-                    self.observer.note(&self.undo_authority(changes));
-                }
                 return Err(e);
             }
             self.journal(run, "deliver", "done", &files)?;
@@ -251,8 +281,9 @@ impl Engine<'_> {
     }
 
     /// Takes the new values back from their authorities (idempotent, so
-    /// also right after a partial apply). Returns words for the operator.
-    pub(crate) fn undo_authority(&self, changes: &[Change<'_>]) -> String {
+    /// also right after a partial apply). Returns words for the operator;
+    /// `Err` when an authority could not do it.
+    pub(crate) fn undo_authority(&self, changes: &[Change<'_>]) -> Result<String, String> {
         let mut failed = Vec::new();
         for c in changes {
             if let Err(e) = c.auth.undo(c.new_credential(), c.old_credential()) {
@@ -260,12 +291,9 @@ impl Engine<'_> {
             }
         }
         if failed.is_empty() {
-            "The authorities no longer accept the new values.".into()
+            Ok("The authorities no longer accept the new values.".into())
         } else {
-            format!(
-                "Taking the new value back from the authority FAILED ({}); do it by hand.",
-                failed.join("; ")
-            )
+            Err(failed.join("; "))
         }
     }
 
@@ -335,4 +363,19 @@ fn edits<'a>(changes: &'a [Change<'a>]) -> FileEdits<'a> {
         }
     }
     edits
+}
+
+/// The error for a failed step whose new credential the authority could
+/// not take back: nothing else is undone and the run stays open, so the
+/// files keep matching what the authority accepts.
+fn left_open(names: &str, step: &str, cause: &str, why: &str) -> RotorError {
+    let first = names.split(", ").next().unwrap_or(names);
+    RotorError::UndoIncomplete {
+        secrets: names.to_owned(),
+        detail: format!(
+            "step {step} failed ({cause}), and taking the new credential back from the authority failed too ({why}). \
+             Nothing else was undone and the run stays open, so the files still hold what the authority accepts. \
+             Once it is reachable, run `rotor rollback {first}` to undo, or `rotor resume {first}` to finish"
+        ),
+    }
 }

@@ -39,6 +39,9 @@ pub struct StatusRow {
     pub open_run: Option<OpenRun>,
     /// The most recent run of this secret, when it failed (and was undone).
     pub last_failure: Option<Failure>,
+    /// What `rotor verify` would report as drift (authority secrets only;
+    /// filled in by the caller, which may reach the authority).
+    pub drift: Option<String>,
 }
 
 /// A failed run: where it failed, why, and what to do.
@@ -175,6 +178,7 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                         spec.name
                     ),
                 }),
+                drift: None,
             }
         })
         .collect();

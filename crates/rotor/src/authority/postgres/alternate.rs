@@ -61,8 +61,8 @@ use zeroize::Zeroizing;
 use super::roles::{self, Role};
 use super::sync::{self, wanted_memberships};
 use super::{
-    admin_config, admin_role, classify, drain, permanent, quote_ident, valid_until, verifier, Link,
-    NAME,
+    admin_config, admin_role, classify, classify_rolled_back, drain, permanent, quote_ident,
+    unchanged, valid_until, verifier, Link, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::inventory::RetireMode;
@@ -392,20 +392,27 @@ impl Authority for PostgresAlternate {
         new: Credential<'_>,
         old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
-        let idle = self.new_role(new)?;
+        let idle = self.new_role(new).map_err(unchanged)?;
         let live = self.live_role(old);
         if idle == live {
-            return Err(permanent(format!(
+            return Err(unchanged(permanent(format!(
                 "the new credential's role {idle} is the live one; alternate prepares the \
                  other role of the pair"
-            )));
+            ))));
         }
         let password = verifier(new.secret);
-        self.link.with_admin(async |client| {
-            admin_role(client).await?;
-            let tx = begin(client).await?;
-            self.prepare_idle(&tx, idle, live, &password).await?;
-            commit(tx).await
+        // Everything up to COMMIT changed nothing: the server rolls back a
+        // transaction that is not committed, also when the connection is
+        // lost.
+        self.link.with_admin_or(unchanged, async |client| {
+            admin_role(client).await.map_err(unchanged)?;
+            let tx = begin(client).await.map_err(unchanged)?;
+            self.prepare_idle(&tx, idle, live, &password)
+                .await
+                .map_err(unchanged)?;
+            tx.commit()
+                .await
+                .map_err(|e| classify_rolled_back(&e, "COMMIT"))
         })?;
         self.link.block_on(self.link.check_login(idle, new.secret))
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio_postgres::Config;
 
-use super::{admin_config, classify, quote_ident, valid_until, verifier, Link, NAME};
+use super::{admin_config, classify, quote_ident, unchanged, valid_until, verifier, Link, NAME};
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
 
@@ -67,19 +67,32 @@ impl PostgresCutover {
     }
 
     /// Sets the role's password to `value`, as a client-side SCRAM verifier.
-    fn set_password(&self, value: &SecretValue) -> Result<(), AuthorityError> {
+    /// A failure that certainly changed nothing (no connection, a statement
+    /// the server refused and rolled back) goes through `nothing_changed`;
+    /// a connection lost mid-statement may have changed it.
+    fn set_password(
+        &self,
+        value: &SecretValue,
+        nothing_changed: fn(AuthorityError) -> AuthorityError,
+    ) -> Result<(), AuthorityError> {
         let role = quote_ident(&self.role)?;
         let password = verifier(value);
-        self.link.with_admin(async |client| {
-            let until = valid_until(client, self.valid_for).await?;
+        self.link.with_admin_or(nothing_changed, async |client| {
+            let until = valid_until(client, self.valid_for)
+                .await
+                .map_err(nothing_changed)?;
             let sql = zeroize::Zeroizing::new(format!(
                 "ALTER ROLE {role} PASSWORD {} {until}",
                 password.as_str()
             ));
-            client
-                .batch_execute(&sql)
-                .await
-                .map_err(|e| classify(&e, &format!("ALTER ROLE {}", self.role)))
+            client.batch_execute(&sql).await.map_err(|e| {
+                let err = classify(&e, &format!("ALTER ROLE {}", self.role));
+                if e.as_db_error().is_some() {
+                    nothing_changed(err)
+                } else {
+                    err
+                }
+            })
         })
     }
 }
@@ -99,7 +112,7 @@ impl Authority for PostgresCutover {
         new: Credential<'_>,
         _old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
-        self.set_password(new.secret)?;
+        self.set_password(new.secret, unchanged)?;
         self.link
             .block_on(self.link.check_login(&self.role, new.secret))
     }
@@ -122,7 +135,7 @@ impl Authority for PostgresCutover {
         old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
         match old {
-            Some(old) => self.set_password(old.secret),
+            Some(old) => self.set_password(old.secret, |e| e),
             None => Ok(()),
         }
     }

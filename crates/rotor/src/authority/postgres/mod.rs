@@ -141,12 +141,22 @@ impl Link {
         &self,
         f: impl AsyncFnOnce(&mut Client) -> Result<T, AuthorityError>,
     ) -> Result<T, AuthorityError> {
+        self.with_admin_or(|e| e, f)
+    }
+
+    /// Like [`Link::with_admin`], passing a failure to connect through
+    /// `on_connect` (for `apply`: it changed nothing).
+    fn with_admin_or<T>(
+        &self,
+        on_connect: impl FnOnce(AuthorityError) -> AuthorityError,
+        f: impl AsyncFnOnce(&mut Client) -> Result<T, AuthorityError>,
+    ) -> Result<T, AuthorityError> {
         self.block_on(async {
             let (mut client, conn) = self
                 .admin
                 .connect(NoTls)
                 .await
-                .map_err(|e| classify(&e, "admin connection"))?;
+                .map_err(|e| on_connect(classify(&e, "admin connection")))?;
             let conn = tokio::spawn(conn);
             let result = f(&mut client).await;
             drop(client);
@@ -339,6 +349,31 @@ fn scrub(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A failure that changed nothing at the server (no connection, a
+/// statement it refused and rolled back, a transaction never committed):
+/// the engine has nothing to undo.
+fn unchanged(e: AuthorityError) -> AuthorityError {
+    match e {
+        AuthorityError::Transient { authority, message }
+        | AuthorityError::Permanent { authority, message }
+        | AuthorityError::Unchanged { authority, message } => {
+            AuthorityError::Unchanged { authority, message }
+        }
+    }
+}
+
+/// [`classify`] for a statement whose failure is known to have changed
+/// nothing when the server answered with an error (it rolled back); a lost
+/// connection leaves that unknown.
+fn classify_rolled_back(e: &tokio_postgres::Error, step: &str) -> AuthorityError {
+    let err = classify(e, step);
+    if e.as_db_error().is_some() {
+        unchanged(err)
+    } else {
+        err
+    }
 }
 
 fn transient(message: String) -> AuthorityError {

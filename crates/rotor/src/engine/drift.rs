@@ -1,0 +1,299 @@
+//! `rotor verify`: does the world still agree with the store? For each
+//! secret: the targets hold the store's current value (and login), the
+//! authority accepts the current credential (and the previous one while it
+//! is still meant to work), and the authority reports no drift of its own
+//! (an alternating pair's roles no longer alike). Changes nothing.
+
+use crate::audit::NewEntry;
+use crate::authority::{Acceptance, Credential};
+use crate::engine::deliver::{at, read_optional};
+use crate::engine::{Engine, Live};
+use crate::error::RotorError;
+use crate::inventory::SecretSpec;
+use crate::target;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckState {
+    /// Agrees with the store.
+    Ok,
+    /// Disagrees with the store: someone changed something behind rotor.
+    Drift,
+    /// Could not be checked (server down, file unreadable).
+    Error,
+}
+
+/// One check of one secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    /// What was checked, e.g. `authority accepts current (v3, app_green)`.
+    pub what: String,
+    /// Its outcome.
+    pub state: CheckState,
+    /// Why, when not ok (never a value).
+    pub detail: String,
+}
+
+/// Every check of one secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DriftReport {
+    /// Secret name.
+    pub secret: String,
+    /// The authority's name (`none` for app-only secrets).
+    pub authority: &'static str,
+    /// The store's current version.
+    pub version: Option<u32>,
+    /// The login of the current version, if it has one.
+    pub login: Option<String>,
+    /// The checks, in the order they ran.
+    pub checks: Vec<Check>,
+}
+
+impl DriftReport {
+    /// The worst outcome among the checks.
+    pub fn state(&self) -> CheckState {
+        if self.checks.iter().any(|c| c.state == CheckState::Drift) {
+            CheckState::Drift
+        } else if self.checks.iter().any(|c| c.state == CheckState::Error) {
+            CheckState::Error
+        } else {
+            CheckState::Ok
+        }
+    }
+}
+
+impl Engine<'_> {
+    /// Checks the named secrets (all when `names` is empty). With
+    /// `authority_only`, only secrets that have an authority are checked
+    /// (what `rotor status` shows).
+    pub fn check_drift(
+        &self,
+        names: &[String],
+        authority_only: bool,
+    ) -> Result<Vec<DriftReport>, RotorError> {
+        let specs: Vec<&SecretSpec> = if names.is_empty() {
+            self.inventory.secrets.iter().collect()
+        } else {
+            self.select(names)?
+        };
+        let live_all = self.store.live_versions()?;
+        let mut out = Vec::new();
+        for spec in specs {
+            if authority_only && spec.authority.is_none() {
+                continue;
+            }
+            let live =
+                Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
+            out.push(self.check_one(spec, &live)?);
+        }
+        Ok(out)
+    }
+
+    fn check_one(&self, spec: &SecretSpec, live: &Live) -> Result<DriftReport, RotorError> {
+        let mut checks = Vec::new();
+        // An unfinished run explains any difference; comparing would only
+        // alarm.
+        if let Some(run) = self.store.open_run_for(&spec.name)? {
+            checks.push(Check {
+                what: "no unfinished run".into(),
+                state: CheckState::Error,
+                detail: format!(
+                    "run {} ({}) stopped at {}: `rotor resume {}` or `rotor rollback {}` first",
+                    run.id,
+                    run.kind.as_str(),
+                    run.step,
+                    spec.name,
+                    spec.name
+                ),
+            });
+            return Ok(self.report(
+                spec,
+                live.current.as_ref().map_or(0, |c| c.number),
+                None,
+                checks,
+            ));
+        }
+        let Some(cur) = &live.current else {
+            return Ok(DriftReport {
+                secret: spec.name.clone(),
+                authority: spec.authority.as_ref().map_or("none", |a| a.kind()),
+                version: None,
+                login: None,
+                checks: vec![Check {
+                    what: "store holds a current version".into(),
+                    state: CheckState::Ok,
+                    detail: "never rotated: nothing to compare yet".into(),
+                }],
+            });
+        };
+        let (user, value) = self.store.credential(&spec.name, cur.number)?;
+
+        // The targets hold what rotor delivered.
+        for ts in &spec.targets {
+            let t = target::of(ts);
+            let what = format!("{} holds v{}", t.describe(), cur.number);
+            let read = read_optional(t.path()).and_then(|bytes| match bytes {
+                None => Ok(None),
+                Some(b) => {
+                    let v = t.current(&b).map_err(at(t.path()))?;
+                    let u = t.current_user(&b).map_err(at(t.path()))?;
+                    Ok(Some((v, u)))
+                }
+            });
+            let (state, detail) = match read {
+                Err(e) => (CheckState::Error, e.to_string()),
+                Ok(None) => (CheckState::Drift, "the file does not exist".into()),
+                Ok(Some((None, _))) => (CheckState::Drift, "it holds no value".into()),
+                Ok(Some((Some(v), u))) => {
+                    if v.fingerprint() != cur.fingerprint {
+                        (
+                            CheckState::Drift,
+                            format!(
+                                "it holds fingerprint {}, not {}: changed by hand?",
+                                v.fingerprint(),
+                                cur.fingerprint
+                            ),
+                        )
+                    } else if u.is_some() && user.is_some() && u != user {
+                        (
+                            CheckState::Drift,
+                            format!(
+                                "it logs in as {}, the store says {}",
+                                u.unwrap_or_default(),
+                                user.clone().unwrap_or_default()
+                            ),
+                        )
+                    } else {
+                        (CheckState::Ok, String::new())
+                    }
+                }
+            };
+            checks.push(Check {
+                what,
+                state,
+                detail,
+            });
+        }
+
+        let auth = match self.authority(spec) {
+            Ok(a) => a,
+            Err(e) => {
+                checks.push(Check {
+                    what: "authority reachable".into(),
+                    state: CheckState::Error,
+                    detail: e.to_string(),
+                });
+                return Ok(self.report(spec, cur.number, user, checks));
+            }
+        };
+        let login = |u: &Option<String>, n: u32| match u {
+            Some(u) => format!("v{n}, {u}"),
+            None => format!("v{n}"),
+        };
+        let accepted = |cred: Credential<'_>, what: String, checks: &mut Vec<Check>| {
+            let (state, detail) = match auth.verify(cred) {
+                Ok(Acceptance::Accepted) => (CheckState::Ok, String::new()),
+                Ok(Acceptance::Unchecked) => return,
+                Ok(Acceptance::Refused) => (
+                    CheckState::Drift,
+                    "the authority refuses it: it was changed behind rotor's back (rotate to take control again)".into(),
+                ),
+                Err(e) => (CheckState::Error, e.to_string()),
+            };
+            checks.push(Check {
+                what,
+                state,
+                detail,
+            });
+        };
+        accepted(
+            Credential::new(user.as_deref(), &value),
+            format!(
+                "{} accepts current ({})",
+                auth.name(),
+                login(&user, cur.number)
+            ),
+            &mut checks,
+        );
+        if let Some(prev) = &live.previous {
+            let (pu, pv) = self.store.credential(&spec.name, prev.number)?;
+            accepted(
+                Credential::new(pu.as_deref(), &pv),
+                format!(
+                    "{} accepts previous ({})",
+                    auth.name(),
+                    login(&pu, prev.number)
+                ),
+                &mut checks,
+            );
+        }
+        match auth.drift(Credential::new(user.as_deref(), &value)) {
+            Ok(found) => {
+                for d in found {
+                    checks.push(Check {
+                        what: format!("{} configuration", auth.name()),
+                        state: CheckState::Drift,
+                        detail: d,
+                    });
+                }
+            }
+            Err(e) => checks.push(Check {
+                what: format!("{} configuration", auth.name()),
+                state: CheckState::Error,
+                detail: e.to_string(),
+            }),
+        }
+        Ok(self.report(spec, cur.number, user, checks))
+    }
+
+    /// Audits every secret found drifted (which checks, never a value).
+    pub fn audit_drift(&mut self, reports: &[DriftReport]) -> Result<(), RotorError> {
+        let drifted: Vec<&DriftReport> = reports
+            .iter()
+            .filter(|r| r.state() == CheckState::Drift)
+            .collect();
+        if drifted.is_empty() {
+            return Ok(());
+        }
+        let actor = self.actor.clone();
+        self.store.write(|st| {
+            for r in &drifted {
+                let detail = r
+                    .checks
+                    .iter()
+                    .filter(|c| c.state == CheckState::Drift)
+                    .map(|c| format!("{}: {}", c.what, c.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                st.audit(&NewEntry {
+                    actor: &actor.name,
+                    ticket: actor.ticket.as_deref(),
+                    secret: Some(&r.secret),
+                    version: r.version,
+                    fingerprint: None,
+                    step: "verify",
+                    outcome: "drift",
+                    detail: &detail,
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    fn report(
+        &self,
+        spec: &SecretSpec,
+        version: u32,
+        login: Option<String>,
+        checks: Vec<Check>,
+    ) -> DriftReport {
+        DriftReport {
+            secret: spec.name.clone(),
+            authority: spec.authority.as_ref().map_or("none", |a| a.kind()),
+            version: Some(version),
+            login,
+            checks,
+        }
+    }
+}
