@@ -510,13 +510,18 @@ impl EnvDoc {
         let mut out = Zeroizing::new(Vec::with_capacity(self.bytes.len() + raw.len() + 2));
         match self.find(var) {
             Some(a) => {
-                if !raw.ends_with(b"\n") && a.span.1 < self.bytes.len() {
-                    return Err(bad(
-                        "the saved line has no line ending but is not the last line",
-                    ));
-                }
                 out.extend_from_slice(&self.bytes[..a.span.0]);
                 out.extend_from_slice(raw);
+                if !raw.ends_with(b"\n") {
+                    // The saved line ended the file without a line break, and
+                    // lines were added after it since: keep the break it has now.
+                    let now = &self.bytes[a.span.0..a.span.1];
+                    let ending = ["\r\n", "\n"]
+                        .into_iter()
+                        .find(|e| now.ends_with(e.as_bytes()))
+                        .unwrap_or("");
+                    out.extend_from_slice(ending.as_bytes());
+                }
                 out.extend_from_slice(&self.bytes[a.span.1..]);
             }
             None => {

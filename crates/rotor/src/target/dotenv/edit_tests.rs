@@ -135,6 +135,17 @@ fn raw_line_round_trip_restores_bytes() {
 }
 
 #[test]
+fn restoring_an_unterminated_last_line_keeps_lines_added_after_it() {
+    // `A` ended the file without a line break; someone added a line since.
+    let mut d = doc("X=1\r\nA=new\r\nADDED=1\r\n");
+    d.set_raw_line("A", b"A='old'").unwrap();
+    assert_eq!(&d.to_bytes()[..], b"X=1\r\nA='old'\r\nADDED=1\r\n");
+    let mut d = doc("A=\"new\nlines\"\nADDED=1");
+    d.set_raw_line("A", b"A=old").unwrap();
+    assert_eq!(&d.to_bytes()[..], b"A=old\nADDED=1");
+}
+
+#[test]
 fn parse_errors_name_the_line_and_never_the_value() {
     assert_eq!(parse_err("A=1\nnot an assignment s3cret\n").0, 2);
     assert_eq!(parse_err("A=1\nB=\"open s3cret\nC=2\n").0, 2);
