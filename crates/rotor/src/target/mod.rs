@@ -22,6 +22,26 @@ pub enum TargetError {
     /// The dotenv file could not be parsed or edited.
     #[error(transparent)]
     Dotenv(#[from] dotenv::EnvError),
+    /// The connection URL in a `form = "url"` variable cannot be read or
+    /// written (the message never holds the URL).
+    #[error("{var} in {file} {source}")]
+    Url {
+        /// The variable.
+        var: String,
+        /// The file's name.
+        file: String,
+        /// What is wrong with the URL.
+        source: dotenv::url::UrlError,
+    },
+    /// A `form = "url"` variable is not in the file: rotor cannot invent
+    /// the rest of the URL.
+    #[error("{var} is not in {file}; add {var}=scheme://user:PASSWORD@host/… once (rotor rewrites only the user and password of a URL), then rotate")]
+    UrlMissing {
+        /// The variable.
+        var: String,
+        /// The file's name.
+        file: String,
+    },
 }
 
 /// Where consumers read a secret: the step contract of deliver, retire and
@@ -49,6 +69,11 @@ pub trait Target {
     /// one (the user of a connection URL, a user variable).
     fn current_user(&self, _file: &[u8]) -> Result<Option<String>, TargetError> {
         Ok(None)
+    }
+    /// Other spellings of `value` this target writes into the file (a URL's
+    /// percent-encoded password), so that they are redacted like the value.
+    fn written_forms(&self, _value: &SecretValue) -> Vec<SecretValue> {
+        Vec::new()
     }
     /// The previous value the file still holds, if any.
     fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
