@@ -89,6 +89,28 @@ pub trait Target {
     fn restore(&self, now: &[u8], before: &[u8]) -> Result<Zeroizing<Vec<u8>>, TargetError>;
 }
 
+/// `values` plus every other spelling of them the `targets` write (a URL's
+/// percent-encoded password), longest first, so that a value containing
+/// another is replaced whole when redacting.
+pub fn with_written_forms(
+    mut values: Vec<SecretValue>,
+    targets: &[&dyn Target],
+) -> Vec<SecretValue> {
+    let mut forms: Vec<SecretValue> = Vec::new();
+    for t in targets {
+        for v in &values {
+            for f in t.written_forms(v) {
+                if !forms.iter().any(|g| g.expose() == f.expose()) {
+                    forms.push(f);
+                }
+            }
+        }
+    }
+    values.extend(forms);
+    values.sort_by_key(|v| std::cmp::Reverse(v.expose().len()));
+    values
+}
+
 /// The [`Target`] behind an inventory entry.
 pub fn of(spec: &TargetSpec) -> &dyn Target {
     match spec {

@@ -179,6 +179,27 @@ fn written_forms_are_the_encoded_password() {
 }
 
 #[test]
+fn a_url_passwords_encoded_form_is_redacted_too() {
+    let (url, plain) = (url_target(), target(ValueForm::Plain, "KEY", None));
+    let targets: Vec<&dyn Target> = vec![&plain, &url, &url];
+    let known =
+        crate::target::with_written_forms(vec![v("p@ss w/rd+1"), v("safe-Value_1")], &targets);
+    let spelled: Vec<&str> = known.iter().map(SecretValue::expose).collect();
+    // once each, longest first
+    assert_eq!(
+        spelled,
+        ["p%40ss%20w%2Frd%2B1", "safe-Value_1", "p@ss w/rd+1"]
+    );
+    let known: Vec<&SecretValue> = known.iter().collect();
+    let out = crate::engine::hooks::redact(
+        "connecting to postgres://app:p%40ss%20w%2Frd%2B1@db/app (p@ss w/rd+1)",
+        &known,
+    );
+    assert!(!out.contains("p%40ss") && !out.contains("p@ss"), "{out}");
+    assert_eq!(out.matches("[REDACTED fp=").count(), 2, "{out}");
+}
+
+#[test]
 fn user_var_is_written_read_and_restored() {
     let t = target(ValueForm::Plain, "POSTGRES_PASSWORD", Some("POSTGRES_USER"));
     assert_eq!(
