@@ -23,7 +23,7 @@ const USERINFO: &AsciiSet = &NON_ALPHANUMERIC
 #[derive(Debug, thiserror::Error)]
 pub enum UrlError {
     /// The value does not start with `scheme://`.
-    #[error("is not a URL of the form scheme://user:PASSWORD@host/… (rotor found no scheme:// in it), so rotor cannot find the user and password in it")]
+    #[error("is not a URL (expected scheme://user:PASSWORD@host/…), so rotor cannot find its user and password; fix the value, or drop form = \"url\" if it holds the bare secret")]
     NotUrl,
     /// The URL has no `:password` in its userinfo.
     #[error("has no password part ({scheme}://user@host/…); write {scheme}://user:PASSWORD@host/… once, then rotate{hint}")]
@@ -44,8 +44,6 @@ pub enum UrlError {
 /// Where the userinfo of a URL is: byte ranges into the URL text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Userinfo {
-    /// The scheme, without `://`.
-    pub scheme: Range<usize>,
     /// The user, possibly empty (`redis://:pass@host`).
     pub user: Range<usize>,
     /// The password after the first `:`, if the userinfo has one.
@@ -81,18 +79,15 @@ pub fn locate(url: &str) -> Result<Option<Userinfo>, UrlError> {
         return Ok(None);
     };
     let at = start + at;
-    let userinfo = Userinfo {
-        scheme: 0..scheme_end,
-        user: start..at,
-        password: None,
-    };
     Ok(Some(match b[start..at].iter().position(|&c| c == b':') {
         Some(colon) => Userinfo {
             user: start..start + colon,
             password: Some(start + colon + 1..at),
-            ..userinfo
         },
-        None => userinfo,
+        None => Userinfo {
+            user: start..at,
+            password: None,
+        },
     }))
 }
 
