@@ -1,12 +1,13 @@
 //! Every target and authority rotor ships passes the one conformance suite
-//! (rotor-testkit): today the dotenv target, in each of its layouts, over
+//! (rotor-testkit): today the dotenv target, in each of its layouts and
+//! forms (a bare value, a user variable beside it, a connection URL), over
 //! files with comments, quotes, `export`, CRLF and missing variables, and the
 //! app-only authority.
 
 use std::path::PathBuf;
 
 use rotor::authority::NoAuthority;
-use rotor::inventory::{DotenvFormat, DotenvTarget};
+use rotor::inventory::{DotenvFormat, DotenvTarget, ValueForm};
 use rotor_testkit::conformance::{authority_suite, target_suite};
 
 const SAMPLES: &[&[u8]] = &[
@@ -17,6 +18,22 @@ const SAMPLES: &[&[u8]] = &[
     b"# list layout\nKEY=old-value-1234567,older-value-7654321\nTAIL=1",
 ];
 
+/// Files holding a connection URL in DATABASE_URL, in the shapes drivers
+/// accept (several hosts, IPv6, no port, an empty password part).
+const URL_SAMPLES: &[&[u8]] = &[
+    b"DATABASE_URL=postgres://app:old-pass@db:5432/app?sslmode=require&x=1\n",
+    b"# db\r\nexport DATABASE_URL='postgresql://app:old%40pass@h1:5432,h2:5433/app' # main\r\nOTHER=\"x y\"\r\n",
+    b"A=1\nDATABASE_URL=\"redis://default:old-pass@[::1]:6379/0#f\"",
+    b"DATABASE_URL = rediss://:@cache.internal # empty password part\nTAIL=1\n",
+];
+
+/// Files with and without a user variable beside the password.
+const USER_SAMPLES: &[&[u8]] = &[
+    b"",
+    b"KEY=old-value-1234567\n",
+    b"# login\nKEY_USER=app_a # the role\r\nKEY=old-value-1234567\r\nKEY_PREVIOUS=\r\nOTHER=1",
+];
+
 fn target(format: DotenvFormat, previous_var: Option<&str>) -> DotenvTarget {
     DotenvTarget {
         path: PathBuf::from(".env"),
@@ -24,8 +41,23 @@ fn target(format: DotenvFormat, previous_var: Option<&str>) -> DotenvTarget {
         previous_var: previous_var.map(str::to_owned),
         format,
         mode: 0o600,
-        form: rotor::inventory::ValueForm::Plain,
+        form: ValueForm::Plain,
         user_var: None,
+    }
+}
+
+fn with_user(previous_var: Option<&str>) -> DotenvTarget {
+    DotenvTarget {
+        user_var: Some("KEY_USER".into()),
+        ..target(DotenvFormat::Pair, previous_var)
+    }
+}
+
+fn url_target() -> DotenvTarget {
+    DotenvTarget {
+        var: "DATABASE_URL".into(),
+        form: ValueForm::Url,
+        ..target(DotenvFormat::Pair, None)
     }
 }
 
@@ -46,19 +78,33 @@ fn dotenv_pair_with_previous() {
         SAMPLES,
         foreign_edit,
     );
-    assert_eq!(checks, SAMPLES.len() * 11);
+    assert_eq!(checks, SAMPLES.len() * 13);
 }
 
 #[test]
 fn dotenv_pair_without_previous() {
     let checks = target_suite(&target(DotenvFormat::Pair, None), SAMPLES, foreign_edit);
-    assert_eq!(checks, SAMPLES.len() * 11);
+    assert_eq!(checks, SAMPLES.len() * 13);
 }
 
 #[test]
 fn dotenv_list() {
     let checks = target_suite(&target(DotenvFormat::List, None), SAMPLES, foreign_edit);
-    assert_eq!(checks, SAMPLES.len() * 11);
+    assert_eq!(checks, SAMPLES.len() * 13);
+}
+
+#[test]
+fn dotenv_pair_with_user_var() {
+    for previous in [None, Some("KEY_PREVIOUS")] {
+        let checks = target_suite(&with_user(previous), USER_SAMPLES, foreign_edit);
+        assert_eq!(checks, USER_SAMPLES.len() * 13);
+    }
+}
+
+#[test]
+fn dotenv_url() {
+    let checks = target_suite(&url_target(), URL_SAMPLES, foreign_edit);
+    assert_eq!(checks, URL_SAMPLES.len() * 13);
 }
 
 #[test]

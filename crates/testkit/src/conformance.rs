@@ -62,7 +62,13 @@ pub fn target_suite(
             prev.is_none() || fp(&prev) == fp(&Some(b.duplicate())),
             "{name}: previous after deliver is neither absent nor the delivered one"
         );
-        checks += 3;
+        // a target that carries the login carries the delivered one
+        let user = target.current_user(&once).expect("read user");
+        assert!(
+            user.is_none() || user.as_deref() == deliver.user,
+            "{name}: user after deliver is neither absent nor the delivered one"
+        );
+        checks += 4;
 
         // retire twice equals once, and drops the previous
         let retired = render(&once, retire);
@@ -104,10 +110,15 @@ pub fn target_suite(
             fp(&target.previous(original).expect("read")),
             "{name}: undo did not bring back the previous value"
         );
+        assert_eq!(
+            target.current_user(&undone).expect("read user"),
+            target.current_user(original).expect("read user"),
+            "{name}: undo did not bring back the user"
+        );
         // and undoing twice equals once
         let twice = target.restore(&undone, original).expect("restore").to_vec();
         assert!(twice == undone, "{name}: undoing twice differs from once");
-        checks += 3;
+        checks += 4;
 
         // undo keeps what someone else wrote meanwhile
         let edited = foreign_edit(&once);

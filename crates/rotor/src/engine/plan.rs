@@ -71,14 +71,26 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 (Strategy::Overlap { .. }, DotenvFormat::Pair, Some(pv)) => {
                     format!("{}: {} = NEW; {pv} = {cur}", d.path.display(), d.var)
                 }
+                // Only an authority names the login; without one the
+                // file's user stays.
                 _ if d.form == ValueForm::Url => format!(
-                    "{}: {} = its URL with user and password replaced",
+                    "{}: {} = its URL with {} replaced",
                     d.path.display(),
-                    d.var
+                    d.var,
+                    if spec.authority.is_some() {
+                        "user (LOGIN) and password (NEW)"
+                    } else {
+                        "the password (NEW)"
+                    }
                 ),
-                _ => match &d.user_var {
-                    Some(u) => format!("{}: {u} = LOGIN; {} = NEW", d.path.display(), d.var),
-                    None => format!("{}: {} = NEW", d.path.display(), d.var),
+                _ => match (&d.user_var, &spec.authority) {
+                    (Some(u), Some(_)) => {
+                        format!("{}: {u} = LOGIN; {} = NEW", d.path.display(), d.var)
+                    }
+                    (Some(u), None) => {
+                        format!("{}: {} = NEW ({u} kept)", d.path.display(), d.var)
+                    }
+                    (None, _) => format!("{}: {} = NEW", d.path.display(), d.var),
                 },
             };
             steps.push(step(
@@ -195,6 +207,17 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
                 continue;
             }
         };
+        // What rotate's own check would refuse (a URL without a password);
+        // a file that does not parse is reported below.
+        let probe = crate::secret::SecretValue::new("rotor-plan-probe".into());
+        let desired = target::Desired {
+            current: &probe,
+            previous: None,
+            user: None,
+        };
+        if let (Ok(_), Err(e)) = (t.current(&bytes), t.render(&bytes, desired)) {
+            warnings.push(format!("rotate refuses: {}: {e}", t.path().display()));
+        }
         match t.unknown_older(&bytes) {
             Ok(n) if n > 0 => warnings.push(format!(
                 "{} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",

@@ -79,6 +79,16 @@ impl Engine<'_> {
                     ),
                 });
             };
+            // A target that cannot take a new value (a connection URL with
+            // no password part) stops the rotation here, before the
+            // authority or any file is touched.
+            let probe = SecretValue::new("rotor-preflight-probe".into());
+            let desired = target::Desired {
+                current: &probe,
+                previous: None,
+                user: None,
+            };
+            t.render(&bytes, desired).map_err(at(t.path()))?;
             if live.current.is_none() {
                 let n = t.unknown_older(&bytes).map_err(at(t.path()))?;
                 if n > 0 {

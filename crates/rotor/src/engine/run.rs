@@ -321,8 +321,9 @@ impl Engine<'_> {
     pub(crate) fn known_values(&self, extra: &[&SecretValue]) -> Vec<SecretValue> {
         let mut out: Vec<SecretValue> = extra.iter().map(|v| v.duplicate()).collect();
         let specs: Vec<&SecretSpec> = self.inventory.secrets.iter().collect();
-        for (path, targets) in file_targets(&specs) {
-            let Ok(Some(bytes)) = deliver::read_optional(&path) else {
+        let files = file_targets(&specs);
+        for (path, targets) in &files {
+            let Ok(Some(bytes)) = deliver::read_optional(path) else {
                 continue;
             };
             for t in targets {
@@ -330,9 +331,8 @@ impl Engine<'_> {
                 out.extend(t.previous(&bytes).ok().flatten());
             }
         }
-        // Longest first, so a value that contains another is replaced whole.
-        out.sort_by_key(|v| std::cmp::Reverse(v.expose().len()));
-        out
+        let targets: Vec<&dyn target::Target> = files.values().flatten().copied().collect();
+        target::with_written_forms(out, &targets)
     }
 }
 

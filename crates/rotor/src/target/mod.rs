@@ -22,6 +22,26 @@ pub enum TargetError {
     /// The dotenv file could not be parsed or edited.
     #[error(transparent)]
     Dotenv(#[from] dotenv::EnvError),
+    /// The connection URL in a `form = "url"` variable cannot be read or
+    /// written (the message never holds the URL).
+    #[error("{var} in {file} {source}")]
+    Url {
+        /// The variable.
+        var: String,
+        /// The file's name.
+        file: String,
+        /// What is wrong with the URL.
+        source: dotenv::url::UrlError,
+    },
+    /// A `form = "url"` variable is not in the file: rotor cannot invent
+    /// the rest of the URL.
+    #[error("{var} is not in {file}; add {var}=scheme://user:PASSWORD@host/… once (rotor rewrites only the user and password of a URL), then rotate")]
+    UrlMissing {
+        /// The variable.
+        var: String,
+        /// The file's name.
+        file: String,
+    },
 }
 
 /// Where consumers read a secret: the step contract of deliver, retire and
@@ -50,6 +70,11 @@ pub trait Target {
     fn current_user(&self, _file: &[u8]) -> Result<Option<String>, TargetError> {
         Ok(None)
     }
+    /// Other spellings of `value` this target writes into the file (a URL's
+    /// percent-encoded password), so that they are redacted like the value.
+    fn written_forms(&self, _value: &SecretValue) -> Vec<SecretValue> {
+        Vec::new()
+    }
     /// The previous value the file still holds, if any.
     fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
     /// How many values the file holds beyond current and previous that rotor
@@ -62,6 +87,28 @@ pub trait Target {
     /// `now` with this target's part put back as it was in `before`, every
     /// other byte of `now` kept (undo when someone else wrote the file since).
     fn restore(&self, now: &[u8], before: &[u8]) -> Result<Zeroizing<Vec<u8>>, TargetError>;
+}
+
+/// `values` plus every other spelling of them the `targets` write (a URL's
+/// percent-encoded password), longest first, so that a value containing
+/// another is replaced whole when redacting.
+pub fn with_written_forms(
+    mut values: Vec<SecretValue>,
+    targets: &[&dyn Target],
+) -> Vec<SecretValue> {
+    let mut forms: Vec<SecretValue> = Vec::new();
+    for t in targets {
+        for v in &values {
+            for f in t.written_forms(v) {
+                if !forms.iter().any(|g| g.expose() == f.expose()) {
+                    forms.push(f);
+                }
+            }
+        }
+    }
+    values.extend(forms);
+    values.sort_by_key(|v| std::cmp::Reverse(v.expose().len()));
+    values
 }
 
 /// The [`Target`] behind an inventory entry.

@@ -40,6 +40,9 @@ pub enum EnvError {
     /// The variable name itself cannot appear in a dotenv file.
     #[error("{var:?} is not a valid dotenv variable name (expected [A-Za-z_][A-Za-z0-9_.]*)")]
     InvalidName { var: String },
+    /// A change inside a value was asked of a variable the file does not assign.
+    #[error("{var} is not assigned in this file")]
+    NotAssigned { var: String },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -72,6 +75,38 @@ impl fmt::Debug for EnvDoc {
             .field("lines", &self.lines)
             .field("vars", &self.vars())
             .finish_non_exhaustive()
+    }
+}
+
+/// Characters every quoting (none, single, double) reads literally, so they can
+/// replace part of a value without touching its quotes: RFC 3986 unreserved
+/// characters plus `%` and `:` (a percent-encoded URL userinfo).
+fn is_literal_everywhere(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~%:".contains(c)
+}
+
+/// Offset in the raw value text (quotes included) where decoded byte `at`
+/// starts, or `None` if `at` falls inside an escape or past the end.
+fn raw_offset(raw: &str, quote: Quote, at: usize) -> Option<usize> {
+    match quote {
+        Quote::None => (at <= raw.len()).then_some(at),
+        Quote::Single => (at + 2 <= raw.len()).then_some(at + 1),
+        Quote::Double => {
+            let inner = &raw[1..raw.len() - 1];
+            let (mut i, mut decoded) = (0, 0);
+            while decoded < at {
+                let c = inner[i..].chars().next()?;
+                // Every escape the parser accepts decodes to one ASCII byte.
+                let (raw_len, out_len) = if c == '\\' {
+                    (2, 1)
+                } else {
+                    (c.len_utf8(), c.len_utf8())
+                };
+                i += raw_len;
+                decoded += out_len;
+            }
+            (decoded == at).then_some(1 + i)
+        }
     }
 }
 
@@ -482,6 +517,58 @@ impl EnvDoc {
         self.reparse(&out)
     }
 
+    /// Replaces bytes `range` of `var`'s decoded value with `text`, keeping every
+    /// other byte of the file, the value's quotes and escapes included. `text` may
+    /// only hold characters every quoting reads literally (`A-Za-z0-9-._~%:`): a
+    /// percent-encoded URL userinfo, say.
+    pub fn replace_in_value(
+        &mut self,
+        var: &str,
+        range: std::ops::Range<usize>,
+        text: &str,
+    ) -> Result<(), EnvError> {
+        let unrepresentable = |what| EnvError::Unrepresentable {
+            var: var.to_string(),
+            what,
+        };
+        if !text.chars().all(is_literal_everywhere) {
+            return Err(unrepresentable(
+                "characters that are not literal in every quoting",
+            ));
+        }
+        let a = self.find(var).ok_or_else(|| EnvError::NotAssigned {
+            var: var.to_string(),
+        })?;
+        let raw = self.text(a.value);
+        let (start, end) = match (
+            raw_offset(raw, a.quote, range.start),
+            raw_offset(raw, a.quote, range.end),
+        ) {
+            (Some(s), Some(e)) if s <= e => (a.value.0 + s, a.value.0 + e),
+            _ => return Err(unrepresentable("an escape where the change starts or ends")),
+        };
+        let value = decode(raw, a.quote);
+        let (Some(before), Some(after)) = (value.get(..range.start), value.get(range.end..)) else {
+            return Err(unrepresentable("a change outside the value"));
+        };
+        let mut expected = Zeroizing::new(String::with_capacity(value.len() + text.len()));
+        expected.push_str(before);
+        expected.push_str(text);
+        expected.push_str(after);
+        let mut out = Zeroizing::new(Vec::with_capacity(self.bytes.len() + text.len()));
+        out.extend_from_slice(&self.bytes[..start]);
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(&self.bytes[end..]);
+        let edited = EnvDoc::parse(&out)?;
+        // The spliced text is literal in every quoting, so this holds; checked
+        // all the same, since a wrong value in a consumer's file is the worst case.
+        if edited.get(var).as_deref().map(String::as_str) != Some(expected.as_str()) {
+            return Err(unrepresentable("text that would not read back as written"));
+        }
+        *self = edited;
+        Ok(())
+    }
+
     /// Removes `var`'s whole assignment; returns whether it was present.
     pub fn remove(&mut self, var: &str) -> bool {
         let Some(a) = self.find(var) else {
@@ -510,13 +597,18 @@ impl EnvDoc {
         let mut out = Zeroizing::new(Vec::with_capacity(self.bytes.len() + raw.len() + 2));
         match self.find(var) {
             Some(a) => {
-                if !raw.ends_with(b"\n") && a.span.1 < self.bytes.len() {
-                    return Err(bad(
-                        "the saved line has no line ending but is not the last line",
-                    ));
-                }
                 out.extend_from_slice(&self.bytes[..a.span.0]);
                 out.extend_from_slice(raw);
+                if !raw.ends_with(b"\n") {
+                    // The saved line ended the file without a line break, and
+                    // lines were added after it since: keep the break it has now.
+                    let now = &self.bytes[a.span.0..a.span.1];
+                    let ending = ["\r\n", "\n"]
+                        .into_iter()
+                        .find(|e| now.ends_with(e.as_bytes()))
+                        .unwrap_or("");
+                    out.extend_from_slice(ending.as_bytes());
+                }
                 out.extend_from_slice(&self.bytes[a.span.1..]);
             }
             None => {

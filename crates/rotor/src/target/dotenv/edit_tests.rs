@@ -135,6 +135,66 @@ fn raw_line_round_trip_restores_bytes() {
 }
 
 #[test]
+fn restoring_an_unterminated_last_line_keeps_lines_added_after_it() {
+    // `A` ended the file without a line break; someone added a line since.
+    let mut d = doc("X=1\r\nA=new\r\nADDED=1\r\n");
+    d.set_raw_line("A", b"A='old'").unwrap();
+    assert_eq!(&d.to_bytes()[..], b"X=1\r\nA='old'\r\nADDED=1\r\n");
+    let mut d = doc("A=\"new\nlines\"\nADDED=1");
+    d.set_raw_line("A", b"A=old").unwrap();
+    assert_eq!(&d.to_bytes()[..], b"A=old\nADDED=1");
+}
+
+#[test]
+fn replace_in_value_keeps_quotes_escapes_and_every_other_byte() {
+    let replace = |src: &str, var: &str, range: std::ops::Range<usize>, text: &str| {
+        let mut d = doc(src);
+        d.replace_in_value(var, range, text)
+            .map(|()| String::from_utf8(d.to_bytes().to_vec()).unwrap())
+    };
+    // unquoted with characters `set` would quote: stays unquoted
+    assert_eq!(
+        replace("A=x://u:p@h/?a=b&c # note\nB=1\n", "A", 6..7, "n%20w").unwrap(),
+        "A=x://u:n%20w@h/?a=b&c # note\nB=1\n"
+    );
+    assert_eq!(
+        replace("A='x://u:p@h'\r\n", "A", 4..7, "v:q").unwrap(),
+        "A='x://v:q@h'\r\n"
+    );
+    // offsets are in the decoded value: the escapes before them are skipped
+    let src = "A=\"\\$\\\"x://u:p@h\\n\"\n";
+    assert_eq!(doc(src).get("A").unwrap().as_str(), "$\"x://u:p@h\n");
+    let out = replace(src, "A", 8..9, "n%22").unwrap();
+    assert_eq!(out, "A=\"\\$\\\"x://u:n%22@h\\n\"\n");
+    assert_eq!(doc(&out).get("A").unwrap().as_str(), "$\"x://u:n%22@h\n");
+    // an empty range inserts; equal text changes nothing
+    assert_eq!(replace("A=ab\n", "A", 1..1, "%").unwrap(), "A=a%b\n");
+    assert_eq!(replace("A=ab\n", "A", 0..2, "ab").unwrap(), "A=ab\n");
+    // refused: text that is not literal everywhere, ranges outside, absent variables
+    for (text, range) in [
+        ("a b", 0..1),
+        ("$x", 0..1),
+        ("'", 0..1),
+        ("#", 0..1),
+        ("a", 0..9),
+    ] {
+        assert!(matches!(
+            replace("A=ab\n", "A", range, text),
+            Err(EnvError::Unrepresentable { .. })
+        ));
+    }
+    assert!(matches!(
+        replace("A=ab\n", "B", 0..1, "x"),
+        Err(EnvError::NotAssigned { .. })
+    ));
+    // an escaped character is replaced whole, escape and all
+    assert_eq!(
+        replace("A=\"\\$b\"\n", "A", 0..1, "x").unwrap(),
+        "A=\"xb\"\n"
+    );
+}
+
+#[test]
 fn parse_errors_name_the_line_and_never_the_value() {
     assert_eq!(parse_err("A=1\nnot an assignment s3cret\n").0, 2);
     assert_eq!(parse_err("A=1\nB=\"open s3cret\nC=2\n").0, 2);

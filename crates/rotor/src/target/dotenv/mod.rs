@@ -1,14 +1,17 @@
 //! The dotenv target: which variables a secret's current and previous values
-//! go to (`VAR` + `VAR_PREVIOUS`, or one `NEW,OLD` list), and how to read
-//! back what consumers use now. The byte-exact editing is in `edit`.
+//! go to (`VAR` + `VAR_PREVIOUS`, or one `NEW,OLD` list, or the password of
+//! a connection URL in `VAR`), where the login goes (`user_var`, or the
+//! URL's user), and how to read back what consumers use now. The byte-exact
+//! editing is in `edit`, the URL's userinfo in `url`.
 
 pub mod edit;
+pub mod url;
 
 use zeroize::Zeroizing;
 
 pub use edit::{EnvDoc, EnvError};
 
-use crate::inventory::{DotenvFormat, DotenvTarget};
+use crate::inventory::{DotenvFormat, DotenvTarget, ValueForm};
 use crate::secret::SecretValue;
 use crate::target::TargetError;
 
@@ -24,8 +27,21 @@ pub struct Desired<'a> {
     pub user: Option<&'a str>,
 }
 
-/// Variable assignments that realise `desired` in this target.
+/// Variable assignments that realise `desired` in a plain-form target (a
+/// URL-form target edits its URL in place instead).
 pub fn assignments(
+    t: &DotenvTarget,
+    desired: Desired<'_>,
+) -> Result<Vec<(String, Zeroizing<String>)>, EnvError> {
+    let mut out = values(t, desired)?;
+    if let (Some(uv), Some(user)) = (&t.user_var, desired.user) {
+        out.push((uv.clone(), Zeroizing::new(user.to_owned())));
+    }
+    Ok(out)
+}
+
+/// The value assignments of a plain-form target (without its user).
+fn values(
     t: &DotenvTarget,
     desired: Desired<'_>,
 ) -> Result<Vec<(String, Zeroizing<String>)>, EnvError> {
@@ -60,17 +76,81 @@ pub fn assignments(
     }
 }
 
-/// The value consumers use now, as this target holds it.
-pub fn read_current(t: &DotenvTarget, doc: &EnvDoc) -> Option<SecretValue> {
-    let raw = doc.get(&t.var)?;
+/// The value consumers use now, as this target holds it (a URL's password
+/// percent-decoded).
+pub fn read_current(t: &DotenvTarget, doc: &EnvDoc) -> Result<Option<SecretValue>, TargetError> {
+    let Some(raw) = doc.get(&t.var) else {
+        return Ok(None);
+    };
+    if t.form == ValueForm::Url {
+        let password = url::password(&raw).map_err(|e| url_error(t, e))?;
+        return Ok(password.map(|p| SecretValue::new(p.as_str().to_owned())));
+    }
     let first = match t.format {
         DotenvFormat::Pair => raw.as_str(),
         DotenvFormat::List => raw.split(',').next().unwrap_or(""),
     };
-    if first.is_empty() {
-        None
+    Ok((!first.is_empty()).then(|| SecretValue::new(first.to_owned())))
+}
+
+/// The login consumers use now: the URL's user, or `user_var`'s value.
+pub fn read_user(t: &DotenvTarget, doc: &EnvDoc) -> Result<Option<String>, TargetError> {
+    if t.form == ValueForm::Url {
+        let Some(raw) = doc.get(&t.var) else {
+            return Ok(None);
+        };
+        let user = url::user(&raw).map_err(|e| url_error(t, e))?;
+        return Ok(user.map(|u| u.as_str().to_owned()));
+    }
+    Ok(t.user_var
+        .as_ref()
+        .and_then(|uv| doc.get(uv))
+        .filter(|u| !u.is_empty())
+        .map(|u| u.as_str().to_owned()))
+}
+
+/// `err` about this target's URL, with the variable and file in front.
+fn url_error(t: &DotenvTarget, source: url::UrlError) -> TargetError {
+    TargetError::Url {
+        var: t.var.clone(),
+        file: file_name(t),
+        source,
+    }
+}
+
+fn file_name(t: &DotenvTarget) -> String {
+    t.path.file_name().map_or_else(
+        || t.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Writes `desired` into the URL in `var`: its password, and its user when
+/// `desired.user` is `Some`. Every other byte of the URL and file is kept.
+fn render_url(t: &DotenvTarget, doc: &mut EnvDoc, desired: Desired<'_>) -> Result<(), TargetError> {
+    let Some(raw) = doc.get(&t.var) else {
+        return Err(TargetError::UrlMissing {
+            var: t.var.clone(),
+            file: file_name(t),
+        });
+    };
+    let (range, text) =
+        url::edit(&raw, desired.user, desired.current.expose()).map_err(|e| url_error(t, e))?;
+    doc.replace_in_value(&t.var, range, &text)?;
+    Ok(())
+}
+
+/// Other spellings of `value` this target writes into its file: a URL's
+/// percent-encoded password, when it differs from the value.
+pub fn written_forms(t: &DotenvTarget, value: &SecretValue) -> Vec<SecretValue> {
+    if t.form != ValueForm::Url {
+        return Vec::new();
+    }
+    let encoded = url::encode(value.expose());
+    if encoded.as_str() == value.expose() {
+        Vec::new()
     } else {
-        Some(SecretValue::new(first.to_owned()))
+        vec![SecretValue::new(encoded.as_str().to_owned())]
     }
 }
 
@@ -93,6 +173,7 @@ pub fn unknown_list_keys(t: &DotenvTarget, doc: &EnvDoc) -> Option<usize> {
 pub fn vars(t: &DotenvTarget) -> Vec<&str> {
     std::iter::once(t.var.as_str())
         .chain(t.previous_var.as_deref())
+        .chain(t.user_var.as_deref())
         .collect()
 }
 
@@ -114,11 +195,23 @@ impl crate::target::Target for DotenvTarget {
     }
 
     fn current(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError> {
-        Ok(read_current(self, &EnvDoc::parse(file)?))
+        read_current(self, &EnvDoc::parse(file)?)
+    }
+
+    fn current_user(&self, file: &[u8]) -> Result<Option<String>, TargetError> {
+        read_user(self, &EnvDoc::parse(file)?)
+    }
+
+    fn written_forms(&self, value: &SecretValue) -> Vec<SecretValue> {
+        written_forms(self, value)
     }
 
     fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError> {
         let doc = EnvDoc::parse(file)?;
+        if self.form == ValueForm::Url {
+            // A connection URL holds one credential.
+            return Ok(None);
+        }
         let raw = match (self.format, &self.previous_var) {
             (DotenvFormat::Pair, Some(pv)) => doc.get(pv).map(|v| v.to_string()),
             (DotenvFormat::List, _) => doc
@@ -135,8 +228,15 @@ impl crate::target::Target for DotenvTarget {
 
     fn render(&self, file: &[u8], desired: Desired<'_>) -> Result<Zeroizing<Vec<u8>>, TargetError> {
         let mut doc = EnvDoc::parse(file)?;
-        for (var, value) in assignments(self, desired)? {
-            doc.set(&var, &value)?;
+        if self.form == ValueForm::Url {
+            render_url(self, &mut doc, desired)?;
+            if let (Some(uv), Some(user)) = (&self.user_var, desired.user) {
+                doc.set(uv, user)?;
+            }
+        } else {
+            for (var, value) in assignments(self, desired)? {
+                doc.set(&var, &value)?;
+            }
         }
         Ok(doc.to_bytes())
     }
@@ -155,3 +255,8 @@ impl crate::target::Target for DotenvTarget {
         Ok(doc.to_bytes())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+#[path = "target_tests.rs"]
+mod tests;
