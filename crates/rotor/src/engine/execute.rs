@@ -161,7 +161,10 @@ impl Engine<'_> {
                         secrets: it.spec.name.clone(),
                         step: "retire",
                         source: Box::new(e),
-                        undo: "The targets no longer hold the previous value; retry with `rotor retire` once the authority is reachable.".into(),
+                        undo: format!(
+                            "The targets no longer hold the previous value, and the authority still accepts it; run `rotor retire {}` again once the cause is dealt with.",
+                            it.spec.name
+                        ),
                     };
                     self.fail_run(run, kind, items, &err)?;
                     return Err(err);

@@ -243,19 +243,26 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
     let Some(AuthoritySpec::Postgres(pg)) = &spec.authority else {
         return "no authority: an app-only secret, nothing to tell".into();
     };
-    let live = current.and_then(|c| c.principal.as_deref());
+    // The live login: the store's, else the one the targets hold now.
+    let live = current
+        .and_then(|c| c.principal.clone())
+        .or_else(|| user_in_targets(spec));
     match spec.strategy {
         Strategy::Alternate => {
-            let idle = match live {
+            let idle = match live.as_deref() {
                 Some(l) if l == pg.roles[0] => &pg.roles[1],
                 _ => &pg.roles[0],
+            };
+            let from = match live.as_deref() {
+                Some(l) => format!("consumers move from {l} to {idle}; "),
+                None => String::new(),
             };
             let retire = match pg.retire {
                 RetireMode::Nologin => "NOLOGIN with a fresh unknown password",
                 RetireMode::Drop => "REASSIGN OWNED, DROP OWNED, DROP ROLE",
             };
             format!(
-                "PostgreSQL: {idle} gets NEW (as a SCRAM verifier), LOGIN, membership in {} and the live role's settings; a real login checks it. The old role stays usable until retired ({retire})",
+                "PostgreSQL: {from}{idle} gets NEW (as a SCRAM verifier), LOGIN, membership in {} and the live role's memberships and settings; a real login checks it. The old role stays usable until retired ({retire})",
                 pg.group.as_deref().unwrap_or("?")
             )
         }
@@ -264,4 +271,14 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
             pg.roles.first().map(String::as_str).unwrap_or("?")
         ),
     }
+}
+
+/// The login the first target that holds one names (before rotor has a
+/// current version).
+fn user_in_targets(spec: &SecretSpec) -> Option<String> {
+    spec.targets.iter().find_map(|ts| {
+        let t = target::of(ts);
+        let bytes = deliver::read_optional(t.path()).ok()??;
+        t.current_user(&bytes).ok()?
+    })
 }
