@@ -198,7 +198,7 @@ fn alternate_moves_the_login_and_retires_the_old_role() {
 fn hold_session(pg: &Postgres, user: &str, password: &str) -> Child {
     let bin = std::env::var("ROTOR_PG_BIN")
         .unwrap_or_else(|_| rotor_testkit::postgres::DEFAULT_BIN_DIR.to_owned());
-    let child = Command::new(format!("{bin}/psql"))
+    let mut child = Command::new(format!("{bin}/psql"))
         .args([
             "-h",
             "127.0.0.1",
@@ -225,7 +225,11 @@ fn hold_session(pg: &Postgres, user: &str, password: &str) -> Child {
         if n.first().cloned().flatten().as_deref() != Some("0") {
             return child;
         }
-        assert!(std::time::Instant::now() < deadline, "psql never connected");
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("psql never connected");
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
