@@ -194,7 +194,9 @@ fn alternate_moves_the_login_and_retires_the_old_role() {
     h.finish();
 }
 
-/// A client holding a session as `user` (psql running a long sleep).
+/// A client holding a session as `user` (psql running a long sleep). The
+/// caller kills and waits for it.
+#[allow(clippy::zombie_processes)]
 fn hold_session(pg: &Postgres, user: &str, password: &str) -> Child {
     let bin = std::env::var("ROTOR_PG_BIN")
         .unwrap_or_else(|_| rotor_testkit::postgres::DEFAULT_BIN_DIR.to_owned());
