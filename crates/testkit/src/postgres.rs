@@ -7,6 +7,11 @@
 //! (uid/gid 65534, through `setpriv`), and its temp dir is handed to that
 //! user. A test that needs a server gets one or panics with the reason: it
 //! never skips silently.
+//!
+//! [`Postgres::start_with_module`] compiles a C server module (gcc and
+//! `postgresql-server-dev-15`) into the temp dir and preloads it, e.g.
+//! [`POLICY_MODULE`], a password policy (`check_password_hook`) that refuses
+//! every encrypted password.
 
 use std::fs;
 use std::io::Read;
@@ -20,6 +25,23 @@ use tempfile::TempDir;
 /// Where the PostgreSQL 15 binaries live (Debian/Ubuntu `postgresql-15`).
 /// `ROTOR_PG_BIN` overrides it.
 pub const DEFAULT_BIN_DIR: &str = "/usr/lib/postgresql/15/bin";
+
+/// Where Debian's `postgresql-server-dev-15` puts the server's C headers,
+/// if no `pg_config` says otherwise.
+pub const SERVER_INCLUDE_DIR: &str = "/usr/include/postgresql/15/server";
+
+/// The source of a server module that is a password policy refusing every
+/// encrypted password (`ALTER ROLE … PASSWORD 'SCRAM-SHA-256$…'`) and every
+/// plaintext one shorter than 64 characters, with the message "password
+/// policy: encrypted passwords are not allowed; …" (SQLSTATE 22023): a
+/// policy that must see the plaintext, like credcheck with
+/// `encrypted_password_allowed = off`. For
+/// [`Postgres::start_with_module`].
+pub const POLICY_MODULE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/rotor_test_policy.c");
+
+/// What [`POLICY_MODULE`] says when it refuses an encrypted password.
+pub const POLICY_REFUSAL: &str = "password policy: encrypted passwords are not allowed";
 
 /// The unprivileged uid/gid the server runs as when the tests run as root.
 const NOBODY: u32 = 65534;
@@ -52,6 +74,24 @@ impl Postgres {
     /// Starts a server with extra `postgresql.conf` settings, e.g.
     /// `[("log_statement", "all")]`. Values are written as quoted strings.
     pub fn start_with(settings: &[(&str, &str)]) -> Postgres {
+        Postgres::start_inner(settings, None)
+    }
+
+    /// Starts a server with a server module loaded: the C file `source` is
+    /// compiled (`gcc -shared -fPIC` against the server headers that
+    /// `pg_config --includedir-server` names) into the server's temp dir
+    /// and named in `shared_preload_libraries`, next to the extra
+    /// `settings`. Panics naming the package to install if gcc or the
+    /// headers (`postgresql-server-dev-15`) are missing, and with the
+    /// compiler's output if the module does not compile.
+    ///
+    /// [`POLICY_MODULE`] is such a module: a password policy that refuses
+    /// every encrypted password.
+    pub fn start_with_module(source: &Path, settings: &[(&str, &str)]) -> Postgres {
+        Postgres::start_inner(settings, Some(source))
+    }
+
+    fn start_inner(settings: &[(&str, &str)], module: Option<&Path>) -> Postgres {
         let bin = std::env::var_os("ROTOR_PG_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_BIN_DIR));
@@ -75,7 +115,13 @@ impl Postgres {
             as_nobody,
             running: false,
         };
-        pg.init(settings);
+        let library;
+        let mut settings = settings.to_vec();
+        if let Some(source) = module {
+            library = pg.compile_module(source);
+            settings.push(("shared_preload_libraries", library.as_str()));
+        }
+        pg.init(&settings);
         let mut last_log = String::new();
         for _ in 0..PORT_ATTEMPTS {
             pg.port = free_port();
@@ -160,6 +206,74 @@ impl Postgres {
             self.log_contents()
         );
         self.running = true;
+    }
+
+    /// Compiles the server module `source` into `<temp dir>/lib/<name>.so`,
+    /// readable by the server's user; returns its absolute path.
+    fn compile_module(&self, source: &Path) -> String {
+        assert!(
+            source.is_file(),
+            "testkit::Postgres: the module source {} does not exist",
+            source.display()
+        );
+        let include = self.server_includes();
+        let lib = self.dir.path().join("lib");
+        fs::create_dir(&lib).expect("testkit::Postgres: create lib dir");
+        let name = source
+            .file_stem()
+            .unwrap_or_else(|| panic!("testkit::Postgres: {} has no name", source.display()));
+        let so = lib.join(name).with_extension("so");
+        let out = Command::new("gcc")
+            .args(["-shared", "-fPIC", "-O2", "-Wall", "-I"])
+            .arg(&include)
+            .arg("-o")
+            .arg(&so)
+            .arg(source)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "testkit::Postgres: cannot run gcc to compile the server module {} \
+                     ({e}); install gcc (apt-get install gcc)",
+                    source.display()
+                )
+            });
+        assert!(
+            out.status.success(),
+            "testkit::Postgres: gcc could not compile the server module {}:\n{}{}",
+            source.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The server runs as nobody when we are root: it must read the
+        // module and get through the directory.
+        for (p, mode) in [(&lib, 0o755), (&so, 0o644)] {
+            fs::set_permissions(p, fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|e| panic!("testkit::Postgres: chmod {}: {e}", p.display()));
+        }
+        so.to_string_lossy().into_owned()
+    }
+
+    /// The server's C headers: `pg_config --includedir-server` (the
+    /// `pg_config` of the bin dir, else the one on PATH), else the Debian
+    /// location. Panics naming the package unless `postgres.h` is there.
+    fn server_includes(&self) -> PathBuf {
+        let asked = [self.bin.join("pg_config"), PathBuf::from("pg_config")]
+            .iter()
+            .find_map(|exe| {
+                let out = Command::new(exe).arg("--includedir-server").output().ok()?;
+                out.status
+                    .success()
+                    .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+            });
+        let dir = asked.unwrap_or_else(|| PathBuf::from(SERVER_INCLUDE_DIR));
+        assert!(
+            dir.join("postgres.h").is_file(),
+            "testkit::Postgres: the PostgreSQL server headers are missing ({} has no \
+             postgres.h); install postgresql-server-dev-15 (apt-get install \
+             postgresql-server-dev-15)",
+            dir.display()
+        );
+        dir
     }
 
     fn data_dir(&self) -> PathBuf {

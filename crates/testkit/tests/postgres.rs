@@ -75,3 +75,65 @@ fn a_panicking_test_still_stops_its_server() {
         "server still up"
     );
 }
+
+/// Runs one statement as the superuser: `Ok`, or the server's SQLSTATE and
+/// message.
+fn try_sql(pg: &Postgres, sql: &str) -> Result<(), (String, String)> {
+    runtime().block_on(async {
+        let (client, conn) = tokio_postgres::connect(&pg.admin_url(), tokio_postgres::NoTls)
+            .await
+            .expect("superuser connect");
+        let conn = tokio::spawn(conn);
+        let result = client.batch_execute(sql).await.map_err(|e| {
+            let db = e.as_db_error().expect("a server error");
+            (db.code().code().to_owned(), db.message().to_owned())
+        });
+        drop(client);
+        let _ = conn.await;
+        result
+    })
+}
+
+#[test]
+fn the_policy_module_refuses_encrypted_and_short_passwords() {
+    let pg = Postgres::start_with_module(
+        std::path::Path::new(rotor_testkit::postgres::POLICY_MODULE),
+        &[("log_min_messages", "warning")],
+    );
+    let loaded = pg.column("SHOW shared_preload_libraries");
+    assert!(
+        loaded[0]
+            .as_deref()
+            .is_some_and(|l| l.contains("rotor_test_policy")),
+        "{loaded:?}"
+    );
+
+    let scram = postgres_protocol::password::scram_sha_256(b"a-perfectly-long-password");
+    for encrypted in [scram.as_str(), "md5a8f5f167f44f4964e6c998dee827110c"] {
+        let (code, message) = try_sql(
+            &pg,
+            &format!("CREATE ROLE refused LOGIN PASSWORD '{encrypted}'"),
+        )
+        .expect_err("an encrypted password is refused");
+        assert_eq!(code, "22023");
+        assert!(
+            message.starts_with(rotor_testkit::postgres::POLICY_REFUSAL),
+            "{message}"
+        );
+    }
+    let (code, message) = try_sql(&pg, "CREATE ROLE refused LOGIN PASSWORD 'short-plaintext'")
+        .expect_err("a short plaintext is refused");
+    assert_eq!(code, "22023");
+    assert!(message.contains("at least 64 characters"), "{message}");
+
+    // A plaintext password of 64 characters passes, and logs in.
+    let long = "p".repeat(64);
+    try_sql(
+        &pg,
+        &format!("CREATE ROLE accepted LOGIN PASSWORD '{long}'"),
+    )
+    .expect("a long plaintext password is accepted");
+    assert!(pg.can_login("accepted", &long));
+    // A role without a password is no business of the policy.
+    try_sql(&pg, "CREATE ROLE nopassword NOLOGIN").expect("no password, no check");
+}

@@ -61,8 +61,8 @@ use zeroize::Zeroizing;
 use super::roles::{self, Role};
 use super::sync::{self, wanted_memberships};
 use super::{
-    admin_config, admin_role, classify, classify_rolled_back, drain, permanent, quote_ident,
-    unchanged, valid_until, verifier, Link, NAME,
+    admin_config, admin_role, classify, classify_password, classify_rolled_back, drain, permanent,
+    quote_ident, unchanged, valid_until, verifier, Link, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::inventory::RetireMode;
@@ -260,7 +260,7 @@ impl PostgresAlternate {
         ));
         tx.batch_execute(&sql)
             .await
-            .map_err(|e| classify(&e, &format!("{verb} ROLE {idle}")))?;
+            .map_err(|e| classify_password(&e, &format!("{verb} ROLE {idle}")))?;
         let idle_role = existing(tx, idle).await?;
 
         let want_m = wanted_memberships(&roles::memberships(tx, &live_role).await?, g, conversion);
@@ -331,7 +331,7 @@ impl PostgresAlternate {
         ));
         tx.batch_execute(&sql)
             .await
-            .map_err(|e| classify(&e, &format!("{verb} ROLE {role}")))?;
+            .map_err(|e| classify_password(&e, &format!("{verb} ROLE {role}")))?;
         if !self.roles.iter().any(|r| r == role) {
             // The group itself, or a converted role outside the pair: it
             // never was made a member of the group.
@@ -473,7 +473,7 @@ impl Authority for PostgresAlternate {
                     ));
                     tx.batch_execute(&sql)
                         .await
-                        .map_err(|e| classify(&e, &format!("ALTER ROLE {u} NOLOGIN")))?;
+                        .map_err(|e| classify_password(&e, &format!("ALTER ROLE {u} NOLOGIN")))?;
                 }
             }
             commit(tx).await

@@ -12,7 +12,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio_postgres::Config;
 
-use super::{admin_config, classify, quote_ident, unchanged, valid_until, verifier, Link, NAME};
+use super::{
+    admin_config, classify_password, quote_ident, unchanged, valid_until, verifier, Link, NAME,
+};
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
 
@@ -86,7 +88,7 @@ impl PostgresCutover {
                 password.as_str()
             ));
             client.batch_execute(&sql).await.map_err(|e| {
-                let err = classify(&e, &format!("ALTER ROLE {}", self.role));
+                let err = classify_password(&e, &format!("ALTER ROLE {}", self.role));
                 if e.as_db_error().is_some() {
                     nothing_changed(err)
                 } else {

@@ -8,7 +8,9 @@ use tokio::time::Instant;
 use tokio_postgres::Client;
 
 use super::roles::{self, Role};
-use super::{classify, classify_needing, quote_ident, transient, unknown_verifier};
+use super::{
+    classify, classify_needing, classify_password, quote_ident, transient, unknown_verifier,
+};
 use crate::authority::AuthorityError;
 
 /// How often `pg_stat_activity` is looked at while waiting.
@@ -72,7 +74,7 @@ pub(super) async fn nologin(c: &Client, role: &str) -> Result<(), AuthorityError
     ));
     c.batch_execute(&sql)
         .await
-        .map_err(|e| classify(&e, &format!("ALTER ROLE {role} NOLOGIN")))
+        .map_err(|e| classify_password(&e, &format!("ALTER ROLE {role} NOLOGIN")))
 }
 
 /// `REASSIGN OWNED BY role TO group; DROP OWNED BY role; DROP ROLE role`,

@@ -321,6 +321,45 @@ fn classify_needing(e: &tokio_postgres::Error, step: &str, needs: &str) -> Autho
     permanent(scrub(&format!("{step}: {e}")))
 }
 
+/// What a password refused by the server means, appended to the server's
+/// own message (which may well ask for the plaintext).
+const POLICY_HINT: &str = "the server's password policy refused the password; rotor sends only a \
+    SCRAM-SHA-256 verifier (the plaintext never leaves this machine), so a policy that must \
+    see the plaintext cannot accept it: allow encrypted passwords for this role, or use a \
+    policy that checks verifiers";
+
+/// [`classify`] for a statement that sets a password (`ALTER ROLE …
+/// PASSWORD`, `CREATE ROLE … PASSWORD`): a refusal that looks like a
+/// password policy's (passwordcheck, credcheck or any other
+/// `check_password_hook`) also says what it means for rotor, see
+/// [`POLICY_HINT`].
+fn classify_password(e: &tokio_postgres::Error, step: &str) -> AuthorityError {
+    match e.as_db_error() {
+        Some(db) if is_policy_refusal(db.code(), db.message()) => permanent(format!(
+            "{}; {POLICY_HINT}",
+            scrub(&format!(
+                "{step}: {} (SQLSTATE {})",
+                db.message(),
+                db.code().code()
+            ))
+        )),
+        _ => classify(e, step),
+    }
+}
+
+/// Whether a server's refusal of a statement that sets a password looks
+/// like a password policy's: SQLSTATE 22023 (invalid_parameter_value, what
+/// passwordcheck and credcheck raise), class 28 (invalid authorization
+/// specification), or any other permanent error whose message is about the
+/// password; not a syntax error or a missing privilege (class 42).
+fn is_policy_refusal(code: &SqlState, message: &str) -> bool {
+    let c = code.code();
+    if is_transient_code(code) || c.starts_with("42") {
+        return false;
+    }
+    c == "22023" || c.starts_with("28") || message.to_ascii_lowercase().contains("password")
+}
+
 fn is_transient_code(code: &SqlState) -> bool {
     let c = code.code();
     // 08: connection exception; 53: insufficient resources (too many
@@ -467,6 +506,42 @@ mod tests {
         let b = unknown_verifier().expect("random");
         assert_ne!(*a, *b);
         assert!(a.starts_with("'SCRAM-SHA-256$"));
+    }
+
+    #[test]
+    fn password_policy_refusals_are_recognised() {
+        let code = |c: &str| SqlState::from_code(c);
+        // passwordcheck and credcheck raise invalid_parameter_value.
+        assert!(is_policy_refusal(&code("22023"), "password is too short"));
+        assert!(is_policy_refusal(
+            &code("22023"),
+            "password type is not a plain text"
+        ));
+        assert!(is_policy_refusal(&code("28000"), "not allowed"));
+        assert!(is_policy_refusal(
+            &code("P0001"),
+            "Password must contain a digit"
+        ));
+        // Not a policy: privileges, syntax, a lost connection, an
+        // unrelated error.
+        assert!(!is_policy_refusal(
+            &code("42501"),
+            "permission denied to alter role; only roles with CREATEROLE may change a password"
+        ));
+        assert!(!is_policy_refusal(
+            &code("42601"),
+            "syntax error at or near \"PASSWORD\""
+        ));
+        assert!(!is_policy_refusal(&code("08006"), "password"));
+        assert!(!is_policy_refusal(&code("23505"), "duplicate key value"));
+    }
+
+    #[test]
+    fn the_policy_hint_holds_no_secret_and_says_what_to_do() {
+        assert!(POLICY_HINT.contains("SCRAM-SHA-256 verifier"));
+        assert!(POLICY_HINT.contains("plaintext never leaves this machine"));
+        assert!(POLICY_HINT.contains("allow encrypted passwords"));
+        assert!(!POLICY_HINT.contains('$'));
     }
 
     #[test]
