@@ -451,6 +451,17 @@ fn rotating(rt: &tokio::runtime::Runtime, what: &str, p: &Project, workers: usiz
     }
 }
 
+/// The 1-minute load average (Linux), to tell a busy machine from a slow
+/// rotor when reading the rates.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn workers() -> usize {
     match std::env::var("ROTOR_BENCH_PG_WORKERS") {
         Ok(v) => v
@@ -488,6 +499,7 @@ fn json_path() -> PathBuf {
 fn main() -> ExitCode {
     // `cargo bench` passes --bench; nothing else to parse.
     let workers = workers();
+    let load_before = load_average();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -560,14 +572,22 @@ CREATE ROLE app_cut LOGIN PASSWORD '{cut_pw}' IN ROLE app;"
             r.percentile(0.99),
         );
     }
-    println!();
+    let load_after = load_average();
+    let show = |l: Option<f64>| l.map_or("?".to_owned(), |l| format!("{l:.2}"));
+    println!(
+        "\n{} CPUs; 1-minute load average {} before, {} after (other work on the machine lowers the rates)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        show(load_before),
+        show(load_after)
+    );
     for r in &rows {
         if let Some(d) = r.rotate_median {
             println!(
-                "{}: {:.1} s with the load, median `rotor rotate` {:.0} ms; logins per user: {:?}",
+                "{}: {:.1} s with the load, median `rotor rotate` {:.0} ms, {:.1} failed logins per rotation; logins per user: {:?}",
                 r.what,
                 r.took.as_secs_f64(),
                 d.as_secs_f64() * 1000.0,
+                r.tally.failed as f64 / r.rotations as f64,
                 r.tally.users
             );
         }
@@ -581,6 +601,9 @@ CREATE ROLE app_cut LOGIN PASSWORD '{cut_pw}' IN ROLE app;"
 
     let report = json!({
         "workers": workers,
+        "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
         "rotations_per_strategy": ROTATIONS,
         "pause_ms": PAUSE.as_millis() as u64,
         "rows": rows.iter().map(Row::json).collect::<Vec<_>>(),
