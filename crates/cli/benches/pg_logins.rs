@@ -50,6 +50,8 @@ const MARGIN: Duration = Duration::from_millis(500);
 const MIN_RATE: f64 = 200.0;
 /// Concurrent logins unless `ROTOR_BENCH_PG_WORKERS` says otherwise.
 const DEFAULT_WORKERS: usize = 8;
+/// A load stops by itself after this long, whatever happens to rotor.
+const MAX_LOAD: Duration = Duration::from_secs(600);
 /// Distinct error messages kept per row.
 const KEEP_ERRORS: usize = 5;
 
@@ -306,8 +308,9 @@ impl Load {
                     redact.clone(),
                     keys.clone(),
                 );
+                let started = Instant::now();
                 rt.spawn(async move {
-                    while !stop.load(Ordering::Relaxed) {
+                    while !stop.load(Ordering::Relaxed) && started.elapsed() < MAX_LOAD {
                         let t0 = Instant::now();
                         let res = login_once(&env).await;
                         let took = u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX);
