@@ -52,6 +52,11 @@ const MIN_RATE: f64 = 200.0;
 const DEFAULT_WORKERS: usize = 8;
 /// A load stops by itself after this long, whatever happens to rotor.
 const MAX_LOAD: Duration = Duration::from_secs(600);
+/// Pause after a failure that never reached the server (an unreadable
+/// `.env`), so a broken file does not turn the load into a busy loop.
+const LOCAL_RETRY: Duration = Duration::from_millis(1);
+/// Failure times kept per row (for the per-rotation breakdown).
+const KEEP_FAILURE_TIMES: usize = 100_000;
 /// Distinct error messages kept per row.
 const KEEP_ERRORS: usize = 5;
 
@@ -250,6 +255,9 @@ struct Tally {
     credentials: HashSet<u64>,
     /// Login times (connect + query + close), microseconds.
     micros: Vec<u32>,
+    /// When logins failed, since the load started (the first
+    /// `KEEP_FAILURE_TIMES`).
+    failed_at: Vec<Duration>,
 }
 
 /// The server's own words for a database error (tokio-postgres shows only
@@ -261,8 +269,12 @@ fn describe(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// A login's user and password, or what went wrong and the password it
+/// tried (none if it never got as far as the server).
+type LoginResult = Result<(String, String), (String, Option<String>)>;
+
 /// One login: re-read `.env`, connect, query, close.
-async fn login_once(env: &Path) -> Result<(String, String), (String, Option<String>)> {
+async fn login_once(env: &Path) -> LoginResult {
     let vars = read_env(env).map_err(|e| (e, None))?;
     let login = Login::from_env(&vars).map_err(|e| (e, None))?;
     let pw = Some(login.password.clone());
@@ -281,6 +293,39 @@ async fn login_once(env: &Path) -> Result<(String, String), (String, Option<Stri
     }
 }
 
+/// The outcome of one login, counted.
+fn record(
+    tally: &Mutex<Tally>,
+    redact: &Redactor,
+    keys: &RandomState,
+    started: Instant,
+    took: u32,
+    res: LoginResult,
+) {
+    let mut t = tally.lock().expect("tally");
+    t.micros.push(took);
+    match res {
+        Ok((user, password)) => {
+            t.ok += 1;
+            *t.users.entry(user.clone()).or_default() += 1;
+            t.credentials.insert(keys.hash_one((user, password)));
+        }
+        Err((msg, pw)) => {
+            t.failed += 1;
+            if t.failed_at.len() < KEEP_FAILURE_TIMES {
+                t.failed_at.push(started.elapsed());
+            }
+            if let Some(pw) = pw {
+                redact.add(&pw);
+            }
+            let msg = redact.scrub(&msg);
+            if t.errors.contains_key(&msg) || t.errors.len() < KEEP_ERRORS {
+                *t.errors.entry(msg).or_default() += 1;
+            }
+        }
+    }
+}
+
 /// Logins without pause from `workers` tasks until `stop` is set.
 struct Load {
     stop: Arc<AtomicBool>,
@@ -296,6 +341,7 @@ impl Load {
         workers: usize,
         redact: &Redactor,
     ) -> Load {
+        let started = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
         let tally = Arc::new(Mutex::new(Tally::default()));
         let keys = RandomState::new();
@@ -308,30 +354,15 @@ impl Load {
                     redact.clone(),
                     keys.clone(),
                 );
-                let started = Instant::now();
                 rt.spawn(async move {
                     while !stop.load(Ordering::Relaxed) && started.elapsed() < MAX_LOAD {
                         let t0 = Instant::now();
                         let res = login_once(&env).await;
                         let took = u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX);
-                        let mut t = tally.lock().expect("tally");
-                        t.micros.push(took);
-                        match res {
-                            Ok((user, password)) => {
-                                t.ok += 1;
-                                *t.users.entry(user.clone()).or_default() += 1;
-                                t.credentials.insert(keys.hash_one((user, password)));
-                            }
-                            Err((msg, pw)) => {
-                                t.failed += 1;
-                                if let Some(pw) = pw {
-                                    redact.add(&pw);
-                                }
-                                let msg = redact.scrub(&msg);
-                                if t.errors.contains_key(&msg) || t.errors.len() < KEEP_ERRORS {
-                                    *t.errors.entry(msg).or_default() += 1;
-                                }
-                            }
+                        let local = matches!(res, Err((_, None)));
+                        record(&tally, &redact, &keys, started, took, res);
+                        if local {
+                            tokio::time::sleep(LOCAL_RETRY).await;
                         }
                     }
                 })
@@ -341,7 +372,7 @@ impl Load {
             stop,
             tally,
             tasks,
-            started: Instant::now(),
+            started,
         }
     }
 
@@ -365,6 +396,8 @@ struct Row {
     /// First failed rotation's output, if any.
     rotate_error: Option<String>,
     rotate_median: Option<Duration>,
+    /// Each `rotor rotate`'s start and end, since the load started.
+    spans: Vec<(Duration, Duration)>,
     took: Duration,
     tally: Tally,
 }
@@ -384,7 +417,43 @@ impl Row {
         f64::from(xs[i]) / 1000.0
     }
 
+    /// Failed logins before the first rotation, then per rotation: while
+    /// its `rotor rotate` ran, and after it (until the next one started).
+    fn failures_by_rotation(&self) -> (u64, Vec<(u64, u64)>) {
+        let mut before = 0;
+        let mut per = vec![(0, 0); self.spans.len()];
+        for f in &self.tally.failed_at {
+            match self.spans.iter().rposition(|(from, _)| from <= f) {
+                None => before += 1,
+                Some(i) if *f <= self.spans[i].1 => per[i].0 += 1,
+                Some(i) => per[i].1 += 1,
+            }
+        }
+        (before, per)
+    }
+
+    /// `failures_by_rotation` in one line, rotations without failures left
+    /// out.
+    fn failures_line(&self) -> String {
+        let (before, per) = self.failures_by_rotation();
+        let mut parts = Vec::new();
+        if before > 0 {
+            parts.push(format!("before the first: {before}"));
+        }
+        for (i, (during, after)) in per.iter().enumerate() {
+            if during + after > 0 {
+                parts.push(format!("#{}: {during} + {after}", i + 1));
+            }
+        }
+        let kept = self.tally.failed_at.len() as u64;
+        if kept < self.tally.failed {
+            parts.push(format!("(times kept for the first {kept} only)"));
+        }
+        parts.join(", ")
+    }
+
     fn json(&self) -> serde_json::Value {
+        let (before, per) = self.failures_by_rotation();
         json!({
             "what": self.what,
             "rotations": self.rotations,
@@ -399,6 +468,16 @@ impl Row {
             "credentials_used": self.tally.credentials.len(),
             "logins_per_user": self.tally.users,
             "errors": self.tally.errors,
+            "failed_before_first_rotation": before,
+            "failed_by_rotation": per
+                .iter()
+                .enumerate()
+                .map(|(i, (during, after))| json!({
+                    "rotation": i + 1,
+                    "during_rotate": during,
+                    "after_rotate": after,
+                }))
+                .collect::<Vec<_>>(),
         })
     }
 }
@@ -414,6 +493,7 @@ fn baseline(rt: &tokio::runtime::Runtime, p: &Project, workers: usize) -> Row {
         rotations: 0,
         rotate_error: None,
         rotate_median: None,
+        spans: Vec::new(),
         took,
         tally,
     }
@@ -428,13 +508,16 @@ fn rotating(rt: &tokio::runtime::Runtime, what: &str, p: &Project, workers: usiz
     let load = Load::start(rt, p.env_path(), workers, &p.redact);
     std::thread::sleep(MARGIN);
     let mut times = Vec::new();
+    let mut spans = Vec::new();
     let mut rotate_error = None;
     for i in 0..ROTATIONS {
         if i > 0 {
             std::thread::sleep(PAUSE);
         }
         let t0 = Instant::now();
+        let from = load.started.elapsed();
         let (ok, out) = p.rotor(&["rotate", "db_app"]);
+        spans.push((from, load.started.elapsed()));
         if !ok {
             rotate_error = Some(format!("rotation {} of {ROTATIONS} failed:\n{out}", i + 1));
             break;
@@ -449,6 +532,7 @@ fn rotating(rt: &tokio::runtime::Runtime, what: &str, p: &Project, workers: usiz
         rotations: times.len(),
         rotate_error,
         rotate_median: times.get(times.len() / 2).copied(),
+        spans,
         took,
         tally,
     }
@@ -592,6 +676,13 @@ CREATE ROLE app_cut LOGIN PASSWORD '{cut_pw}' IN ROLE app;"
                 d.as_secs_f64() * 1000.0,
                 r.tally.failed as f64 / r.rotations as f64,
                 r.tally.users
+            );
+        }
+        if r.tally.failed > 0 && !r.spans.is_empty() {
+            println!(
+                "{}: failed logins per rotation, while `rotor rotate` ran + after it: {}",
+                r.what,
+                r.failures_line()
             );
         }
         for (msg, n) in &r.tally.errors {
