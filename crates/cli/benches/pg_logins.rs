@@ -11,9 +11,11 @@
 //! - `cutover`: one role's password changes in place (`PGUSER` fixed,
 //!   `PGPASSWORD` rotated); its failed logins are the price it pays.
 //!
-//! Exits non-zero if a rotation fails, if `alternate` has any failed login,
-//! if its load ran below 200 logins/s, or if its load did not log in with
-//! every credential rotor handed out (then it did not watch every rotation).
+//! Exits non-zero if a rotation fails, if `.env` no longer gives a login
+//! after the rotations, if `alternate` has any failed login, if its load ran
+//! below 200 logins/s, or if its load did not log in with every credential
+//! rotor handed out (then it did not watch every rotation). Failed logins
+//! are also broken down per rotation: while `rotor rotate` ran, and after.
 //! No password and no admin URL is ever printed: errors are shown with every
 //! known password replaced by `<redacted>`.
 //!
@@ -123,9 +125,15 @@ impl Redactor {
         }
     }
 
-    /// Adds the current password(s) in an env file.
+    /// Adds the current password in an env file, and the raw values of
+    /// the variables that hold it (in case they no longer parse).
     fn add_env(&self, path: &Path) {
         if let Ok(vars) = read_env(path) {
+            for var in ["DATABASE_URL", "PGPASSWORD"] {
+                if let Some(v) = vars.get(var) {
+                    self.add(v);
+                }
+            }
             if let Ok(login) = Login::from_env(&vars) {
                 self.add(&login.password);
             }
@@ -398,6 +406,9 @@ struct Row {
     rotate_median: Option<Duration>,
     /// Each `rotor rotate`'s start and end, since the load started.
     spans: Vec<(Duration, Duration)>,
+    /// Why `.env` no longer gives a login after the rotations, if it does
+    /// not.
+    env_after: Option<String>,
     took: Duration,
     tally: Tally,
 }
@@ -494,6 +505,7 @@ fn baseline(rt: &tokio::runtime::Runtime, p: &Project, workers: usize) -> Row {
         rotate_error: None,
         rotate_median: None,
         spans: Vec::new(),
+        env_after: None,
         took,
         tally,
     }
@@ -527,12 +539,17 @@ fn rotating(rt: &tokio::runtime::Runtime, what: &str, p: &Project, workers: usiz
     std::thread::sleep(MARGIN);
     let (tally, took) = load.finish(rt);
     times.sort();
+    let env_after = read_env(&p.env_path())
+        .and_then(|vars| Login::from_env(&vars).map(|_| ()))
+        .err()
+        .map(|e| p.redact.scrub(&e));
     Row {
         what: what.to_owned(),
         rotations: times.len(),
         rotate_error,
         rotate_median: times.get(times.len() / 2).copied(),
         spans,
+        env_after,
         took,
         tally,
     }
@@ -715,6 +732,15 @@ CREATE ROLE app_cut LOGIN PASSWORD '{cut_pw}' IN ROLE app;"
     let alt = &rows[1];
     let cut = &rows[2];
     let mut problems = Vec::new();
+    for (name, r) in [("alternate", alt), ("cutover", cut)] {
+        if let Some(e) = &r.env_after {
+            problems.push(format!(
+                "{name}: after the rotations .env no longer gives a login ({e}); \
+                 does this rotor render the target's form (form = \"url\" rewrites only \
+                 the user and password of the URL)?"
+            ));
+        }
+    }
     if let Some(e) = &alt.rotate_error {
         problems.push(format!("alternate: {e}"));
     }
