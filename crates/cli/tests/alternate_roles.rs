@@ -386,3 +386,39 @@ fn bad_input_fails_clearly_and_the_old_login_still_works() {
     assert!(pg.can_login("app_blue", INITIAL));
     h.finish();
 }
+
+/// Split variables (`POSTGRES_USER` + `POSTGRES_PASSWORD`, as docker
+/// images read them) move together.
+#[test]
+fn user_and_password_variables_move_together() {
+    let pg = server();
+    let inv = inventory("").replace(
+        "var = \"DATABASE_URL\"\nform = \"url\"",
+        "var = \"POSTGRES_PASSWORD\"\nuser_var = \"POSTGRES_USER\"",
+    );
+    let mut h = Harness::new(
+        &inv,
+        &[(
+            ".env",
+            &format!("POSTGRES_USER=app_blue\nPOSTGRES_PASSWORD={INITIAL}\nPOSTGRES_DB=postgres\n"),
+        )],
+    );
+    h.manage(".env", &["POSTGRES_PASSWORD"]);
+    h.leaks.learn(pg.admin_password());
+    let admin = admin_env(&pg);
+    let env = [("ROTOR_PG_ADMIN_URL", admin.as_str())];
+    h.rotor_env(&["init"], &env).expect_code(0);
+    for expected in ["app_green", "app_blue", "app_green"] {
+        h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
+        let user = h.env_var(".env", "POSTGRES_USER").expect("user");
+        let password = h.env_var(".env", "POSTGRES_PASSWORD").expect("password");
+        assert_eq!(user, expected);
+        assert!(pg.can_login(&user, &password));
+    }
+    assert_eq!(
+        h.env_var(".env", "POSTGRES_DB").as_deref(),
+        Some("postgres")
+    );
+    h.rotor_env(&["verify"], &env).expect_code(0);
+    h.finish();
+}
