@@ -164,6 +164,14 @@ fn bad_admin_input_fails_clearly_and_the_old_password_still_works() {
         .expect_output("ROTOR_PG_ADMIN_URL");
     assert!(pg.can_login(ROLE, INITIAL));
 
+    // An admin URL that does not parse: named, never echoed.
+    let garbled = "postgres://postgres:garbled-admin-secret-93@127.0.0.1:notaport/postgres";
+    h.leaks.learn("garbled-admin-secret-93");
+    h.rotor_env(&["rotate", "db_app"], &[("ROTOR_PG_ADMIN_URL", garbled)])
+        .expect_code(2)
+        .expect_output("admin URL is not a valid PostgreSQL connection string");
+    assert!(pg.can_login(ROLE, INITIAL));
+
     // Wrong admin password: the URL is never echoed.
     let wrong = pg
         .admin_url()
