@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  a rotation, retirement or rollback failed and was undone, or the audit chain is broken
+  1  a rotation, retirement or rollback failed and was undone (or, when an authority
+     could not take a credential back, left open for `rotor rollback`/`resume`),
+     the audit chain is broken, or `verify`/`status` found drift
   2  bad input or environment (inventory, env file, master key, store); nothing was changed
   3  a secret is held by another run (still running, or interrupted); see `rotor status`
 
@@ -18,7 +20,8 @@ Start here:
   rotor init                 create .rotor/ (store + master key) next to rotor.toml
   rotor plan                 see what a rotation would do; changes nothing
   rotor rotate --all         rotate every secret
-  rotor status               what is current, due, overlapping or unfinished";
+  rotor status               what is current, due, overlapping or unfinished
+  rotor verify               do targets and authorities still agree with the store?";
 
 /// rotor: rotate secrets without downtime, from one inventory (rotor.toml).
 #[derive(Debug, Parser)]
