@@ -406,3 +406,31 @@ fn admin_connection_lost_mid_rotation() {
     assert_eq!(n, 216);
 }
 
+/// A run that stopped before apply began gave the authority nothing: its
+/// rollback succeeds while the server is down, and leaves the old
+/// credential, which still logs in once the server is back.
+#[test]
+fn rollback_before_apply_needs_no_server() {
+    for (n, strategy) in (300..).zip([Strategy::Cutover, Strategy::Alternate]) {
+        let name = format!("{strategy:?} crash after:generate, server down, then Rollback");
+        let mut pg = server();
+        let mut c = Case::new(&pg, strategy, n, name.clone());
+        let before = (c.h.project.read("app.env"), c.h.project.read("worker.env"));
+        c.crash("after:generate");
+        pg.stop();
+        c.rotor(&["rollback", "db"]).expect_code(0);
+        // (status exits 1 here: it cannot check the login while the
+        // server is down)
+        let status = c.rotor(&["status", "--json"]).json();
+        assert!(status[0]["open_run"].is_null(), "{name}: {status}");
+        assert!(
+            (c.h.project.read("app.env"), c.h.project.read("worker.env")) == before,
+            "{name}: the env files changed"
+        );
+        pg.start_again();
+        c.check(&pg);
+        c.rotor(&["rotate", "db"]).expect_code(0);
+        c.check(&pg);
+        c.h.finish();
+    }
+}
