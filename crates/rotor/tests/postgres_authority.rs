@@ -362,3 +362,28 @@ fn valid_until(pg: &Postgres, role: &str) -> String {
         row.get(0)
     })
 }
+
+/// An admin URL without a database (`postgres://postgres:…@host:port`)
+/// reaches the database named like the admin user. The login check as the
+/// role goes to that same database, not to one named like the role (which
+/// does not exist).
+#[test]
+fn an_admin_url_without_a_database_checks_the_login_in_the_admins() {
+    let pg = server_with_role(ROLE);
+    let url = pg
+        .admin_url()
+        .strip_suffix("/postgres")
+        .expect("the testkit URL ends in /postgres")
+        .to_owned();
+    let auth = PostgresCutover::new(SecretString::from(url), ROLE).expect("authority");
+    let new = SecretValue::new("no-database-in-url-password-4d5e6f".to_owned());
+    auth.apply(Credential::new(Some(ROLE), &new), None)
+        .expect("apply logs in as the role");
+    assert_eq!(
+        auth.verify(Credential::new(Some(ROLE), &new))
+            .expect("verify"),
+        Acceptance::Accepted
+    );
+    assert!(can_login(&pg, ROLE, new.expose()));
+}
+

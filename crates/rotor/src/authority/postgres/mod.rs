@@ -106,10 +106,18 @@ fn admin_config(url: &SecretString) -> Result<Config, AuthorityError> {
     Ok(with_defaults(config))
 }
 
-/// A connect timeout and an application name, unless the URL sets them.
+/// A connect timeout and an application name, unless the URL sets them;
+/// and the database named outright: without one the server takes the
+/// user's name, so a login check as another role would ask for a database
+/// called like that role.
 fn with_defaults(mut config: Config) -> Config {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_dbname().is_none() {
+        if let Some(user) = config.get_user().map(str::to_owned) {
+            config.dbname(&user);
+        }
     }
     if config.get_application_name().is_none() {
         config.application_name("rotor");
