@@ -480,10 +480,16 @@ impl Authority for PostgresAlternate {
         })
     }
 
-    fn drift(&self, live: Credential<'_>) -> Result<Vec<String>, AuthorityError> {
+    fn drift(
+        &self,
+        live: Credential<'_>,
+        previous: Option<Credential<'_>>,
+    ) -> Result<Vec<String>, AuthorityError> {
         let Some(live_user) = live.user else {
             return Ok(Vec::new());
         };
+        // The previous login (its retire pending) is meant to work still.
+        let pending = previous.and_then(|p| p.user).filter(|p| *p != live_user);
         let idle = self.idle_for(Some(live_user));
         let g = &self.group;
         self.link.with_admin(async |client| {
@@ -491,10 +497,11 @@ impl Authority for PostgresAlternate {
             let mut out = Vec::new();
             match roles::role(c, g).await? {
                 None => out.push(format!("the group role {g} does not exist")),
-                Some(group) if group.login && live_user != g => out.push(format!(
-                    "{g} (the group) can still log in; `rotor retire` or ALTER ROLE {g} NOLOGIN \
-                     ends that"
-                )),
+                Some(group) if group.login && live_user != g && pending != Some(g.as_str()) => out
+                    .push(format!(
+                        "{g} (the group) can still log in; `rotor retire` or ALTER ROLE {g} \
+                         NOLOGIN ends that"
+                    )),
                 Some(_) => {}
             }
             let Some(live_role) = roles::role(c, live_user).await? else {
@@ -504,7 +511,7 @@ impl Authority for PostgresAlternate {
             let Some(idle_role) = roles::role(c, idle).await? else {
                 return Ok(out);
             };
-            if idle_role.login {
+            if idle_role.login && pending != Some(idle) {
                 out.push(format!("{idle} can still log in"));
             }
             out.extend(self.differences(c, &idle_role, &live_role).await?);
