@@ -435,6 +435,37 @@ fn a_live_attribute_the_idle_role_lacks_is_refused() {
     assert!(!role_exists(&pg, GREEN), "nothing was created");
 }
 
+/// The other way round: an idle role given an attribute by hand (here
+/// SUPERUSER) would hand it to the consumers once they log in as it. The
+/// rotation is refused, and drift names it.
+#[test]
+fn an_idle_attribute_the_live_role_lacks_is_refused_and_is_drift() {
+    let pg = pair_server(OLD);
+    admin_sql(
+        &pg,
+        &format!("CREATE ROLE {GREEN} NOLOGIN SUPERUSER IN ROLE {GROUP}"),
+    );
+    let (old, new) = values();
+    let auth = alternate(&pg);
+    assert_eq!(
+        auth.drift(cred(BLUE, &old), None).expect("drift"),
+        [format!("{GREEN} has SUPERUSER, unlike {BLUE}")]
+    );
+    let err = auth
+        .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
+        .expect_err("SUPERUSER on the idle role");
+    assert_unchanged(&err);
+    let text = permanent_text(&err);
+    assert!(text.contains("app_green has SUPERUSER"), "{text}");
+    assert!(text.contains("NOSUPERUSER"), "{text}");
+    assert!(!role_can_login(&pg, GREEN), "nothing was changed");
+    assert!(can_login(&pg, BLUE, OLD));
+
+    admin_sql(&pg, &format!("ALTER ROLE {GREEN} NOSUPERUSER"));
+    auth.apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
+        .expect("apply once the idle role is like the live one");
+}
+
 #[test]
 fn a_missing_or_logging_in_group_is_refused() {
     let pg = pair_server(OLD);

@@ -241,6 +241,21 @@ impl PostgresAlternate {
                 lacking.join(", ")
             )));
         }
+        // The other way round: consumers would gain what the idle role has
+        // beyond the live one (a SUPERUSER left on it by hand).
+        if let Some(r) = &idle_role {
+            let extra = extra_attributes(r, &live_role);
+            if !extra.is_empty() {
+                let no: Vec<String> = extra.iter().map(|a| format!("NO{a}")).collect();
+                return Err(permanent(format!(
+                    "{idle} has {}, which {live} lacks: consumers would gain it by logging in \
+                     as {idle}; take it away (ALTER ROLE {idle} {}) or give it to {live}; \
+                     nothing was changed",
+                    extra.join(", "),
+                    no.join(" ")
+                )));
+            }
+        }
 
         let until = valid_until(tx, self.valid_for).await?;
         let inherit = if conversion || live_role.inherit {
@@ -358,6 +373,16 @@ impl PostgresAlternate {
         }
         Ok(())
     }
+}
+
+/// The attributes membership does not pass on that `role` has and `like`
+/// lacks.
+fn extra_attributes(role: &Role, like: &Role) -> Vec<&'static str> {
+    role.attributes
+        .iter()
+        .copied()
+        .filter(|a| !like.attributes.contains(a))
+        .collect()
 }
 
 /// The role called `name`, which must exist (it was just created).
@@ -513,6 +538,11 @@ impl Authority for PostgresAlternate {
             };
             if idle_role.login && pending != Some(idle) {
                 out.push(format!("{idle} can still log in"));
+            }
+            for (role, like) in [(&idle_role, &live_role), (&live_role, &idle_role)] {
+                for a in extra_attributes(role, like) {
+                    out.push(format!("{} has {a}, unlike {}", role.name, like.name));
+                }
             }
             out.extend(self.differences(c, &idle_role, &live_role).await?);
             Ok(out)
