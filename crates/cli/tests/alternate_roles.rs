@@ -253,6 +253,11 @@ fn a_session_that_does_not_drain_keeps_the_old_role_until_retire() {
     assert!(pg.can_login("app_blue", INITIAL));
     let status = h.rotor_env(&["status", "--json"], &env).json();
     assert!(!status[0]["previous"].is_null(), "{status}");
+    // The old login still working is what a pending retire means: no drift.
+    h.rotor_env(&["verify"], &env)
+        .expect_code(0)
+        .expect_output("no drift");
+    h.rotor_env(&["status"], &env).expect_code(0);
 
     // Still busy: retire fails and says why; nothing changes.
     h.rotor_env(&["retire", "db_app"], &env)

@@ -33,6 +33,7 @@ const INITIAL: &str = "initial-db-password-0a1b2c3d4e";
 
 const CUTOVER_POINTS: &[&str] = &[
     "after:generate",
+    "mid:apply",
     "after:apply",
     "mid:deliver",
     "after:deliver",
@@ -43,6 +44,7 @@ const CUTOVER_POINTS: &[&str] = &[
 
 const ALTERNATE_POINTS: &[&str] = &[
     "after:generate",
+    "mid:apply",
     "after:apply",
     "mid:deliver",
     "after:deliver",
@@ -312,12 +314,12 @@ fn matrix(strategy: Strategy, first_case: usize) -> usize {
 
 #[test]
 fn cutover_every_step_both_recoveries() {
-    assert_eq!(matrix(Strategy::Cutover, 0), 14);
+    assert_eq!(matrix(Strategy::Cutover, 0), 16);
 }
 
 #[test]
 fn alternate_every_step_both_recoveries() {
-    assert_eq!(matrix(Strategy::Alternate, 100), 16);
+    assert_eq!(matrix(Strategy::Alternate, 100), 18);
 }
 
 /// The admin connection is lost mid-rotation: the process crashes at
@@ -360,6 +362,14 @@ fn connection_lost(strategy: Strategy, point: &str, recovery: Recovery, n: usize
                 down.stdout,
                 down.stderr
             );
+            if point == "mid:apply" {
+                // The apply tried again could not tell whether the first
+                // one got through: the run stays open, files untouched.
+                down.expect_code(1).expect_output("stays open");
+                assert!(files(&c) == before, "{name}: resume changed the env files");
+                let status = c.rotor(&["status", "--json"]).json();
+                assert_eq!(status[0]["state"], "interrupted", "{name}: {status}");
+            }
         }
     }
     pg.start_again();
@@ -383,12 +393,44 @@ fn connection_lost(strategy: Strategy, point: &str, recovery: Recovery, n: usize
 fn admin_connection_lost_mid_rotation() {
     let mut n = 200;
     for strategy in [Strategy::Cutover, Strategy::Alternate] {
-        for point in ["after:apply", "after:deliver", "after:verify"] {
+        // mid:apply: the authority took the new credential, the journal
+        // does not say so; the apply tried again on resume cannot reach
+        // the server, and must not pass for one that changed nothing.
+        for point in ["mid:apply", "after:apply", "after:deliver", "after:verify"] {
             for recovery in [Recovery::Resume, Recovery::Rollback] {
                 connection_lost(strategy, point, recovery, n);
                 n += 1;
             }
         }
     }
-    assert_eq!(n, 212);
+    assert_eq!(n, 216);
+}
+
+/// A run that stopped before apply began gave the authority nothing: its
+/// rollback succeeds while the server is down, and leaves the old
+/// credential, which still logs in once the server is back.
+#[test]
+fn rollback_before_apply_needs_no_server() {
+    for (n, strategy) in (300..).zip([Strategy::Cutover, Strategy::Alternate]) {
+        let name = format!("{strategy:?} crash after:generate, server down, then Rollback");
+        let mut pg = server();
+        let mut c = Case::new(&pg, strategy, n, name.clone());
+        let before = (c.h.project.read("app.env"), c.h.project.read("worker.env"));
+        c.crash("after:generate");
+        pg.stop();
+        c.rotor(&["rollback", "db"]).expect_code(0);
+        // (status exits 1 here: it cannot check the login while the
+        // server is down)
+        let status = c.rotor(&["status", "--json"]).json();
+        assert!(status[0]["open_run"].is_null(), "{name}: {status}");
+        assert!(
+            (c.h.project.read("app.env"), c.h.project.read("worker.env")) == before,
+            "{name}: the env files changed"
+        );
+        pg.start_again();
+        c.check(&pg);
+        c.rotor(&["rotate", "db"]).expect_code(0);
+        c.check(&pg);
+        c.h.finish();
+    }
 }

@@ -287,18 +287,26 @@ fn memberships_and_settings_are_copied_and_read_back_identical() {
     assert!(can_login(&pg, BLUE, OLD), "the live login still works");
 
     // Before retire the old login still works: that is drift, said so.
-    let drift = auth.drift(cred(GREEN, &new)).expect("drift");
+    let drift = auth.drift(cred(GREEN, &new), None).expect("drift");
     assert_eq!(drift, [format!("{BLUE} can still log in")]);
+    // Unless it is the previous credential, waiting for its retire.
+    assert!(auth
+        .drift(cred(GREEN, &new), Some(cred(BLUE, &old)))
+        .expect("drift")
+        .is_empty());
     auth.retire(cred(BLUE, &old), cred(GREEN, &new))
         .expect("retire");
-    assert!(auth.drift(cred(GREEN, &new)).expect("drift").is_empty());
+    assert!(auth
+        .drift(cred(GREEN, &new), None)
+        .expect("drift")
+        .is_empty());
 
     // A change to one role only is drift, named without its value.
     admin_sql(
         &pg,
         &format!("ALTER ROLE {GREEN} SET work_mem = '64MB'; GRANT auditor TO {GREEN};"),
     );
-    let drift = auth.drift(cred(GREEN, &new)).expect("drift");
+    let drift = auth.drift(cred(GREEN, &new), None).expect("drift");
     assert_eq!(
         drift,
         [
@@ -382,7 +390,10 @@ fn converting_a_single_login_role_keeps_its_privileges_on_the_group() {
         as_role(&pg, GREEN, newer.expose(), "SELECT x::text FROM owned").expect("owned table"),
         ["1"]
     );
-    assert!(auth.drift(cred(GREEN, &newer)).expect("drift").is_empty());
+    assert!(auth
+        .drift(cred(GREEN, &newer), None)
+        .expect("drift")
+        .is_empty());
     assert_log_clean(&pg, &[OLD, NEW, newer.expose()]);
 }
 
@@ -422,6 +433,37 @@ fn a_live_attribute_the_idle_role_lacks_is_refused() {
     let text = permanent_text(&err);
     assert!(text.contains("app_blue has CREATEDB"), "{text}");
     assert!(!role_exists(&pg, GREEN), "nothing was created");
+}
+
+/// The other way round: an idle role given an attribute by hand (here
+/// SUPERUSER) would hand it to the consumers once they log in as it. The
+/// rotation is refused, and drift names it.
+#[test]
+fn an_idle_attribute_the_live_role_lacks_is_refused_and_is_drift() {
+    let pg = pair_server(OLD);
+    admin_sql(
+        &pg,
+        &format!("CREATE ROLE {GREEN} NOLOGIN SUPERUSER IN ROLE {GROUP}"),
+    );
+    let (old, new) = values();
+    let auth = alternate(&pg);
+    assert_eq!(
+        auth.drift(cred(BLUE, &old), None).expect("drift"),
+        [format!("{GREEN} has SUPERUSER, unlike {BLUE}")]
+    );
+    let err = auth
+        .apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
+        .expect_err("SUPERUSER on the idle role");
+    assert_unchanged(&err);
+    let text = permanent_text(&err);
+    assert!(text.contains("app_green has SUPERUSER"), "{text}");
+    assert!(text.contains("NOSUPERUSER"), "{text}");
+    assert!(!role_can_login(&pg, GREEN), "nothing was changed");
+    assert!(can_login(&pg, BLUE, OLD));
+
+    admin_sql(&pg, &format!("ALTER ROLE {GREEN} NOSUPERUSER"));
+    auth.apply(cred(GREEN, &new), Some(cred(BLUE, &old)))
+        .expect("apply once the idle role is like the live one");
 }
 
 #[test]
@@ -676,7 +718,7 @@ fn a_stopped_server_is_transient() {
             .expect_err("retire"),
         auth.undo(cred(GREEN, &new), Some(cred(BLUE, &old)))
             .expect_err("undo"),
-        auth.drift(cred(GREEN, &new)).expect_err("drift"),
+        auth.drift(cred(GREEN, &new), None).expect_err("drift"),
     ];
     for err in &errors {
         assert!(matches!(err, AuthorityError::Transient { .. }), "{err}");

@@ -362,3 +362,69 @@ fn valid_until(pg: &Postgres, role: &str) -> String {
         row.get(0)
     })
 }
+
+/// An admin URL without a database (`postgres://postgres:…@host:port`)
+/// reaches the database named like the admin user. The login check as the
+/// role goes to that same database, not to one named like the role (which
+/// does not exist).
+#[test]
+fn an_admin_url_without_a_database_checks_the_login_in_the_admins() {
+    let pg = server_with_role(ROLE);
+    let url = pg
+        .admin_url()
+        .strip_suffix("/postgres")
+        .expect("the testkit URL ends in /postgres")
+        .to_owned();
+    let auth = PostgresCutover::new(SecretString::from(url), ROLE).expect("authority");
+    let new = SecretValue::new("no-database-in-url-password-4d5e6f".to_owned());
+    auth.apply(Credential::new(Some(ROLE), &new), None)
+        .expect("apply logs in as the role");
+    assert_eq!(
+        auth.verify(Credential::new(Some(ROLE), &new))
+            .expect("verify"),
+        Acceptance::Accepted
+    );
+    assert!(can_login(&pg, ROLE, new.expose()));
+}
+
+/// Another session holds the role locked (an ALTER ROLE in a transaction
+/// left open): apply gives up after the lock timeout, as transient and
+/// having changed nothing, instead of waiting forever with the run held.
+#[test]
+fn a_role_locked_by_another_session_fails_instead_of_hanging() {
+    let pg = server_with_role(ROLE);
+    let rt = runtime();
+    let (holder, conn) = rt
+        .block_on(tokio_postgres::connect(
+            &pg.admin_url(),
+            tokio_postgres::NoTls,
+        ))
+        .expect("admin connect");
+    // The connection task runs on a thread of its own while the holder
+    // keeps its transaction open.
+    let driver = std::thread::spawn(move || rt.block_on(conn));
+    let hold = runtime();
+    hold.block_on(holder.batch_execute(&format!("BEGIN; ALTER ROLE {ROLE} CONNECTION LIMIT 7")))
+        .expect("lock the role");
+
+    let new = SecretValue::new("locked-role-password-6a7b8c9d".to_owned());
+    let err = cutover(&pg, ROLE)
+        .apply(Credential::new(Some(ROLE), &new), None)
+        .expect_err("the role is locked");
+    assert!(err.changed_nothing(), "{err:?}");
+    assert!(err.to_string().contains("lock timeout"), "{err}");
+    assert_quotes_nothing(&err, &[new.expose(), pg.admin_password()]);
+    assert!(
+        can_login(&pg, ROLE, INITIAL),
+        "the old password still works"
+    );
+
+    hold.block_on(holder.batch_execute("ROLLBACK"))
+        .expect("release the lock");
+    drop(holder);
+    let _ = driver.join();
+    cutover(&pg, ROLE)
+        .apply(Credential::new(Some(ROLE), &new), None)
+        .expect("apply once the lock is gone");
+    assert!(can_login(&pg, ROLE, new.expose()));
+}

@@ -107,8 +107,14 @@ pub trait Authority {
     /// Differences between what the authority holds and what the store
     /// says, beyond whether the live credential logs in (for an alternating
     /// pair: memberships and settings that differ between the two roles).
-    /// Each entry is one sentence for the operator.
-    fn drift(&self, _live: Credential<'_>) -> Result<Vec<String>, AuthorityError> {
+    /// `previous` is the credential that is still meant to work (an old
+    /// login waiting for `rotor retire`), if any: its being accepted is no
+    /// drift. Each entry is one sentence for the operator.
+    fn drift(
+        &self,
+        _live: Credential<'_>,
+        _previous: Option<Credential<'_>>,
+    ) -> Result<Vec<String>, AuthorityError> {
         Ok(Vec::new())
     }
 }

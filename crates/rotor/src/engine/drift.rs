@@ -216,19 +216,26 @@ impl Engine<'_> {
             ),
             &mut checks,
         );
-        if let Some(prev) = &live.previous {
-            let (pu, pv) = self.store.credential(&spec.name, prev.number)?;
+        let previous = match &live.previous {
+            Some(prev) => Some((prev.number, self.store.credential(&spec.name, prev.number)?)),
+            None => None,
+        };
+        if let Some((number, (pu, pv))) = &previous {
+            let prev_number = *number;
             accepted(
-                Credential::new(pu.as_deref(), &pv),
+                Credential::new(pu.as_deref(), pv),
                 format!(
                     "{} accepts previous ({})",
                     auth.name(),
-                    login(&pu, prev.number)
+                    login(pu, prev_number)
                 ),
                 &mut checks,
             );
         }
-        match auth.drift(Credential::new(user.as_deref(), &value)) {
+        let previous = previous
+            .as_ref()
+            .map(|(_, (pu, pv))| Credential::new(pu.as_deref(), pv));
+        match auth.drift(Credential::new(user.as_deref(), &value), previous) {
             Ok(found) => {
                 for d in found {
                     checks.push(Check {

@@ -24,6 +24,10 @@ pub(crate) struct Done {
     /// Resuming: deliver again, and redo restart and verify if that changed
     /// any file.
     pub redeliver: bool,
+    /// An earlier attempt began `apply`: the authorities may hold the new
+    /// credentials even if this attempt's apply fails before changing
+    /// anything.
+    pub apply_started: bool,
     pub apply: bool,
     pub deliver: bool,
     pub restart: bool,
@@ -36,6 +40,9 @@ impl Done {
         let done = |step: &str| entries.iter().any(|e| e.step == step && e.phase == "done");
         Done {
             redeliver: false,
+            apply_started: entries
+                .iter()
+                .any(|e| e.step == "apply" && e.phase == "intent"),
             apply: done("apply"),
             deliver: done("deliver"),
             restart: done("restart"),

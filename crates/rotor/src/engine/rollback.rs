@@ -51,7 +51,11 @@ impl Engine<'_> {
             .collect();
         let refs: Vec<&SecretSpec> = specs.iter().collect();
         let restart = refs.iter().find_map(|s| s.hooks.restart.clone());
-        let restarted = Done::restart_started(&self.store.journal_of(run.id)?);
+        let journal = self.store.journal_of(run.id)?;
+        let restarted = Done::restart_started(&journal);
+        // A run that never began apply gave the authority nothing to take
+        // back (and its rollback needs no server).
+        let applied = Done::from_journal(&journal).apply_started;
         // Redact every value this run could have put anywhere.
         let mut run_values = Vec::new();
         for s in &run.secrets {
@@ -69,7 +73,7 @@ impl Engine<'_> {
         // The authority first: if it cannot be reached, nothing is touched
         // and the run stays open, so the files keep matching what the
         // authority accepts.
-        let authority = if run.kind == RunKind::Rotate {
+        let authority = if run.kind == RunKind::Rotate && applied {
             self.undo_run_authority(&run, &refs)?
         } else {
             String::new()

@@ -123,8 +123,12 @@ impl Engine<'_> {
                 if let Err(e) = c.auth.apply(c.new_credential(), c.old_credential()) {
                     self.journal(run, "apply", "failed", &e.to_string())?;
                     // This one changed nothing if it never got through; the
-                    // ones before it were applied.
-                    let applied = if e.changed_nothing() {
+                    // ones before it were applied. Resuming a run whose
+                    // apply had begun, any of them may hold the new
+                    // credential from that attempt.
+                    let applied = if done.apply_started {
+                        changes
+                    } else if e.changed_nothing() {
                         &changes[..i]
                     } else {
                         &changes[..=i]
@@ -148,6 +152,7 @@ impl Engine<'_> {
                         undo,
                     });
                 }
+                fault::point("mid", "apply");
             }
             let authorities: Vec<&str> = changes.iter().map(|c| c.auth.name()).collect();
             self.journal(run, "apply", "done", &authorities.join(", "))?;

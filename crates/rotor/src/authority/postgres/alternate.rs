@@ -241,6 +241,21 @@ impl PostgresAlternate {
                 lacking.join(", ")
             )));
         }
+        // The other way round: consumers would gain what the idle role has
+        // beyond the live one (a SUPERUSER left on it by hand).
+        if let Some(r) = &idle_role {
+            let extra = extra_attributes(r, &live_role);
+            if !extra.is_empty() {
+                let no: Vec<String> = extra.iter().map(|a| format!("NO{a}")).collect();
+                return Err(permanent(format!(
+                    "{idle} has {}, which {live} lacks: consumers would gain it by logging in \
+                     as {idle}; take it away (ALTER ROLE {idle} {}) or give it to {live}; \
+                     nothing was changed",
+                    extra.join(", "),
+                    no.join(" ")
+                )));
+            }
+        }
 
         let until = valid_until(tx, self.valid_for).await?;
         let inherit = if conversion || live_role.inherit {
@@ -358,6 +373,16 @@ impl PostgresAlternate {
         }
         Ok(())
     }
+}
+
+/// The attributes membership does not pass on that `role` has and `like`
+/// lacks.
+fn extra_attributes(role: &Role, like: &Role) -> Vec<&'static str> {
+    role.attributes
+        .iter()
+        .copied()
+        .filter(|a| !like.attributes.contains(a))
+        .collect()
 }
 
 /// The role called `name`, which must exist (it was just created).
@@ -480,10 +505,16 @@ impl Authority for PostgresAlternate {
         })
     }
 
-    fn drift(&self, live: Credential<'_>) -> Result<Vec<String>, AuthorityError> {
+    fn drift(
+        &self,
+        live: Credential<'_>,
+        previous: Option<Credential<'_>>,
+    ) -> Result<Vec<String>, AuthorityError> {
         let Some(live_user) = live.user else {
             return Ok(Vec::new());
         };
+        // The previous login (its retire pending) is meant to work still.
+        let pending = previous.and_then(|p| p.user).filter(|p| *p != live_user);
         let idle = self.idle_for(Some(live_user));
         let g = &self.group;
         self.link.with_admin(async |client| {
@@ -491,10 +522,11 @@ impl Authority for PostgresAlternate {
             let mut out = Vec::new();
             match roles::role(c, g).await? {
                 None => out.push(format!("the group role {g} does not exist")),
-                Some(group) if group.login && live_user != g => out.push(format!(
-                    "{g} (the group) can still log in; `rotor retire` or ALTER ROLE {g} NOLOGIN \
-                     ends that"
-                )),
+                Some(group) if group.login && live_user != g && pending != Some(g.as_str()) => out
+                    .push(format!(
+                        "{g} (the group) can still log in; `rotor retire` or ALTER ROLE {g} \
+                         NOLOGIN ends that"
+                    )),
                 Some(_) => {}
             }
             let Some(live_role) = roles::role(c, live_user).await? else {
@@ -504,8 +536,13 @@ impl Authority for PostgresAlternate {
             let Some(idle_role) = roles::role(c, idle).await? else {
                 return Ok(out);
             };
-            if idle_role.login {
+            if idle_role.login && pending != Some(idle) {
                 out.push(format!("{idle} can still log in"));
+            }
+            for (role, like) in [(&idle_role, &live_role), (&live_role, &idle_role)] {
+                for a in extra_attributes(role, like) {
+                    out.push(format!("{} has {a}, unlike {}", role.name, like.name));
+                }
             }
             out.extend(self.differences(c, &idle_role, &live_role).await?);
             Ok(out)

@@ -45,6 +45,12 @@ const NAME: &str = "postgres";
 /// How long a connection attempt may take before it counts as transient.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Bounds on every statement rotor sends: a role another session has
+/// locked (an `ALTER ROLE` in an open transaction) or a statement that
+/// hangs fails, as transient, instead of holding the run forever. Settings
+/// in the URL's own `options` come after these, so they win.
+const SESSION_OPTIONS: &str = "-c lock_timeout=5s -c statement_timeout=5min";
+
 /// The authority for a `[secret.authority] kind = "postgres"` entry.
 pub fn build(
     spec: &PostgresAuthority,
@@ -100,20 +106,32 @@ pub fn build(
 /// Parses the admin URL. The parser's message is dropped: it may quote
 /// parts of the URL.
 fn admin_config(url: &SecretString) -> Result<Config, AuthorityError> {
-    let config = Config::from_str(url.expose_secret()).map_err(|_| {
-        permanent("the admin URL is not a valid PostgreSQL connection string".into())
-    })?;
-    Ok(with_defaults(config))
+    Config::from_str(url.expose_secret())
+        .map_err(|_| permanent("the admin URL is not a valid PostgreSQL connection string".into()))
 }
 
-/// A connect timeout and an application name, unless the URL sets them.
+/// A connect timeout and an application name, unless the URL sets them;
+/// the statement and lock timeouts of [`SESSION_OPTIONS`];
+/// and the database named outright: without one the server takes the
+/// user's name, so a login check as another role would ask for a database
+/// called like that role.
 fn with_defaults(mut config: Config) -> Config {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    if config.get_dbname().is_none() {
+        if let Some(user) = config.get_user().map(str::to_owned) {
+            config.dbname(&user);
+        }
+    }
     if config.get_application_name().is_none() {
         config.application_name("rotor");
     }
+    let options = match config.get_options() {
+        Some(o) => format!("{SESSION_OPTIONS} {o}"),
+        None => SESSION_OPTIONS.to_owned(),
+    };
+    config.options(&options);
     config
 }
 
@@ -364,11 +382,12 @@ fn is_transient_code(code: &SqlState) -> bool {
     let c = code.code();
     // 08: connection exception; 53: insufficient resources (too many
     // connections); 57P01-03: shutting down, crash shutdown, starting up;
-    // 40: serialization failure / deadlock.
+    // 40: serialization failure / deadlock; 55P03: lock timeout; 57014:
+    // statement timeout (or cancelled).
     c.starts_with("08")
         || c.starts_with("53")
         || c.starts_with("40")
-        || matches!(c, "57P01" | "57P02" | "57P03")
+        || matches!(c, "57P01" | "57P02" | "57P03" | "55P03" | "57014")
 }
 
 /// Belt and braces: a server message that quotes a piece of a statement
