@@ -259,6 +259,12 @@ fn a_session_that_does_not_drain_keeps_the_old_role_until_retire() {
         .expect_output("no drift");
     h.rotor_env(&["status"], &env).expect_code(0);
 
+    // The idle role of the pair is the one still draining: rotating again
+    // now is refused until it is retired.
+    h.rotor_env(&["rotate", "db_app"], &env)
+        .expect_code(2)
+        .expect_output("rotor retire db_app` first");
+
     // Still busy: retire fails and says why; nothing changes.
     h.rotor_env(&["retire", "db_app"], &env)
         .expect_code(1)
@@ -424,6 +430,54 @@ fn user_and_password_variables_move_together() {
         h.env_var(".env", "POSTGRES_DB").as_deref(),
         Some("postgres")
     );
+    h.rotor_env(&["verify"], &env).expect_code(0);
+    h.finish();
+}
+
+/// A secret rotor managed before it had an authority: its versions record
+/// no login, so the first alternate rotation reads the login from the
+/// targets (and records the value again with it) instead of mistaking the
+/// group for the live role.
+#[test]
+fn an_authority_added_later_starts_from_the_login_in_the_targets() {
+    let pg = server();
+    let plain = inventory("").replace(
+        "strategy = { kind = \"alternate\" }",
+        "strategy = { kind = \"cutover\" }",
+    );
+    let cut = plain.find("[secret.authority]").expect("authority");
+    let end = plain.find("[[secret.target]]").expect("target");
+    let without = format!("{}{}", &plain[..cut], &plain[end..]);
+    let mut h = Harness::new(
+        &without,
+        &[(
+            ".env",
+            &format!("DATABASE_URL={}\n", url(&pg, "app_blue", INITIAL)),
+        )],
+    );
+    h.manage(".env", &["DATABASE_URL"]);
+    h.leaks.learn(pg.admin_password());
+    let admin = admin_env(&pg);
+    let env = [("ROTOR_PG_ADMIN_URL", admin.as_str())];
+    h.rotor_env(&["init"], &env).expect_code(0);
+    h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
+    // Without an authority only the file changed; the operator set the
+    // same password on the server by hand, as the runbook did.
+    let (user, password, _) = login(&h);
+    assert_eq!(user, "app_blue");
+    pg.sql(&format!(
+        "ALTER ROLE app_blue PASSWORD '{}'",
+        verifier(&password)
+    ));
+
+    h.project.write("rotor.toml", &inventory(""));
+    let blue_shape = shape(&pg, "app_blue");
+    h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
+    let (user, password2, _) = login(&h);
+    assert_eq!(user, "app_green");
+    assert!(pg.can_login("app_green", &password2));
+    assert_eq!(shape(&pg, "app_green"), blue_shape);
+    assert_eq!(can_login_attr(&pg, "app_blue"), Some(false));
     h.rotor_env(&["verify"], &env).expect_code(0);
     h.finish();
 }

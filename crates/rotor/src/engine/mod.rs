@@ -333,7 +333,15 @@ pub(crate) fn window_end(t: i64, window: std::time::Duration) -> i64 {
 /// A digest of what a run depends on in a secret's inventory entry: its
 /// strategy, targets and hooks. A run is only resumed under the same entry.
 pub(crate) fn spec_digest(spec: &SecretSpec) -> String {
-    let text = format!("{:?}|{:?}|{:?}", spec.strategy, spec.targets, spec.hooks);
+    let mut text = format!("{:?}|{:?}|{:?}", spec.strategy, spec.targets, spec.hooks);
+    // The logins an authority switches between are part of the plan too
+    // (how it reaches the server is not: a new admin URL may finish a run).
+    if let Some(crate::inventory::AuthoritySpec::Postgres(pg)) = &spec.authority {
+        text.push_str(&format!(
+            "|postgres {:?} {:?} {:?}",
+            pg.group, pg.roles, pg.retire
+        ));
+    }
     crate::secret::Fingerprint::of(text.as_bytes()).to_string()
 }
 

@@ -126,6 +126,19 @@ impl Engine<'_> {
             }
         }
         let old_previous = live.previous.as_ref().map(|p| p.number);
+        if let (Strategy::Alternate, Some(prev)) = (&spec.strategy, &live.previous) {
+            // Its role is the idle one of the pair: rotating now would
+            // change its password under the sessions it is waiting for.
+            return Err(RotorError::Secret {
+                secret: spec.name.clone(),
+                message: format!(
+                    "version {} ({}) has not been retired yet (its sessions had not ended); run `rotor retire {}` first, then rotate",
+                    prev.number,
+                    prev.principal.as_deref().unwrap_or("its login"),
+                    spec.name
+                ),
+            });
+        }
         match (&live.current, found) {
             (Some(cur), Some((place, v))) if cur.fingerprint != v.fingerprint() => {
                 if !self.options.adopt {
@@ -140,6 +153,20 @@ impl Engine<'_> {
                 }
                 Ok(Start {
                     old_current: Some((0, v)),
+                    old_user: found_user,
+                    old_previous,
+                    adopted: true,
+                    displaced: Some(cur.number),
+                    seen: live.numbers(),
+                })
+            }
+            // A version made before the secret had an authority records no
+            // login: record the value again with the one the targets name.
+            (Some(cur), _)
+                if cur.principal.is_none() && found_user.is_some() && spec.authority.is_some() =>
+            {
+                Ok(Start {
+                    old_current: Some((0, self.store.value(&spec.name, cur.number)?)),
                     old_user: found_user,
                     old_previous,
                     adopted: true,
