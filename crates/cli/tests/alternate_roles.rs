@@ -470,7 +470,7 @@ fn an_authority_added_later_starts_from_the_login_in_the_targets() {
         verifier(&password)
     ));
 
-    h.project.write("rotor.toml", &inventory(""));
+    h.project.write("rotor.toml", inventory(""));
     let blue_shape = shape(&pg, "app_blue");
     h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
     let (user, password2, _) = login(&h);
