@@ -2,12 +2,12 @@
 //! (rotor-testkit): today the dotenv target, in each of its layouts and
 //! forms (a bare value, a user variable beside it, a connection URL), over
 //! files with comments, quotes, `export`, CRLF and missing variables, and the
-//! app-only authority.
+//! app-only authority; and the PgBouncer auth_file target.
 
 use std::path::PathBuf;
 
 use rotor::authority::NoAuthority;
-use rotor::inventory::{DotenvFormat, DotenvTarget, ValueForm};
+use rotor::inventory::{DotenvFormat, DotenvTarget, PgbouncerTarget, ValueForm};
 use rotor_testkit::conformance::{authority_suite, target_suite};
 
 const SAMPLES: &[&[u8]] = &[
@@ -105,6 +105,41 @@ fn dotenv_pair_with_user_var() {
 fn dotenv_url() {
     let checks = target_suite(&url_target(), URL_SAMPLES, foreign_edit);
     assert_eq!(checks, URL_SAMPLES.len() * 13);
+}
+
+/// PgBouncer auth_files: empty, comments only, the managed user's line
+/// among others (CRLF, doubled quotes, a verifier, no final newline).
+const USERLIST_SAMPLES: &[&[u8]] = &[
+    b"",
+    b";; no users yet\n",
+    b"\"rotor_admin\" \"adm\"\n\"conformance_user\" \"old-pass\"\n\"app\" \"grp\"\n",
+    b"; pool\r\n\"other\" \"SCRAM-SHA-256$4096:x\"\r\n\r\n\"conformance_user\" \"o\"\"ld\"\r\n",
+    b"\"other\" \"x\"",
+];
+
+fn pgbouncer_target() -> PgbouncerTarget {
+    PgbouncerTarget {
+        path: PathBuf::from("userlist.txt"),
+        mode: 0o640,
+        users: vec!["conformance_user".into(), "conformance_other".into()],
+        admin_console_env: None,
+    }
+}
+
+/// What another program might do to a userlist: add another user's line.
+fn foreign_userlist_edit(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    if !out.is_empty() && !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"\"added_by_someone_else\" \"x\"\n");
+    out
+}
+
+#[test]
+fn pgbouncer_userlist() {
+    let checks = target_suite(&pgbouncer_target(), USERLIST_SAMPLES, foreign_userlist_edit);
+    assert_eq!(checks, USERLIST_SAMPLES.len() * 13);
 }
 
 #[test]

@@ -51,7 +51,9 @@ pub fn target_suite(
             render(&once, deliver) == once,
             "{name}: delivering twice differs from once"
         );
-        let cur = target.current(&once).expect("read current");
+        let cur = target
+            .current_for(&once, deliver.user)
+            .expect("read current");
         assert_eq!(
             fp(&cur),
             fp(&Some(a.duplicate())),
@@ -81,7 +83,7 @@ pub fn target_suite(
             "{name}: previous survives retire"
         );
         assert_eq!(
-            fp(&target.current(&retired).expect("read")),
+            fp(&target.current_for(&retired, retire.user).expect("read")),
             fp(&Some(a.duplicate())),
             "{name}: retire changed current"
         );
@@ -101,8 +103,8 @@ pub fn target_suite(
         // undo after deliver brings back the original values
         let undone = target.restore(&once, original).expect("restore").to_vec();
         assert_eq!(
-            fp(&target.current(&undone).expect("read")),
-            fp(&target.current(original).expect("read")),
+            fp(&target.current_for(&undone, deliver.user).expect("read")),
+            fp(&target.current_for(original, deliver.user).expect("read")),
             "{name}: undo did not bring back the current value"
         );
         assert_eq!(

@@ -1,17 +1,19 @@
 //! Dev-only helpers for rotor's tests: throwaway projects in temp dirs, a leak
 //! scanner that proves no generated value escaped into output or the store,
 //! a small HTTP health endpoint whose answer a test can change, and a
-//! throwaway PostgreSQL server.
+//! throwaway PostgreSQL server and a PgBouncer in front of it.
 #![forbid(unsafe_code)]
 
 pub mod conformance;
 pub mod http;
 pub mod leaks;
 mod pg_client;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod project;
 
 pub use http::HealthStub;
 pub use leaks::LeakScanner;
+pub use pgbouncer::PgBouncer;
 pub use postgres::Postgres;
 pub use project::Project;

@@ -441,7 +441,7 @@ impl std::fmt::Debug for Postgres {
     }
 }
 
-fn running_as_root() -> bool {
+pub(crate) fn running_as_root() -> bool {
     // No libc here: the effective uid from /proc (Linux), else `id -u`.
     if let Ok(status) = fs::read_to_string("/proc/self/status") {
         if let Some(line) = status.lines().find(|l| l.starts_with("Uid:")) {
@@ -456,7 +456,7 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -136,7 +136,7 @@ impl Engine<'_> {
             let read = read_optional(t.path()).and_then(|bytes| match bytes {
                 None => Ok(None),
                 Some(b) => {
-                    let v = t.current(&b).map_err(at(t.path()))?;
+                    let v = t.current_for(&b, user.as_deref()).map_err(at(t.path()))?;
                     let u = t.current_user(&b).map_err(at(t.path()))?;
                     Ok(Some((v, u)))
                 }
@@ -144,6 +144,12 @@ impl Engine<'_> {
             let (state, detail) = match read {
                 Err(e) => (CheckState::Error, e.to_string()),
                 Ok(None) => (CheckState::Drift, "the file does not exist".into()),
+                // A file with one line per login cannot be compared when the
+                // store names no login.
+                Ok(Some((None, _))) if user.is_none() && t.per_login() => (
+                    CheckState::Ok,
+                    "not compared: the store names no login for this version".into(),
+                ),
                 Ok(Some((None, _))) => (CheckState::Drift, "it holds no value".into()),
                 Ok(Some((Some(v), u))) => {
                     if v.fingerprint() != cur.fingerprint {

@@ -63,7 +63,24 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         ));
         steps.push(step("apply", apply_words(spec, live.current.as_ref())));
         for t in &spec.targets {
-            let TargetSpec::Dotenv(d) = t;
+            let d = match t {
+                TargetSpec::Dotenv(d) => d,
+                TargetSpec::Pgbouncer(p) => {
+                    let reload = p
+                        .admin_console_env
+                        .as_ref()
+                        .map_or_else(String::new, |v| format!("; RELOAD via ${v}"));
+                    steps.push(step(
+                        "deliver",
+                        format!(
+                            "{}: line for LOGIN = NEW{reload} (atomic replace, mode {:04o}, other users' lines untouched)",
+                            p.path.display(),
+                            p.mode
+                        ),
+                    ));
+                    continue;
+                }
+            };
             let detail = match (&spec.strategy, d.format, &d.previous_var) {
                 (Strategy::Overlap { .. }, DotenvFormat::List, _) => {
                     format!("{}: {} = NEW,{cur}", d.path.display(), d.var)

@@ -65,8 +65,17 @@ impl Engine<'_> {
     fn starting_point(&self, spec: &SecretSpec, live: &Live) -> Result<Start, RotorError> {
         let mut found: Option<(String, SecretValue)> = None;
         let mut found_user: Option<String> = None;
+        // The login whose value a per-login target (PgBouncer's auth_file)
+        // is asked for: the store's, else the one a target names.
+        let login = match live.current.as_ref().and_then(|c| c.principal.clone()) {
+            Some(u) => Some(u),
+            None => self.login_in_targets(spec)?,
+        };
         for ts in &spec.targets {
             let t = target::of(ts);
+            // A RELOAD that cannot even be tried stops the rotation before
+            // anything changes.
+            t.reload_ready().map_err(at(t.path()))?;
             let Some(bytes) = read_optional(t.path())? else {
                 if self.options.create_missing {
                     continue;
@@ -103,7 +112,10 @@ impl Engine<'_> {
                     });
                 }
             }
-            let Some(v) = t.current(&bytes).map_err(at(t.path()))? else {
+            let Some(v) = t
+                .current_for(&bytes, login.as_deref())
+                .map_err(at(t.path()))?
+            else {
                 continue;
             };
             if found_user.is_none() {
@@ -199,6 +211,19 @@ impl Engine<'_> {
                 seen: live.numbers(),
             }),
         }
+    }
+
+    /// The login the first target that names one holds.
+    fn login_in_targets(&self, spec: &SecretSpec) -> Result<Option<String>, RotorError> {
+        for ts in &spec.targets {
+            let t = target::of(ts);
+            if let Some(bytes) = read_optional(t.path())? {
+                if let Some(u) = t.current_user(&bytes).map_err(at(t.path()))? {
+                    return Ok(Some(u));
+                }
+            }
+        }
+        Ok(None)
     }
 
     fn rotate_unit(

@@ -177,6 +177,13 @@ impl Engine<'_> {
                 self.options.create_missing,
             );
             self.observer.end();
+            // Consumers that read the file only when told (PgBouncer's
+            // RELOAD) are told now; failing that fails the delivery.
+            let mut reloaded = Vec::new();
+            let delivered = delivered.and_then(|changed| {
+                reloaded = reload_targets(&specs)?;
+                Ok(changed)
+            });
             if let (Ok(true), true) = (&delivered, done.redeliver) {
                 // Resuming, and the files did not hold what was delivered:
                 // consumers must be restarted and checked again.
@@ -198,7 +205,11 @@ impl Engine<'_> {
                 self.observer.note(&undo.text);
                 return Err(e);
             }
-            self.journal(run, "deliver", "done", &files)?;
+            let detail = std::iter::once(files)
+                .chain(reloaded)
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.journal(run, "deliver", "done", &detail)?;
             fault::point("after", "deliver");
         }
 
@@ -251,6 +262,19 @@ impl Engine<'_> {
     ) -> Result<Undo, RotorError> {
         self.journal(run, "undo", "intent", "")?;
         let mut notes = deliver::restore(&self.store, run, &file_targets(specs), &self.modes)?;
+        if !notes.is_empty() {
+            // The restored file is read again only when its consumer is told.
+            for t in file_targets(specs).values().flatten() {
+                match t.reload() {
+                    Ok(Some(words)) => notes.push(words),
+                    Ok(None) => {}
+                    Err(e) => notes.push(format!(
+                        "{}: RELOAD failed ({e}): reload pgbouncer by hand",
+                        t.path().display()
+                    )),
+                }
+            }
+        }
         let mut restart_failed = false;
         if let Some(cmd) = restart {
             // After the restore the files hold the old values: redact those
@@ -348,6 +372,18 @@ pub(crate) struct Undo {
     /// The restart onto the old values failed: consumers may still hold the
     /// removed value.
     pub restart_failed: bool,
+}
+
+/// Tells the consumers of these secrets' targets to read their files again
+/// (PgBouncer's `RELOAD`); words for the journal, or the first failure.
+fn reload_targets(specs: &[&SecretSpec]) -> Result<Vec<String>, RotorError> {
+    let mut words = Vec::new();
+    for t in file_targets(specs).values().flatten() {
+        if let Some(w) = t.reload().map_err(deliver::at(t.path()))? {
+            words.push(w);
+        }
+    }
+    Ok(words)
 }
 
 /// What every change's targets must hold, grouped by real file.

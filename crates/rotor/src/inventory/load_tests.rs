@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::inventory::model::*;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Parses `text` as `rotor.toml` and returns the error's parts.
@@ -154,7 +155,9 @@ verify = { command = ["./smoke.sh", "--quick"] }
     assert_eq!(jwt.targets.len(), 2);
     assert_eq!(jwt.targets[0].path(), Path::new("/srv/app/app/.env"));
     assert_eq!(jwt.targets[1].path(), Path::new("/etc/worker.env"));
-    let TargetSpec::Dotenv(list) = &jwt.targets[1];
+    let TargetSpec::Dotenv(list) = &jwt.targets[1] else {
+        panic!("a dotenv target")
+    };
     assert_eq!(list.format, DotenvFormat::List);
     assert_eq!(
         jwt.hooks.restart,
@@ -665,7 +668,9 @@ fn previous_var_rules() {
         "previous_var = \"OLD JWT\" is not a variable name",
     );
     let good = ok(&add(&overlap, "previous_var = \"JWT_SECRET_PREVIOUS\""));
-    let TargetSpec::Dotenv(t) = &good.secrets[0].targets[0];
+    let TargetSpec::Dotenv(t) = &good.secrets[0].targets[0] else {
+        panic!("a dotenv target")
+    };
     assert_eq!(t.previous_var.as_deref(), Some("JWT_SECRET_PREVIOUS"));
 }
 
@@ -1019,7 +1024,9 @@ fn example_inventories_load() {
     for (dir, inv) in [("nis2", &nis2), ("api-forge", &forge)] {
         let sample = std::fs::read_to_string(root.join(dir).join("env.example")).unwrap();
         for s in &inv.secrets {
-            let TargetSpec::Dotenv(t) = &s.targets[0];
+            let TargetSpec::Dotenv(t) = &s.targets[0] else {
+                panic!("a dotenv target")
+            };
             assert!(
                 sample
                     .lines()
@@ -1074,7 +1081,9 @@ mode = "MODE"
         ("0o440", 0o440),
     ] {
         let inv = ok(&base.replace("MODE", m));
-        let TargetSpec::Dotenv(d) = &inv.secrets[0].targets[0];
+        let TargetSpec::Dotenv(d) = &inv.secrets[0].targets[0] else {
+            panic!("a dotenv target")
+        };
         assert_eq!(d.mode, want, "{m}");
     }
     for bad in ["0644", "0660", "0700", "0200", "0040", "rw-r-----", "4600"] {
@@ -1083,4 +1092,99 @@ mode = "MODE"
         assert_eq!(secret.as_deref(), Some("jwt"));
         assert!(message.contains("is not allowed"), "{bad}: {message}");
     }
+}
+
+/// An alternating PostgreSQL secret with a DATABASE_URL and `extra` after
+/// its targets.
+fn pg_secret(extra: &str) -> String {
+    format!(
+        r#"[[secret]]
+name = "db"
+generator = {{ kind = "password", length = 32 }}
+strategy = {{ kind = "alternate" }}
+[secret.authority]
+kind = "postgres"
+admin_url_env = "PG_ADMIN"
+group = "app"
+roles = ["app_blue", "app_green"]
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "DATABASE_URL"
+form = "url"
+{extra}"#
+    )
+}
+
+#[test]
+fn pgbouncer_target_manages_the_authority_roles() {
+    let inv = ok(&pg_secret(
+        "[[secret.target]]\nkind = \"pgbouncer\"\npath = \"pgbouncer/userlist.txt\"\nadmin_console_env = \"ROTOR_PGBOUNCER_URL\"\nmode = \"0640\"\n",
+    ));
+    let TargetSpec::Pgbouncer(p) = &inv.secrets[0].targets[1] else {
+        panic!("a pgbouncer target")
+    };
+    assert_eq!(
+        p,
+        &PgbouncerTarget {
+            path: PathBuf::from("/srv/app/pgbouncer/userlist.txt"),
+            mode: 0o640,
+            users: vec!["app_blue".into(), "app_green".into()],
+            admin_console_env: Some("ROTOR_PGBOUNCER_URL".into()),
+        }
+    );
+}
+
+#[test]
+fn pgbouncer_target_rules() {
+    // Only for a secret with a PostgreSQL authority.
+    assert_invalid(
+        &format!("{JWT}[[secret.target]]\nkind = \"pgbouncer\"\npath = \"userlist.txt\"\n"),
+        9,
+        8,
+        Some("jwt"),
+        "it needs [secret.authority] kind = \"postgres\"",
+    );
+    // No dotenv keys.
+    assert_invalid(
+        &pg_secret("[[secret.target]]\nkind = \"pgbouncer\"\npath = \"u.txt\"\nvar = \"X\"\n"),
+        18,
+        7,
+        Some("db"),
+        "target key `var` does not apply to kind = \"pgbouncer\"",
+    );
+    // No console for a dotenv target.
+    assert_invalid(
+        &JWT.replace("var =", "admin_console_env = \"X\"\nvar ="),
+        7,
+        21,
+        Some("jwt"),
+        "only a pgbouncer target has an admin console",
+    );
+    assert_invalid(
+        &pg_secret(
+            "[[secret.target]]\nkind = \"pgbouncer\"\npath = \"u.txt\"\nadmin_console_env = \"not a var\"\n",
+        ),
+        18,
+        21,
+        Some("db"),
+        "is not a variable name",
+    );
+    // Two pgbouncer targets of one file would write the same lines.
+    assert_invalid(
+        &pg_secret(
+            "[[secret.target]]\nkind = \"pgbouncer\"\npath = \"u.txt\"\n[[secret.target]]\nkind = \"pgbouncer\"\npath = \"u.txt\"\n",
+        ),
+        20,
+        8,
+        Some("db"),
+        "user:app_blue in u.txt is already written by this secret",
+    );
+    assert_invalid(
+        &JWT.replace("\"dotenv\"", "\"vault\""),
+        5,
+        8,
+        Some("jwt"),
+        "unknown target kind \"vault\"; expected \"dotenv\" or \"pgbouncer\"",
+    );
 }

@@ -143,6 +143,8 @@ impl Strategy {
 pub enum TargetSpec {
     /// A variable in a dotenv file.
     Dotenv(DotenvTarget),
+    /// The login lines of PgBouncer's `auth_file`.
+    Pgbouncer(PgbouncerTarget),
 }
 
 impl TargetSpec {
@@ -150,8 +152,27 @@ impl TargetSpec {
     pub fn path(&self) -> &Path {
         match self {
             TargetSpec::Dotenv(d) => &d.path,
+            TargetSpec::Pgbouncer(p) => &p.path,
         }
     }
+}
+
+/// `kind = "pgbouncer"`: the lines of the authority's login roles in
+/// PgBouncer's `auth_file` (`"user" "password"`), and an optional `RELOAD`
+/// of its admin console after each write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgbouncerTarget {
+    /// The auth_file, resolved against the inventory directory.
+    pub path: PathBuf,
+    /// Unix mode of the file after each write (as for dotenv).
+    pub mode: u32,
+    /// The login roles whose lines rotor manages (the authority's `roles`,
+    /// copied at load time); every other line is left alone.
+    pub users: Vec<String>,
+    /// Environment variable holding the admin console's URL
+    /// (`postgres://USER:PW@HOST:PORT/pgbouncer`): rotor runs `RELOAD`
+    /// there after each write.
+    pub admin_console_env: Option<String>,
 }
 
 /// `kind = "dotenv"`.

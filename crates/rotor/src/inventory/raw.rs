@@ -79,12 +79,13 @@ pub(super) struct RawStrategy {
 pub(super) struct RawTarget {
     pub(super) kind: Spanned<String>,
     pub(super) path: Spanned<String>,
-    pub(super) var: Spanned<String>,
+    pub(super) var: Option<Spanned<String>>,
     pub(super) previous_var: Option<Spanned<String>>,
     pub(super) format: Option<Spanned<String>>,
     pub(super) mode: Option<Spanned<String>>,
     pub(super) form: Option<Spanned<String>>,
     pub(super) user_var: Option<Spanned<String>>,
+    pub(super) admin_console_env: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

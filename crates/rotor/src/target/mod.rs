@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod dotenv;
+pub mod pgbouncer;
 
 use std::path::Path;
 
@@ -42,6 +43,26 @@ pub enum TargetError {
         /// The file's name.
         file: String,
     },
+    /// The PgBouncer `auth_file` could not be parsed or edited.
+    #[error(transparent)]
+    Userlist(#[from] pgbouncer::UserlistError),
+    /// A login whose line the PgBouncer target does not manage.
+    #[error("{file} manages only the lines of the authority's roles, not {user}")]
+    PgbouncerUser {
+        /// The login.
+        user: String,
+        /// The file.
+        file: String,
+    },
+    /// PgBouncer's admin console could not be told to `RELOAD` (the
+    /// message never holds the URL).
+    #[error("pgbouncer RELOAD via ${var}: {why}")]
+    Reload {
+        /// The variable holding the console's URL.
+        var: String,
+        /// What went wrong.
+        why: String,
+    },
 }
 
 /// Where consumers read a secret: the step contract of deliver, retire and
@@ -65,6 +86,33 @@ pub trait Target {
     fn mode(&self) -> u32;
     /// The value consumers use now, if the file holds one.
     fn current(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
+    /// The value consumers logging in as `user` use now. A target whose
+    /// file holds one value needs no login; a target that holds one line
+    /// per login (PgBouncer's `auth_file`) can only answer knowing it, and
+    /// answers `None` to [`Target::current`].
+    fn current_for(
+        &self,
+        file: &[u8],
+        _user: Option<&str>,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        self.current(file)
+    }
+    /// Whether the file holds one value per login, so that only
+    /// [`Target::current_for`] with the login can say which is current.
+    fn per_login(&self) -> bool {
+        false
+    }
+    /// After rotor wrote the file: tell the consumer to read it again
+    /// (PgBouncer's `RELOAD`). Returns words for the journal when it did
+    /// something.
+    fn reload(&self) -> Result<Option<String>, TargetError> {
+        Ok(None)
+    }
+    /// Whether [`Target::reload`] is configured well enough to be tried
+    /// (checked before anything changes).
+    fn reload_ready(&self) -> Result<(), TargetError> {
+        Ok(())
+    }
     /// The login that goes with the current value, for targets that carry
     /// one (the user of a connection URL, a user variable).
     fn current_user(&self, _file: &[u8]) -> Result<Option<String>, TargetError> {
@@ -115,5 +163,6 @@ pub fn with_written_forms(
 pub fn of(spec: &TargetSpec) -> &dyn Target {
     match spec {
         TargetSpec::Dotenv(d) => d,
+        TargetSpec::Pgbouncer(p) => p,
     }
 }

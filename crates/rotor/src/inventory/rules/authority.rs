@@ -291,15 +291,17 @@ pub(in crate::inventory) fn check_targets_carry_user(
     secret: &str,
     strategy: &Strategy,
     raw: &[Spanned<RawTarget>],
-    targets: &[DotenvTarget],
+    targets: &[TargetSpec],
 ) -> Result<(), InventoryError> {
     if *strategy != Strategy::Alternate {
         return Ok(());
     }
     for (r, t) in raw.iter().zip(targets) {
+        // A pgbouncer target carries the login: one line per role.
+        let TargetSpec::Dotenv(t) = t else { continue };
         if t.form == ValueForm::Plain && t.user_var.is_none() {
             return Err(cx.err(
-                r.get_ref().var.span(),
+                r.get_ref().var.as_ref().map_or(r.span(), |v| v.span()),
                 Some(secret),
                 format!(
                     "strategy alternate switches the login between two roles, but {} holds only the password; use form = \"url\" for a connection URL, or add user_var = \"…\" for the variable that holds the user",

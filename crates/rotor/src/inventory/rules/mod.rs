@@ -8,7 +8,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::InventoryError;
-use super::model::{Hooks, SecretSpec, Strategy, TargetSpec};
+use super::model::{Hooks, SecretSpec, Strategy};
 use super::position::Cx;
 use super::raw::*;
 
@@ -195,14 +195,13 @@ pub(in crate::inventory) fn convert_secret(
         }
         None => None,
     };
-    let mut dotenv = Vec::with_capacity(s.target.len());
+    let mut targets = Vec::with_capacity(s.target.len());
     for t in &s.target {
-        let target = convert_target(cx, name, &strategy, t.get_ref(), base_dir)?;
+        let target = convert_target(cx, name, &strategy, t, base_dir, authority.as_ref())?;
         writers.claim(cx, name, t.get_ref(), &target)?;
-        dotenv.push(target);
+        targets.push(target);
     }
-    check_targets_carry_user(cx, name, &strategy, &s.target, &dotenv)?;
-    let targets = dotenv.into_iter().map(TargetSpec::Dotenv).collect();
+    check_targets_carry_user(cx, name, &strategy, &s.target, &targets)?;
 
     let hooks = match &s.hooks {
         Some(h) => convert_hooks(cx, name, h)?,

@@ -1,5 +1,6 @@
 //! Rules for `[[secret.target]]`: kinds, variables, layouts, modes, and one
-//! writer per (file, variable).
+//! writer per (file, variable). A `pgbouncer` target belongs to a secret
+//! with a PostgreSQL authority, whose login roles it manages.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,22 +14,152 @@ pub(in crate::inventory) fn convert_target(
     cx: &Cx<'_>,
     secret: &str,
     strategy: &Strategy,
-    t: &RawTarget,
+    raw: &Spanned<RawTarget>,
     base_dir: &Path,
-) -> Result<DotenvTarget, InventoryError> {
-    if t.kind.get_ref() != "dotenv" {
-        return Err(cx.err(
-            t.kind.span(),
-            Some(secret),
-            format!(
-                "unknown target kind \"{}\"; expected \"dotenv\"",
-                t.kind.get_ref()
-            ),
-        ));
-    }
+    authority: Option<&AuthoritySpec>,
+) -> Result<TargetSpec, InventoryError> {
+    let t = raw.get_ref();
     if t.path.get_ref().trim().is_empty() {
         return Err(cx.err(t.path.span(), Some(secret), "target path is empty"));
     }
+    match t.kind.get_ref().as_str() {
+        "dotenv" => convert_dotenv(cx, secret, strategy, raw, base_dir).map(TargetSpec::Dotenv),
+        "pgbouncer" => {
+            convert_pgbouncer(cx, secret, t, base_dir, authority).map(TargetSpec::Pgbouncer)
+        }
+        other => Err(cx.err(
+            t.kind.span(),
+            Some(secret),
+            format!("unknown target kind \"{other}\"; expected \"dotenv\" or \"pgbouncer\""),
+        )),
+    }
+}
+
+/// `kind = "pgbouncer"`: the authority's login roles' lines in an
+/// `auth_file`.
+fn convert_pgbouncer(
+    cx: &Cx<'_>,
+    secret: &str,
+    t: &RawTarget,
+    base_dir: &Path,
+    authority: Option<&AuthoritySpec>,
+) -> Result<PgbouncerTarget, InventoryError> {
+    let hint = "a pgbouncer target takes path, mode and admin_console_env";
+    not_for_kind(
+        cx,
+        secret,
+        "target",
+        "var",
+        t.var.as_ref(),
+        "pgbouncer",
+        hint,
+    )?;
+    not_for_kind(
+        cx,
+        secret,
+        "target",
+        "previous_var",
+        t.previous_var.as_ref(),
+        "pgbouncer",
+        hint,
+    )?;
+    not_for_kind(
+        cx,
+        secret,
+        "target",
+        "format",
+        t.format.as_ref(),
+        "pgbouncer",
+        hint,
+    )?;
+    not_for_kind(
+        cx,
+        secret,
+        "target",
+        "form",
+        t.form.as_ref(),
+        "pgbouncer",
+        hint,
+    )?;
+    not_for_kind(
+        cx,
+        secret,
+        "target",
+        "user_var",
+        t.user_var.as_ref(),
+        "pgbouncer",
+        hint,
+    )?;
+    let Some(AuthoritySpec::Postgres(pg)) = authority else {
+        return Err(cx.err(
+            t.kind.span(),
+            Some(secret),
+            "a pgbouncer target holds the passwords of PostgreSQL login roles; it needs [secret.authority] kind = \"postgres\" (whose roles it manages)",
+        ));
+    };
+    let admin_console_env = match &t.admin_console_env {
+        None => None,
+        Some(v) => {
+            if !is_var_name(v.get_ref()) {
+                return Err(cx.err(
+                    v.span(),
+                    Some(secret),
+                    format!("admin_console_env = \"{}\" is not a variable name; name the environment variable that holds the admin console URL, e.g. \"ROTOR_PGBOUNCER_URL\"", v.get_ref()),
+                ));
+            }
+            Some(v.get_ref().clone())
+        }
+    };
+    Ok(PgbouncerTarget {
+        path: resolve(base_dir, Path::new(t.path.get_ref())),
+        mode: target_mode(cx, secret, t)?,
+        users: pg.roles.clone(),
+        admin_console_env,
+    })
+}
+
+/// The file mode a target asks for (0600 unless told).
+fn target_mode(cx: &Cx<'_>, secret: &str, t: &RawTarget) -> Result<u32, InventoryError> {
+    match &t.mode {
+        None => Ok(0o600),
+        Some(m) => file_mode(m.get_ref()).ok_or_else(|| {
+            cx.err(
+                m.span(),
+                Some(secret),
+                format!(
+                    "mode = \"{}\" is not allowed; use \"0600\" (default), \"0640\", \"0400\" or \"0440\": the owner must read it and nobody outside the group may",
+                    m.get_ref()
+                ),
+            )
+        }),
+    }
+}
+
+/// `kind = "dotenv"`.
+fn convert_dotenv(
+    cx: &Cx<'_>,
+    secret: &str,
+    strategy: &Strategy,
+    raw: &Spanned<RawTarget>,
+    base_dir: &Path,
+) -> Result<DotenvTarget, InventoryError> {
+    let t = raw.get_ref();
+    not_for_kind(
+        cx,
+        secret,
+        "target",
+        "admin_console_env",
+        t.admin_console_env.as_ref(),
+        "dotenv",
+        "only a pgbouncer target has an admin console to RELOAD; remove it",
+    )?;
+    let Some(raw_var) = &t.var else {
+        return Err(cx.err(
+            raw.span(),
+            Some(secret),
+            "missing field `var`: a dotenv target needs var = \"…\", the variable that holds the secret",
+        ));
+    };
     let format = match &t.format {
         Some(f) => match f.get_ref().as_str() {
             "pair" => DotenvFormat::Pair,
@@ -43,10 +174,10 @@ pub(in crate::inventory) fn convert_target(
         },
         None => DotenvFormat::Pair,
     };
-    let var = t.var.get_ref();
+    let var = raw_var.get_ref();
     if !is_var_name(var) {
         return Err(cx.err(
-            t.var.span(),
+            raw_var.span(),
             Some(secret),
             format!("var = \"{var}\" is not a variable name; use letters, digits and '_', not starting with a digit"),
         ));
@@ -83,26 +214,14 @@ pub(in crate::inventory) fn convert_target(
         }
     } else if matches!(strategy, Strategy::Overlap { .. }) && format == DotenvFormat::Pair {
         return Err(cx.err(
-            t.var.span(),
+            raw_var.span(),
             Some(secret),
             format!(
                 "strategy overlap, but the previous value would have nowhere to go in this target; add previous_var = \"{var}_PREVIOUS\" or use format = \"list\""
             ),
         ));
     }
-    let mode = match &t.mode {
-        None => 0o600,
-        Some(m) => file_mode(m.get_ref()).ok_or_else(|| {
-            cx.err(
-                m.span(),
-                Some(secret),
-                format!(
-                    "mode = \"{}\" is not allowed; use \"0600\" (default), \"0640\", \"0400\" or \"0440\": the owner must read it and nobody outside the group may",
-                    m.get_ref()
-                ),
-            )
-        })?,
-    };
+    let mode = target_mode(cx, secret, t)?;
     let form = match &t.form {
         None => ValueForm::Plain,
         Some(f) => match f.get_ref().as_str() {
@@ -195,17 +314,29 @@ impl Writers {
         cx: &Cx<'_>,
         secret: &str,
         raw: &RawTarget,
-        t: &DotenvTarget,
+        t: &TargetSpec,
     ) -> Result<(), InventoryError> {
-        let mut vars = vec![(&raw.var, t.var.as_str())];
-        if let (Some(pv), Some(p)) = (&raw.previous_var, t.previous_var.as_deref()) {
-            vars.push((pv, p));
+        let mut vars: Vec<(&Spanned<String>, String)> = Vec::new();
+        match t {
+            TargetSpec::Dotenv(t) => {
+                if let Some(v) = &raw.var {
+                    vars.push((v, t.var.clone()));
+                }
+                if let (Some(pv), Some(p)) = (&raw.previous_var, &t.previous_var) {
+                    vars.push((pv, p.clone()));
+                }
+                if let (Some(uv), Some(u)) = (&raw.user_var, &t.user_var) {
+                    vars.push((uv, u.clone()));
+                }
+            }
+            TargetSpec::Pgbouncer(p) => {
+                use crate::target::Target;
+                vars.extend(p.keys().into_iter().map(|k| (&raw.path, k)));
+            }
         }
-        if let (Some(uv), Some(u)) = (&raw.user_var, t.user_var.as_deref()) {
-            vars.push((uv, u));
-        }
+        let path = t.path().to_path_buf();
         for (span_of, var) in vars {
-            let key = (t.path.clone(), var.to_owned());
+            let key = (path.clone(), var.clone());
             let line = cx.line_col(span_of.span().start).0;
             if let Some((other, other_line)) = self.seen.get(&key) {
                 let whose = if other == secret {
