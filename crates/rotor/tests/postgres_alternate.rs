@@ -34,32 +34,16 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Runs SQL as the superuser.
 fn admin_sql(pg: &Postgres, sql: &str) {
-    runtime().block_on(async {
-        let (client, conn) = tokio_postgres::connect(&pg.admin_url(), tokio_postgres::NoTls)
-            .await
-            .expect("admin connect");
-        let conn = tokio::spawn(conn);
-        client.batch_execute(sql).await.expect("admin sql");
-        drop(client);
-        let _ = conn.await;
-    });
+    pg.sql(sql);
 }
 
 /// The first column of every row of `sql` (cast to text by the query), as
 /// the superuser.
 fn admin_rows(pg: &Postgres, sql: &str) -> Vec<String> {
-    runtime().block_on(async {
-        let (client, conn) = tokio_postgres::connect(&pg.admin_url(), tokio_postgres::NoTls)
-            .await
-            .expect("admin connect");
-        let conn = tokio::spawn(conn);
-        let rows = client.query(sql, &[]).await.expect("admin query");
-        drop(client);
-        let _ = conn.await;
-        rows.iter()
-            .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
-            .collect()
-    })
+    pg.column(sql)
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
 }
 
 fn config(pg: &Postgres, role: &str, password: &str) -> tokio_postgres::Config {

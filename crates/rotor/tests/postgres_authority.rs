@@ -23,38 +23,12 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Runs SQL as the superuser.
 fn admin_sql(pg: &Postgres, sql: &str) {
-    runtime().block_on(async {
-        let (client, conn) = tokio_postgres::connect(&pg.admin_url(), tokio_postgres::NoTls)
-            .await
-            .expect("admin connect");
-        let conn = tokio::spawn(conn);
-        client.batch_execute(sql).await.expect("admin sql");
-        drop(client);
-        let _ = conn.await;
-    });
+    pg.sql(sql);
 }
 
 /// Whether `role` can log in with `password` (a direct client, not rotor).
 fn can_login(pg: &Postgres, role: &str, password: &str) -> bool {
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host("127.0.0.1")
-        .port(pg.port())
-        .dbname("postgres")
-        .user(role)
-        .password(password);
-    runtime().block_on(async {
-        match config.connect(tokio_postgres::NoTls).await {
-            Ok((client, conn)) => {
-                let conn = tokio::spawn(conn);
-                let ok = client.query_one("SELECT 1", &[]).await.is_ok();
-                drop(client);
-                let _ = conn.await;
-                ok
-            }
-            Err(_) => false,
-        }
-    })
+    pg.can_login(role, password)
 }
 
 /// A server logging every statement, with a LOGIN role whose initial
