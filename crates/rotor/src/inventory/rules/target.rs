@@ -175,22 +175,10 @@ fn convert_dotenv(
         None => DotenvFormat::Pair,
     };
     let var = raw_var.get_ref();
-    if !is_var_name(var) {
-        return Err(cx.err(
-            raw_var.span(),
-            Some(secret),
-            format!("var = \"{var}\" is not a variable name; use letters, digits and '_', not starting with a digit"),
-        ));
-    }
+    var_name(cx, secret, "var", raw_var)?;
     if let Some(pv) = &t.previous_var {
         let p = pv.get_ref();
-        if !is_var_name(p) {
-            return Err(cx.err(
-                pv.span(),
-                Some(secret),
-                format!("previous_var = \"{p}\" is not a variable name; use letters, digits and '_', not starting with a digit"),
-            ));
-        }
+        var_name(cx, secret, "previous_var", pv)?;
         if p == var {
             return Err(cx.err(
                 pv.span(),
@@ -258,13 +246,7 @@ fn convert_dotenv(
         None => None,
         Some(uv) => {
             let u = uv.get_ref();
-            if !is_var_name(u) {
-                return Err(cx.err(
-                    uv.span(),
-                    Some(secret),
-                    format!("user_var = \"{u}\" is not a variable name; use letters, digits and '_', not starting with a digit"),
-                ));
-            }
+            var_name(cx, secret, "user_var", uv)?;
             if u == var || t.previous_var.as_ref().is_some_and(|p| p.get_ref() == u) {
                 return Err(cx.err(
                     uv.span(),
@@ -357,4 +339,24 @@ impl Writers {
         }
         Ok(())
     }
+}
+
+/// `key = "…"` must name an env-file variable.
+fn var_name(
+    cx: &Cx<'_>,
+    secret: &str,
+    key: &str,
+    v: &Spanned<String>,
+) -> Result<(), InventoryError> {
+    if is_var_name(v.get_ref()) {
+        return Ok(());
+    }
+    Err(cx.err(
+        v.span(),
+        Some(secret),
+        format!(
+            "{key} = \"{}\" is not a variable name; use letters, digits and '_', not starting with a digit",
+            v.get_ref()
+        ),
+    ))
 }
