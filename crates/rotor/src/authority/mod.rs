@@ -9,6 +9,7 @@
 //! twice is harmless.
 
 pub mod postgres;
+pub mod redis;
 
 use secrecy::SecretString;
 
