@@ -28,10 +28,12 @@ fn starts_admin_authenticates_default_user_is_off_and_stops() {
     assert_eq!(redis.cmd(&["ACL", "WHOAMI"]).as_deref(), Ok(ADMIN_USER));
 
     // The default user is off: no command without AUTH, no AUTH as it.
-    let err = redis.cmd_unauthenticated(&["PING"]).unwrap_err();
+    let err = redis
+        .cmd_unauthenticated(&["PING"])
+        .expect_err("an error reply");
     assert!(err.starts_with("NOAUTH"), "{err}");
     assert!(!redis.auth_ok("default", ""));
-    let users = redis.cmd(&["ACL", "LIST"]).unwrap();
+    let users = redis.cmd(&["ACL", "LIST"]).expect("the command succeeds");
     assert!(
         users.lines().any(|l| l.starts_with("user default off")),
         "{users}"
@@ -39,12 +41,12 @@ fn starts_admin_authenticates_default_user_is_off_and_stops() {
 
     // The ACL file is there and names the admin.
     let acl = redis.aclfile_path().expect("an ACL file");
-    let text = std::fs::read_to_string(&acl).unwrap();
+    let text = std::fs::read_to_string(&acl).expect("read the file");
     assert!(text.contains("user rotor_admin on"), "{text}");
 
     redis.stop();
     assert!(!redis.is_running());
-    let err = redis.cmd(&["PING"]).unwrap_err();
+    let err = redis.cmd(&["PING"]).expect_err("an error reply");
     assert!(err.contains("connect"), "{err}");
     redis.stop(); // harmless twice
     assert!(redis.log_contents().contains("Ready to accept connections"));
@@ -63,24 +65,28 @@ fn acl_setuser_then_auth_ok() {
     assert!(redis.auth_ok("app", "s3cret"));
     assert!(!redis.auth_ok("app", "wrong"));
     // `+@read` leaves out PING: still logged in.
-    let err = redis.cmd_as("app", "s3cret", &["PING"]).unwrap_err();
+    let err = redis
+        .cmd_as("app", "s3cret", &["PING"])
+        .expect_err("an error reply");
     assert!(err.starts_with("NOPERM"), "{err}");
     // Switched off: no login.
     redis
         .cmd(&["ACL", "SETUSER", "off_user", "off", ">pw", "+@all"])
-        .unwrap();
+        .expect("the command succeeds");
     assert!(!redis.auth_ok("off_user", "pw"));
     // Its permissions apply.
     let err = redis
         .cmd_as("app", "s3cret", &["SET", "app:x", "1"])
-        .unwrap_err();
+        .expect_err("an error reply");
     assert!(err.starts_with("NOPERM"), "{err}");
     assert_eq!(
         redis.cmd_as("app", "s3cret", &["GET", "app:x"]).as_deref(),
         Ok("(nil)")
     );
     // A wrong password is an error reply, not a broken connection.
-    let err = redis.cmd_as("app", "wrong", &["PING"]).unwrap_err();
+    let err = redis
+        .cmd_as("app", "wrong", &["PING"])
+        .expect_err("an error reply");
     assert!(err.starts_with("WRONGPASS"), "{err}");
 }
 
@@ -95,7 +101,7 @@ fn a_replica_replicates_a_key() {
     // WAIT counts the replicas that have this connection's writes.
     let replies = primary
         .cmds(&[&["SET", "rotated", "yes"], &["WAIT", "1", "5000"]])
-        .unwrap();
+        .expect("the command succeeds");
     assert_eq!(replies[0].as_deref(), Ok("OK"));
     assert_eq!(replies[1].as_deref(), Ok("1"), "{}", primary.log_contents());
     assert_eq!(
@@ -104,10 +110,12 @@ fn a_replica_replicates_a_key() {
         "{}",
         replica.log_contents()
     );
-    let info = replica.cmd(&["INFO", "replication"]).unwrap();
+    let info = replica
+        .cmd(&["INFO", "replication"])
+        .expect("the command succeeds");
     assert!(info.contains("role:slave"), "{info}");
     // A replica is read-only.
-    let err = replica.cmd(&["SET", "x", "1"]).unwrap_err();
+    let err = replica.cmd(&["SET", "x", "1"]).expect_err("an error reply");
     assert!(err.starts_with("READONLY"), "{err}");
 }
 
@@ -117,11 +125,11 @@ fn acl_save_persists_across_a_restart() {
     let port = redis.port();
     redis
         .cmd(&["ACL", "SETUSER", "app", "on", ">before", "~*", "+@all"])
-        .unwrap();
+        .expect("the command succeeds");
     // Not saved: lost on restart.
     redis
         .cmd(&["ACL", "SETUSER", "unsaved", "on", ">x", "+@all"])
-        .unwrap();
+        .expect("the command succeeds");
     redis.stop();
     redis.start_again();
     assert_eq!(redis.port(), port);
@@ -130,9 +138,10 @@ fn acl_save_persists_across_a_restart() {
 
     redis
         .cmd(&["ACL", "SETUSER", "app", "on", ">before", "~*", "+@all"])
-        .unwrap();
+        .expect("the command succeeds");
     assert_eq!(redis.cmd(&["ACL", "SAVE"]).as_deref(), Ok("OK"));
-    let acl = std::fs::read_to_string(redis.aclfile_path().unwrap()).unwrap();
+    let acl =
+        std::fs::read_to_string(redis.aclfile_path().expect("an ACL file")).expect("read the file");
     assert!(acl.contains("user app on"), "{acl}");
     redis.stop();
     redis.start_again();
@@ -149,14 +158,14 @@ fn config_rewrite_persists_across_a_restart_without_an_aclfile() {
     assert!(redis.auth_ok(ADMIN_USER, redis.admin_password()));
     assert!(!redis.auth_ok("default", ""));
     // ACL SAVE needs an ACL file.
-    let err = redis.cmd(&["ACL", "SAVE"]).unwrap_err();
+    let err = redis.cmd(&["ACL", "SAVE"]).expect_err("an error reply");
     assert!(err.contains("ACL file"), "{err}");
 
     redis
         .cmd(&["ACL", "SETUSER", "app", "on", ">rewritten", "~*", "+@all"])
-        .unwrap();
+        .expect("the command succeeds");
     assert_eq!(redis.cmd(&["CONFIG", "REWRITE"]).as_deref(), Ok("OK"));
-    let conf = std::fs::read_to_string(redis.config_path()).unwrap();
+    let conf = std::fs::read_to_string(redis.config_path()).expect("read the file");
     assert!(conf.contains("user app on"), "{conf}");
     redis.stop();
     redis.start_again();
@@ -186,6 +195,6 @@ fn drop_while_panicking_removes_the_temp_dir() {
         panic!("a test fails with a server running");
     }));
     assert!(result.is_err());
-    let dir = dir.unwrap();
+    let dir = dir.expect("the server started");
     assert!(!dir.exists(), "{} still exists", dir.display());
 }
