@@ -463,7 +463,7 @@ pub(crate) fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("testkit::Postgres: no free loopback port: {e}"))
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))
