@@ -127,17 +127,21 @@ impl RedisDualPassword {
     /// exist (SETUSER would create it).
     fn set_user(&self, node: &str, rules: &[String]) -> Result<(), AuthorityError> {
         let mut con = self.admin(node)?;
-        let exists: redis::Value = redis::cmd("ACL")
-            .arg("GETUSER")
-            .arg(&self.user)
-            .query(&mut con)
-            .map_err(|e| classify(&e, node, "ACL GETUSER"))?;
-        if matches!(exists, redis::Value::Nil) {
+        let Some(hashes) = password_hashes(&mut con, &self.user, node)? else {
             return Err(permanent(format!(
                 "{node}: ACL user {} does not exist; create it first (ACL SETUSER {} on ~… +@…) with the permissions the application needs",
                 self.user, self.user
             )));
-        }
+        };
+        // Idempotent: removing a hash the user does not have is an error in
+        // Redis, so only what would change is sent.
+        let rules: Vec<&String> = rules
+            .iter()
+            .filter(|r| match r.strip_prefix('!') {
+                Some(h) => hashes.iter().any(|x| x == h),
+                None => true,
+            })
+            .collect();
         let mut cmd = redis::cmd("ACL");
         cmd.arg("SETUSER").arg(&self.user);
         for r in rules {
@@ -301,6 +305,46 @@ fn auth(con: &mut redis::Connection, user: &str, password: &str) -> redis::Redis
     }
 }
 
+/// The password hashes `user` has on this node; `None` if there is no such
+/// user.
+fn password_hashes(
+    con: &mut redis::Connection,
+    user: &str,
+    node: &str,
+) -> Result<Option<Vec<String>>, AuthorityError> {
+    let reply: redis::Value = redis::cmd("ACL")
+        .arg("GETUSER")
+        .arg(user)
+        .query(con)
+        .map_err(|e| classify(&e, node, "ACL GETUSER"))?;
+    let pairs: Vec<(redis::Value, redis::Value)> = match reply {
+        redis::Value::Nil => return Ok(None),
+        redis::Value::Map(m) => m,
+        redis::Value::Array(items) => {
+            let mut out = Vec::new();
+            let mut it = items.into_iter();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                out.push((k, v));
+            }
+            out
+        }
+        _ => {
+            return Err(permanent(format!(
+                "{node}: ACL GETUSER gave an unexpected reply"
+            )))
+        }
+    };
+    for (k, v) in pairs {
+        let key: Option<String> = redis::from_redis_value(k).ok();
+        if key.as_deref() == Some("passwords") {
+            let hashes: Vec<String> = redis::from_redis_value(v)
+                .map_err(|_| permanent(format!("{node}: ACL GETUSER passwords are not a list")))?;
+            return Ok(Some(hashes));
+        }
+    }
+    Ok(Some(Vec::new()))
+}
+
 /// `ACL SAVE` when the node has an aclfile, else `CONFIG REWRITE`.
 fn persist(con: &mut redis::Connection, node: &str) -> Result<Persisted, AuthorityError> {
     let conf: Vec<String> = redis::cmd("CONFIG")
@@ -330,7 +374,8 @@ fn classify(e: &redis::RedisError, node: &str, step: &str) -> AuthorityError {
     if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
         return transient(format!("{node}: {step}: {e}"));
     }
-    let text = format!("{node}: {step}: {e}");
+    // Redis quotes a failing ACL modifier, which may be a password hash.
+    let text = scrub_hashes(&format!("{node}: {step}: {e}"));
     if text.contains("unknown command") || text.contains("ERR unknown subcommand") {
         return permanent(format!(
             "{text}; this server has no ACLs (Redis 6 or later is needed for dual passwords; use strategy cutover for requirepass)"
@@ -342,6 +387,32 @@ fn classify(e: &redis::RedisError, node: &str, step: &str) -> AuthorityError {
         ));
     }
     permanent(text)
+}
+
+/// `text` with every run of 64 hex digits (a SHA-256 password hash)
+/// replaced by `<hash>`.
+fn scrub_hashes(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        if run >= 64 {
+            out.push_str("<hash>");
+            i += run;
+        } else if run > 0 {
+            out.push_str(&text[i..i + run]);
+            i += run;
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
 }
 
 fn transient(message: String) -> AuthorityError {
@@ -386,6 +457,16 @@ mod tests {
             abc.as_str(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn hashes_are_scrubbed_from_messages() {
+        let h = "90a1a654218c6494e5d95cd9d1dbcd0a4b5d97223caf7f9afaea192491885d3e";
+        let text = format!("Error in ACL SETUSER modifier '!{h}': nope (port 6379, ab12)");
+        let scrubbed = scrub_hashes(&text);
+        assert!(!scrubbed.contains(h), "{scrubbed}");
+        assert!(scrubbed.contains("'!<hash>'"), "{scrubbed}");
+        assert!(scrubbed.contains("port 6379, ab12"), "{scrubbed}");
     }
 
     #[test]
