@@ -13,6 +13,7 @@ use rotor::authority::postgres::PostgresAlternate;
 use rotor::authority::{Acceptance, Authority, AuthorityError, Credential};
 use rotor::inventory::RetireMode;
 use rotor::secret::SecretValue;
+use rotor_testkit::leaks::assert_quotes_nothing;
 use rotor_testkit::Postgres;
 use secrecy::SecretString;
 
@@ -121,28 +122,7 @@ fn values() -> (SecretValue, SecretValue) {
 }
 
 fn assert_log_clean(pg: &Postgres, values: &[&str]) {
-    let log = pg.log_contents();
-    assert!(
-        log.contains("ROLE"),
-        "log_statement = 'all' should have logged the role statements"
-    );
-    for v in values {
-        assert!(
-            !log.contains(v),
-            "the server log holds a plaintext password"
-        );
-    }
-}
-
-fn assert_quotes_nothing(err: &AuthorityError, values: &[&str]) {
-    let shown = format!("{err} {err:?}");
-    for v in values {
-        assert!(!shown.contains(v), "error quotes a secret: {shown}");
-    }
-    assert!(
-        !shown.contains("SCRAM-SHA-256$"),
-        "error quotes a verifier: {shown}"
-    );
+    pg.assert_log_holds_none("ROLE", values);
 }
 
 /// The message of an error retrying cannot help with: permanent, or (for a

@@ -8,6 +8,7 @@
 use rotor::authority::postgres::PostgresCutover;
 use rotor::authority::{Acceptance, Authority, AuthorityError, Credential};
 use rotor::secret::SecretValue;
+use rotor_testkit::leaks::assert_quotes_nothing;
 use rotor_testkit::Postgres;
 use secrecy::SecretString;
 
@@ -61,24 +62,7 @@ fn cutover(pg: &Postgres, role: &str) -> PostgresCutover {
 }
 
 fn assert_log_clean(pg: &Postgres, values: &[&str]) {
-    let log = pg.log_contents();
-    assert!(
-        log.contains("ALTER ROLE"),
-        "log_statement = 'all' should have logged the ALTER ROLE"
-    );
-    for v in values {
-        assert!(
-            !log.contains(v),
-            "the server log holds a plaintext password"
-        );
-    }
-}
-
-fn assert_quotes_nothing(err: &AuthorityError, values: &[&str]) {
-    let shown = format!("{err} {err:?}");
-    for v in values {
-        assert!(!shown.contains(v), "error quotes a secret: {shown}");
-    }
+    pg.assert_log_holds_none("ALTER ROLE", values);
 }
 
 #[test]

@@ -6,8 +6,9 @@
 //! slowlog.
 
 use rotor::authority::redis::RedisDualPassword;
-use rotor::authority::{Acceptance, Authority, AuthorityError, Credential};
+use rotor::authority::{Acceptance, Authority, Credential};
 use rotor::secret::SecretValue;
+use rotor_testkit::leaks::assert_quotes_nothing;
 use rotor_testkit::Redis;
 use secrecy::SecretString;
 
@@ -57,13 +58,6 @@ fn authority(admin: &Redis, nodes: &[&Redis]) -> RedisDualPassword {
 
 fn cred(v: &SecretValue) -> Credential<'_> {
     Credential::new(Some(USER), v)
-}
-
-fn assert_quotes_nothing(err: &AuthorityError, values: &[&str]) {
-    let shown = format!("{err} {err:?}");
-    for v in values {
-        assert!(!shown.contains(v), "error quotes a secret: {shown}");
-    }
 }
 
 #[test]

@@ -135,6 +135,15 @@ fn url_password(v: &str) -> Option<&str> {
     Some(password)
 }
 
+/// Panics unless `err`'s message and `Debug` form quote none of `values`
+/// (a password, an admin URL's password, a hash).
+pub fn assert_quotes_nothing<E: std::fmt::Display + std::fmt::Debug>(err: &E, values: &[&str]) {
+    let shown = format!("{err} {err:?}");
+    for v in values {
+        assert!(!shown.contains(v), "error quotes a secret: {shown}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::url_password;

@@ -77,4 +77,20 @@ impl Postgres {
     pub fn can_login(&self, user: &str, password: &str) -> bool {
         self.login(user, password, "SELECT 1").is_ok()
     }
+
+    /// Panics unless the server log mentions `marker` (so statements are
+    /// being logged at all) and holds none of `values`.
+    pub fn assert_log_holds_none(&self, marker: &str, values: &[&str]) {
+        let log = self.log_contents();
+        assert!(
+            log.contains(marker),
+            "the server log should mention {marker} (is log_statement = 'all'?)"
+        );
+        for v in values {
+            assert!(
+                !log.contains(v),
+                "the server log holds a plaintext password"
+            );
+        }
+    }
 }

@@ -100,12 +100,17 @@ impl Ctx {
     ) -> anyhow::Result<Engine<'o>> {
         let inv = self.inventory()?;
         let store = self.store(&inv)?;
-        Ok(Engine::new(
-            inv,
-            store,
-            self.actor.clone(),
-            options,
-            observer,
-        ))
+        Ok(self.engine_over(inv, store, options, observer))
+    }
+
+    /// An engine over an inventory and store already loaded.
+    pub fn engine_over<'o>(
+        &self,
+        inv: Inventory,
+        store: Store,
+        options: Options,
+        observer: &'o dyn Observer,
+    ) -> Engine<'o> {
+        Engine::new(inv, store, self.actor.clone(), options, observer)
     }
 }

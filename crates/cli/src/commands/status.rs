@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use rotor::engine::drift::CheckState;
 use rotor::engine::status::{self, fmt_age, fmt_time};
-use rotor::engine::{Options, Quiet};
+use rotor::engine::{Engine, Options, Quiet};
 use rotor::RotorError;
 
 use super::Ctx;
@@ -15,8 +15,6 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let inv = ctx.inventory()?;
     let store = ctx.store(&inv)?;
     let mut rows = status::status(&inv, &store).map_err(RotorError::from)?;
-    let drifted =
-        inv.secrets.iter().any(|s| s.authority.is_some()) && check_authorities(ctx, &mut rows)?;
     // A run can outlive its secret's entry in the inventory: say so.
     for run in store.open_runs().map_err(RotorError::from)? {
         for s in run.secrets.iter().filter(|s| inv.secret(s).is_none()) {
@@ -27,6 +25,13 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    // Secrets with an authority get a real login check; the engine takes
+    // over the inventory and store already loaded.
+    let drifted = inv.secrets.iter().any(|s| s.authority.is_some())
+        && check_authorities(
+            &ctx.engine_over(inv, store, Options::default(), &Quiet),
+            &mut rows,
+        )?;
     let code = if drifted {
         ExitCode::from(crate::exit::FAILED)
     } else {
@@ -113,8 +118,7 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
 /// Checks secrets that have an authority (a real login with the stored
 /// credential) and notes drift in their rows. Returns whether any drifted
 /// or could not be checked.
-fn check_authorities(ctx: &Ctx, rows: &mut [status::StatusRow]) -> anyhow::Result<bool> {
-    let engine = ctx.engine(Options::default(), &Quiet)?;
+fn check_authorities(engine: &Engine<'_>, rows: &mut [status::StatusRow]) -> anyhow::Result<bool> {
     let mut any = false;
     for report in engine.check_drift(&[], true)? {
         let open = rows

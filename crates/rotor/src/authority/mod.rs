@@ -63,6 +63,31 @@ impl AuthorityError {
     pub fn changed_nothing(&self) -> bool {
         matches!(self, AuthorityError::Unchanged { .. })
     }
+
+    /// The same failure, known to have changed nothing.
+    pub fn unchanged(self) -> AuthorityError {
+        match self {
+            AuthorityError::Transient { authority, message }
+            | AuthorityError::Permanent { authority, message }
+            | AuthorityError::Unchanged { authority, message } => {
+                AuthorityError::Unchanged { authority, message }
+            }
+        }
+    }
+
+    /// The same kind of failure with other words (an `Unchanged` one
+    /// becomes `Permanent`: the words say what did change).
+    pub fn reworded(self, message: String) -> AuthorityError {
+        match self {
+            AuthorityError::Transient { authority, .. } => {
+                AuthorityError::Transient { authority, message }
+            }
+            AuthorityError::Permanent { authority, .. }
+            | AuthorityError::Unchanged { authority, .. } => {
+                AuthorityError::Permanent { authority, message }
+            }
+        }
+    }
 }
 
 /// A credential as an authority sees it: the login it belongs to (a

@@ -164,7 +164,7 @@ impl RedisDualPassword {
                     }
                 }
                 if i == 0 {
-                    return Err(unchanged(e));
+                    return Err(e.unchanged());
                 }
                 let text = if undone.is_empty() {
                     format!("{e}; the nodes before it were put back")
@@ -174,17 +174,7 @@ impl RedisDualPassword {
                         undone.join("; ")
                     )
                 };
-                return Err(match e {
-                    AuthorityError::Transient { authority, .. } => AuthorityError::Transient {
-                        authority,
-                        message: text,
-                    },
-                    AuthorityError::Permanent { authority, .. }
-                    | AuthorityError::Unchanged { authority, .. } => AuthorityError::Permanent {
-                        authority,
-                        message: text,
-                    },
-                });
+                return Err(e.reworded(text));
             }
         }
         Ok(())
@@ -426,16 +416,6 @@ fn permanent(message: String) -> AuthorityError {
     AuthorityError::Permanent {
         authority: NAME,
         message,
-    }
-}
-
-fn unchanged(e: AuthorityError) -> AuthorityError {
-    match e {
-        AuthorityError::Transient { authority, message }
-        | AuthorityError::Permanent { authority, message }
-        | AuthorityError::Unchanged { authority, message } => {
-            AuthorityError::Unchanged { authority, message }
-        }
     }
 }
 

@@ -62,7 +62,7 @@ use super::roles::{self, Role};
 use super::sync::{self, wanted_memberships};
 use super::{
     admin_config, admin_role, classify, classify_password, classify_rolled_back, drain, permanent,
-    quote_ident, unchanged, valid_until, verifier, Link, NAME,
+    quote_ident, valid_until, verifier, Link, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::inventory::RetireMode;
@@ -417,28 +417,32 @@ impl Authority for PostgresAlternate {
         new: Credential<'_>,
         old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
-        let idle = self.new_role(new).map_err(unchanged)?;
+        let idle = self.new_role(new).map_err(AuthorityError::unchanged)?;
         let live = self.live_role(old);
         if idle == live {
-            return Err(unchanged(permanent(format!(
+            return Err(permanent(format!(
                 "the new credential's role {idle} is the live one; alternate prepares the \
                  other role of the pair"
-            ))));
+            ))
+            .unchanged());
         }
         let password = verifier(new.secret);
         // Everything up to COMMIT changed nothing: the server rolls back a
         // transaction that is not committed, also when the connection is
         // lost.
-        self.link.with_admin_or(unchanged, async |client| {
-            admin_role(client).await.map_err(unchanged)?;
-            let tx = begin(client).await.map_err(unchanged)?;
-            self.prepare_idle(&tx, idle, live, &password)
-                .await
-                .map_err(unchanged)?;
-            tx.commit()
-                .await
-                .map_err(|e| classify_rolled_back(&e, "COMMIT"))
-        })?;
+        self.link
+            .with_admin_or(AuthorityError::unchanged, async |client| {
+                admin_role(client)
+                    .await
+                    .map_err(AuthorityError::unchanged)?;
+                let tx = begin(client).await.map_err(AuthorityError::unchanged)?;
+                self.prepare_idle(&tx, idle, live, &password)
+                    .await
+                    .map_err(AuthorityError::unchanged)?;
+                tx.commit()
+                    .await
+                    .map_err(|e| classify_rolled_back(&e, "COMMIT"))
+            })?;
         self.link.block_on(self.link.check_login(idle, new.secret))
     }
 

@@ -12,9 +12,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio_postgres::Config;
 
-use super::{
-    admin_config, classify_password, quote_ident, unchanged, valid_until, verifier, Link, NAME,
-};
+use super::{admin_config, classify_password, quote_ident, valid_until, verifier, Link, NAME};
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
 
@@ -114,7 +112,7 @@ impl Authority for PostgresCutover {
         new: Credential<'_>,
         _old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
-        self.set_password(new.secret, unchanged)?;
+        self.set_password(new.secret, AuthorityError::unchanged)?;
         self.link
             .block_on(self.link.check_login(&self.role, new.secret))
     }

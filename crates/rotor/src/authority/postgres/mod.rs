@@ -409,26 +409,13 @@ fn scrub(text: &str) -> String {
     out
 }
 
-/// A failure that changed nothing at the server (no connection, a
-/// statement it refused and rolled back, a transaction never committed):
-/// the engine has nothing to undo.
-fn unchanged(e: AuthorityError) -> AuthorityError {
-    match e {
-        AuthorityError::Transient { authority, message }
-        | AuthorityError::Permanent { authority, message }
-        | AuthorityError::Unchanged { authority, message } => {
-            AuthorityError::Unchanged { authority, message }
-        }
-    }
-}
-
 /// [`classify`] for a statement whose failure is known to have changed
 /// nothing when the server answered with an error (it rolled back); a lost
 /// connection leaves that unknown.
 fn classify_rolled_back(e: &tokio_postgres::Error, step: &str) -> AuthorityError {
     let err = classify(e, step);
     if e.as_db_error().is_some() {
-        unchanged(err)
+        err.unchanged()
     } else {
         err
     }

@@ -45,51 +45,15 @@ fn convert_pgbouncer(
     authority: Option<&AuthoritySpec>,
 ) -> Result<PgbouncerTarget, InventoryError> {
     let hint = "a pgbouncer target takes path, mode and admin_console_env";
-    not_for_kind(
-        cx,
-        secret,
-        "target",
-        "var",
-        t.var.as_ref(),
-        "pgbouncer",
-        hint,
-    )?;
-    not_for_kind(
-        cx,
-        secret,
-        "target",
-        "previous_var",
-        t.previous_var.as_ref(),
-        "pgbouncer",
-        hint,
-    )?;
-    not_for_kind(
-        cx,
-        secret,
-        "target",
-        "format",
-        t.format.as_ref(),
-        "pgbouncer",
-        hint,
-    )?;
-    not_for_kind(
-        cx,
-        secret,
-        "target",
-        "form",
-        t.form.as_ref(),
-        "pgbouncer",
-        hint,
-    )?;
-    not_for_kind(
-        cx,
-        secret,
-        "target",
-        "user_var",
-        t.user_var.as_ref(),
-        "pgbouncer",
-        hint,
-    )?;
+    for (key, value) in [
+        ("var", t.var.as_ref()),
+        ("previous_var", t.previous_var.as_ref()),
+        ("format", t.format.as_ref()),
+        ("form", t.form.as_ref()),
+        ("user_var", t.user_var.as_ref()),
+    ] {
+        not_for_kind(cx, secret, "target", key, value, "pgbouncer", hint)?;
+    }
     let Some(AuthoritySpec::Postgres(pg)) = authority else {
         return Err(cx.err(
             t.kind.span(),
