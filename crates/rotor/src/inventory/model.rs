@@ -125,6 +125,9 @@ pub enum Strategy {
     /// Two logins take turns: the idle one gets the new password, consumers
     /// move to it, and the old one is retired once its sessions are gone.
     Alternate,
+    /// One login holds the old and the new password at once (a Redis ACL
+    /// user): consumers move to the new one, then the old one is removed.
+    DualPassword,
 }
 
 impl Strategy {
@@ -134,7 +137,14 @@ impl Strategy {
             Strategy::Cutover => "cutover",
             Strategy::Overlap { .. } => "overlap",
             Strategy::Alternate => "alternate",
+            Strategy::DualPassword => "dual-password",
         }
+    }
+
+    /// Whether the old credential is retired at the authority within the
+    /// rotation, right after verify (the old one keeps working until then).
+    pub fn retires_in_run(&self) -> bool {
+        matches!(self, Strategy::Alternate | Strategy::DualPassword)
     }
 }
 
@@ -222,6 +232,8 @@ pub enum DotenvFormat {
 pub enum AuthoritySpec {
     /// PostgreSQL login roles.
     Postgres(PostgresAuthority),
+    /// A Redis ACL user, or the `requirepass` of legacy servers.
+    Redis(RedisAuthority),
 }
 
 impl AuthoritySpec {
@@ -229,8 +241,24 @@ impl AuthoritySpec {
     pub fn kind(&self) -> &'static str {
         match self {
             AuthoritySpec::Postgres(_) => "postgres",
+            AuthoritySpec::Redis(_) => "redis",
         }
     }
+}
+
+/// `kind = "redis"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RedisAuthority {
+    /// How rotor reaches every node as a user allowed `ACL` and `CONFIG`.
+    /// `None` only for a `requirepass` cutover, which authenticates with
+    /// the password it replaces.
+    pub admin: Option<AdminSource>,
+    /// The ACL user whose passwords turn (`dual-password`); `None` for a
+    /// `requirepass` cutover.
+    pub user: Option<String>,
+    /// Every node to change: `redis://HOST:PORT` (primary, replicas, or every
+    /// cluster node); ACLs and `requirepass` are not replicated.
+    pub nodes: Vec<String>,
 }
 
 /// `kind = "postgres"`.
