@@ -193,5 +193,6 @@ pub fn of(spec: &SecretSpec, admin: Admin) -> Result<Box<dyn Authority>, Authori
     match &spec.authority {
         None => Ok(Box::new(NoAuthority)),
         Some(AuthoritySpec::Postgres(pg)) => postgres::build(pg, &spec.strategy, admin),
+        Some(AuthoritySpec::Redis(r)) => redis::build(r, &spec.strategy, admin),
     }
 }

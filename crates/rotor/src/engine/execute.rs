@@ -129,10 +129,7 @@ impl Engine<'_> {
         // previous, due for `rotor retire`.
         let mut retire_pending = Vec::new();
         if kind == RunKind::Rotate {
-            for c in changes
-                .iter()
-                .filter(|c| c.spec.strategy == Strategy::Alternate)
-            {
+            for c in changes.iter().filter(|c| c.spec.strategy.retires_in_run()) {
                 let Some(old) = c.old_credential() else {
                     continue;
                 };
@@ -271,6 +268,28 @@ impl Engine<'_> {
                                     st.set_stage(name, oc, Stage::Retired, None)?;
                                     detail.push_str(&format!("version {oc} retired at once (cutover)"));
                                 }
+                                Strategy::DualPassword => {
+                                    let user = st
+                                        .versions(name)?
+                                        .into_iter()
+                                        .find(|v| v.number == p.want_current)
+                                        .and_then(|v| v.principal)
+                                        .unwrap_or_default();
+                                    match retire_pending.iter().find(|(n, _)| n == name) {
+                                        None => {
+                                            st.set_stage(name, oc, Stage::Retired, None)?;
+                                            detail.push_str(&format!(
+                                                "{user} holds only the new password; version {oc}'s password was removed at the authority"
+                                            ));
+                                        }
+                                        Some((_, why)) => {
+                                            st.set_stage(name, oc, Stage::Previous, Some(t))?;
+                                            detail.push_str(&format!(
+                                                "{user} still accepts version {oc}'s password too: removing it failed ({why}); run `rotor retire {name}`"
+                                            ));
+                                        }
+                                    }
+                                }
                                 Strategy::Alternate => {
                                     let who = |n: u32| {
                                         st.versions(name).ok().and_then(|vs| {
@@ -324,7 +343,7 @@ impl Engine<'_> {
                             .and_then(|v| v.retire_after);
                         let fresh = match it.spec.strategy {
                             Strategy::Overlap { window } => window_end(t, window),
-                            Strategy::Cutover | Strategy::Alternate => t,
+                            Strategy::Cutover | Strategy::Alternate | Strategy::DualPassword => t,
                         };
                         let until = prev_until.map_or(fresh, |u| u.max(fresh));
                         if let Some(oc) = p.old_current {

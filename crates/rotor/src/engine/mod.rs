@@ -336,11 +336,15 @@ pub(crate) fn spec_digest(spec: &SecretSpec) -> String {
     let mut text = format!("{:?}|{:?}|{:?}", spec.strategy, spec.targets, spec.hooks);
     // The logins an authority switches between are part of the plan too
     // (how it reaches the server is not: a new admin URL may finish a run).
-    if let Some(crate::inventory::AuthoritySpec::Postgres(pg)) = &spec.authority {
-        text.push_str(&format!(
+    match &spec.authority {
+        Some(crate::inventory::AuthoritySpec::Postgres(pg)) => text.push_str(&format!(
             "|postgres {:?} {:?} {:?}",
             pg.group, pg.roles, pg.retire
-        ));
+        )),
+        Some(crate::inventory::AuthoritySpec::Redis(r)) => {
+            text.push_str(&format!("|redis {:?}", r.user))
+        }
+        None => {}
     }
     crate::secret::Fingerprint::of(text.as_bytes()).to_string()
 }
@@ -355,26 +359,33 @@ impl Engine<'_> {
     ) -> Result<Box<dyn crate::authority::Authority>, RotorError> {
         use crate::authority::Admin;
         use crate::inventory::{AdminSource, AuthoritySpec};
-        let admin = match &spec.authority {
+        let (source, what) = match &spec.authority {
+            None => (None, ""),
+            Some(AuthoritySpec::Postgres(pg)) => (
+                Some(&pg.admin),
+                "a PostgreSQL URL of a role with CREATEROLE",
+            ),
+            Some(AuthoritySpec::Redis(r)) => (
+                r.admin.as_ref(),
+                "a redis:// URL of a user allowed ACL and CONFIG",
+            ),
+        };
+        let admin = match source {
             None => Admin::None,
-            Some(AuthoritySpec::Postgres(pg)) => match &pg.admin {
-                AdminSource::Env(var) => match std::env::var(var) {
-                    Ok(url) if !url.trim().is_empty() => {
-                        Admin::Url(secrecy::SecretString::from(url))
-                    }
-                    _ => {
-                        return Err(RotorError::Secret {
-                            secret: spec.name.clone(),
-                            message: format!(
-                                "its admin connection URL is read from ${var}, which is not set; export it (a PostgreSQL URL of a role with CREATEROLE) and run again"
-                            ),
-                        })
-                    }
-                },
-                AdminSource::Secret { secret, url } => Admin::UrlAndPassword {
-                    url: url.clone(),
-                    password: self.current_value_of(&spec.name, secret)?,
-                },
+            Some(AdminSource::Env(var)) => match std::env::var(var) {
+                Ok(url) if !url.trim().is_empty() => Admin::Url(secrecy::SecretString::from(url)),
+                _ => {
+                    return Err(RotorError::Secret {
+                        secret: spec.name.clone(),
+                        message: format!(
+                            "its admin connection URL is read from ${var}, which is not set; export it ({what}) and run again"
+                        ),
+                    })
+                }
+            },
+            Some(AdminSource::Secret { secret, url }) => Admin::UrlAndPassword {
+                url: url.clone(),
+                password: self.current_value_of(&spec.name, secret)?,
             },
         };
         crate::authority::of(spec, admin).map_err(|e| RotorError::Secret {

@@ -152,6 +152,13 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                     "`rotor retire --expired` (or the next rotate) empties the previous value after the window".into(),
                 ));
             }
+            Strategy::DualPassword => {
+                steps.push(step(
+                    "retire",
+                    "after verify: remove the old password from the ACL user on every node (connections opened with it stay open)".into(),
+                ));
+                steps.push(step("promote", "NEW becomes current".into()));
+            }
             Strategy::Alternate => {
                 steps.push(step(
                     "retire",
@@ -257,8 +264,10 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
 
 /// What the apply step does at the secret's authority, in words.
 fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>) -> String {
-    let Some(AuthoritySpec::Postgres(pg)) = &spec.authority else {
-        return "no authority: an app-only secret, nothing to tell".into();
+    let pg = match &spec.authority {
+        None => return "no authority: an app-only secret, nothing to tell".into(),
+        Some(AuthoritySpec::Redis(r)) => return redis_words(spec, r),
+        Some(AuthoritySpec::Postgres(pg)) => pg,
     };
     // The live login: the store's, else the one the targets hold now.
     let live = current
@@ -286,6 +295,22 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
         _ => format!(
             "PostgreSQL: ALTER ROLE {} PASSWORD (SCRAM verifier). Impact: the old password stops working at once; consumers fail to connect until they restart with NEW",
             pg.roles.first().map(String::as_str).unwrap_or("?")
+        ),
+    }
+}
+
+/// What the apply step does at a Redis authority, in words.
+fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> String {
+    let nodes = match r.nodes.len() {
+        1 => "its 1 node".to_owned(),
+        n => format!("each of its {n} nodes"),
+    };
+    match (&spec.strategy, &r.user) {
+        (Strategy::DualPassword, Some(user)) => format!(
+            "Redis: ACL SETUSER {user} adds NEW (as a SHA-256 hash) next to the old password on {nodes}, persisted (ACL SAVE or CONFIG REWRITE); a real AUTH checks it on every node. Both passwords work until retire"
+        ),
+        _ => format!(
+            "Redis: CONFIG SET requirepass NEW on {nodes} (and masterauth on replicas), then CONFIG REWRITE. Impact: the old password stops working at once; new connections fail until consumers restart with NEW (connections already open stay open)"
         ),
     }
 }

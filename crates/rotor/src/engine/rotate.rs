@@ -138,18 +138,32 @@ impl Engine<'_> {
             }
         }
         let old_previous = live.previous.as_ref().map(|p| p.number);
-        if let (Strategy::Alternate, Some(prev)) = (&spec.strategy, &live.previous) {
+        match (&spec.strategy, &live.previous) {
             // Its role is the idle one of the pair: rotating now would
             // change its password under the sessions it is waiting for.
-            return Err(RotorError::Secret {
-                secret: spec.name.clone(),
-                message: format!(
-                    "version {} ({}) has not been retired yet (its sessions had not ended); run `rotor retire {}` first, then rotate",
-                    prev.number,
-                    prev.principal.as_deref().unwrap_or("its login"),
-                    spec.name
-                ),
-            });
+            (Strategy::Alternate, Some(prev)) => {
+                return Err(RotorError::Secret {
+                    secret: spec.name.clone(),
+                    message: format!(
+                        "version {} ({}) has not been retired yet (its sessions had not ended); run `rotor retire {}` first, then rotate",
+                        prev.number,
+                        prev.principal.as_deref().unwrap_or("its login"),
+                        spec.name
+                    ),
+                });
+            }
+            // The authority still accepts it: a rotation now would mark it
+            // retired without removing it there.
+            (Strategy::DualPassword, Some(prev)) => {
+                return Err(RotorError::Secret {
+                    secret: spec.name.clone(),
+                    message: format!(
+                        "version {}'s password is still accepted by the authority (removing it failed); run `rotor retire {}` first, then rotate",
+                        prev.number, spec.name
+                    ),
+                });
+            }
+            _ => {}
         }
         match (&live.current, found) {
             (Some(cur), Some((place, v))) if cur.fingerprint != v.fingerprint() => {
@@ -360,7 +374,9 @@ impl Engine<'_> {
                         want_current: rec.number,
                         want_previous: match spec.strategy {
                             Strategy::Overlap { .. } => old_current,
-                            Strategy::Cutover | Strategy::Alternate => None,
+                            Strategy::Cutover | Strategy::Alternate | Strategy::DualPassword => {
+                                None
+                            }
                         },
                         old_current,
                         old_previous: start.old_previous,

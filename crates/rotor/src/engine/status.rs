@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::engine::Live;
-use crate::inventory::{Inventory, Strategy};
+use crate::inventory::Inventory;
 use crate::store::{now, owner, RunKind, RunRecord, Store, StoreError};
 
 /// One secret's line in `rotor status`.
@@ -142,11 +142,7 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
             StatusRow {
                 name: spec.name.clone(),
                 owner: spec.owner.clone(),
-                strategy: match spec.strategy {
-                    Strategy::Cutover => "cutover",
-                    Strategy::Overlap { .. } => "overlap",
-                    Strategy::Alternate => "alternate",
-                },
+                strategy: spec.strategy.kind(),
                 version: live.current.as_ref().map(|c| c.number),
                 state,
                 fingerprint: live.current.as_ref().map(|c| c.fingerprint.to_string()),

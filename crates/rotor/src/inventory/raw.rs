@@ -53,6 +53,8 @@ pub(super) struct RawAuthority {
     pub(super) retire: Option<Spanned<String>>,
     pub(super) drain_timeout: Option<Spanned<String>>,
     pub(super) valid_for: Option<Spanned<String>>,
+    pub(super) user: Option<Spanned<String>>,
+    pub(super) nodes: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Both generator kinds' keys; which are allowed depends on `kind`, checked

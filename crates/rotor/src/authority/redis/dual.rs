@@ -18,32 +18,21 @@
 //!
 //! Error messages never hold a password, a hash or the admin URL.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::{
-    auth, classify, connect, password_hashes, permanent, persist, sha256_hex, transient, NAME,
+    auth, check_nodes, classify, connect, password_hashes, permanent, persist, sha256_hex,
+    transient, AdminLogin, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
-use crate::target::dotenv::url;
 
 /// One ACL user, its passwords changed on every node.
+#[derive(Debug)]
 pub struct RedisDualPassword {
-    admin_user: String,
-    admin_password: SecretString,
+    admin: AdminLogin,
     user: String,
     /// `redis://host:port` (or `rediss://`), without credentials.
     nodes: Vec<String>,
-}
-
-impl std::fmt::Debug for RedisDualPassword {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisDualPassword")
-            .field("admin_user", &self.admin_user)
-            .field("admin_password", &"[REDACTED]")
-            .field("user", &self.user)
-            .field("nodes", &self.nodes)
-            .finish()
-    }
 }
 
 impl RedisDualPassword {
@@ -55,56 +44,28 @@ impl RedisDualPassword {
         user: impl Into<String>,
         nodes: Vec<String>,
     ) -> Result<Self, AuthorityError> {
-        let admin = admin_url.expose_secret();
-        let bad =
-            || permanent("the admin URL is not a redis:// URL with a user and password".into());
-        let admin_user = url::user(admin).map_err(|_| bad())?.ok_or_else(bad)?;
-        let admin_password = url::password(admin).map_err(|_| bad())?.ok_or_else(bad)?;
+        Self::with_admin(AdminLogin::from_url(admin_url)?, user, nodes)
+    }
+
+    /// The same, with the admin's login given apart.
+    pub fn with_admin(
+        admin: AdminLogin,
+        user: impl Into<String>,
+        nodes: Vec<String>,
+    ) -> Result<Self, AuthorityError> {
         let user = user.into();
         if user.is_empty() || user.contains(|c: char| c.is_whitespace() || c.is_control()) {
             return Err(permanent(format!(
                 "ACL user {user:?} is empty or holds spaces or control characters"
             )));
         }
-        if nodes.is_empty() {
-            return Err(permanent("no nodes are configured".into()));
-        }
-        for n in &nodes {
-            if !(n.starts_with("redis://") || n.starts_with("rediss://")) {
-                return Err(permanent(format!(
-                    "node {n} is not a redis:// or rediss:// URL"
-                )));
-            }
-            if url::password(n).ok().flatten().is_some() {
-                return Err(permanent(
-                    "a node URL holds a password; list nodes as redis://HOST:PORT (the admin URL carries the credential)".into(),
-                ));
-            }
-        }
-        Ok(RedisDualPassword {
-            admin_user: admin_user.to_string(),
-            admin_password: SecretString::from(admin_password.to_string()),
-            user,
-            nodes,
-        })
+        check_nodes(&nodes)?;
+        Ok(RedisDualPassword { admin, user, nodes })
     }
 
     /// A connection to `node`, authenticated as the admin.
     fn admin(&self, node: &str) -> Result<redis::Connection, AuthorityError> {
-        let mut con = connect(node)?;
-        auth(
-            &mut con,
-            &self.admin_user,
-            self.admin_password.expose_secret(),
-        )
-        .map_err(|e| classify(&e, node, "admin AUTH"))?
-        .then_some(())
-        .ok_or_else(|| {
-            permanent(format!(
-                "{node}: the admin URL's user and password were refused; check them"
-            ))
-        })?;
-        Ok(con)
+        self.admin.connect(node)
     }
 
     /// `ACL SETUSER user <rules>` on one node, refusing a user that does not

@@ -16,14 +16,136 @@ pub use dual::RedisDualPassword;
 use std::time::Duration;
 
 use aws_lc_rs::digest;
+use secrecy::{ExposeSecret, SecretString};
 
-use super::AuthorityError;
+use super::{Admin, Authority, AuthorityError};
+use crate::inventory::{RedisAuthority, Strategy};
 use crate::secret::SecretValue;
+use crate::target::dotenv::url;
 
 const NAME: &str = "redis";
 
 /// How long connecting, and each command, may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The Redis authority for `spec` under `strategy`, managed through
+/// `admin`.
+pub fn build(
+    spec: &RedisAuthority,
+    strategy: &Strategy,
+    admin: Admin,
+) -> Result<Box<dyn Authority>, AuthorityError> {
+    let admin = match admin {
+        Admin::None => None,
+        Admin::Url(url) => Some(AdminLogin::from_url(&url)?),
+        Admin::UrlAndPassword { url, password } => Some(AdminLogin::from_parts(&url, &password)?),
+    };
+    match strategy {
+        Strategy::DualPassword => {
+            let admin = admin.ok_or_else(|| {
+                permanent("dual-password needs an admin connection (admin_url_env or admin_secret)".into())
+            })?;
+            let user = spec.user.clone().ok_or_else(|| {
+                permanent("dual-password needs the ACL user whose passwords turn (user = \"…\")".into())
+            })?;
+            Ok(Box::new(RedisDualPassword::with_admin(
+                admin,
+                user,
+                spec.nodes.clone(),
+            )?))
+        }
+        other => Err(permanent(format!(
+            "strategy {} is not supported by the redis authority; use dual-password (an ACL user) or cutover (requirepass)",
+            other.kind()
+        ))),
+    }
+}
+
+/// The login rotor manages the nodes as: an ACL user allowed `ACL` and
+/// `CONFIG` (or, for `requirepass`, the default user).
+pub struct AdminLogin {
+    user: String,
+    password: SecretString,
+}
+
+impl std::fmt::Debug for AdminLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminLogin")
+            .field("user", &self.user)
+            .field("password", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl AdminLogin {
+    /// The user and password of `redis://USER:PASSWORD@HOST:PORT` (the
+    /// host is not used: every step goes to the listed nodes).
+    pub fn from_url(admin_url: &SecretString) -> Result<Self, AuthorityError> {
+        let admin = admin_url.expose_secret();
+        let bad =
+            || permanent("the admin URL is not a redis:// URL with a user and password".into());
+        if !(admin.starts_with("redis://") || admin.starts_with("rediss://")) {
+            return Err(bad());
+        }
+        let user = url::user(admin).map_err(|_| bad())?.ok_or_else(bad)?;
+        let password = url::password(admin).map_err(|_| bad())?.ok_or_else(bad)?;
+        Ok(AdminLogin {
+            user: if user.is_empty() {
+                "default".to_owned()
+            } else {
+                user.to_string()
+            },
+            password: SecretString::from(password.to_string()),
+        })
+    }
+
+    /// The user of `url` (`redis://USER@HOST:PORT`, no password) and
+    /// `password` (another secret's current value).
+    pub fn from_parts(url: &str, password: &SecretValue) -> Result<Self, AuthorityError> {
+        let bad = || permanent("admin_url is not a redis:// URL with a user".into());
+        let user = url::user(url).map_err(|_| bad())?.ok_or_else(bad)?;
+        Ok(AdminLogin {
+            user: user.to_string(),
+            password: SecretString::from(password.expose().to_owned()),
+        })
+    }
+
+    /// A connection to `node`, authenticated as this login.
+    fn connect(&self, node: &str) -> Result<redis::Connection, AuthorityError> {
+        let mut con = connect(node)?;
+        auth(&mut con, &self.user, self.password.expose_secret())
+            .map_err(|e| classify(&e, node, "admin AUTH"))?
+            .then_some(())
+            .ok_or_else(|| {
+                permanent(format!(
+                    "{node}: the admin login ({}) was refused; check its password",
+                    self.user
+                ))
+            })?;
+        Ok(con)
+    }
+}
+
+/// Nodes must be `redis://HOST:PORT` or `rediss://HOST:PORT`, without a
+/// credential, and there must be at least one.
+fn check_nodes(nodes: &[String]) -> Result<(), AuthorityError> {
+    if nodes.is_empty() {
+        return Err(permanent("no nodes are configured".into()));
+    }
+    for n in nodes {
+        if !(n.starts_with("redis://") || n.starts_with("rediss://")) {
+            return Err(permanent(format!(
+                "node {n} is not a redis:// or rediss:// URL"
+            )));
+        }
+        if url::password(n).ok().flatten().is_some() {
+            return Err(permanent(
+                "a node URL holds a password; list nodes as redis://HOST:PORT (the admin URL carries the credential)".into(),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// How a node keeps its users across a restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,17 +24,40 @@ pub(in crate::inventory) fn convert_authority(
     names: &HashMap<&str, usize>,
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
-    if a.kind.get_ref() != "postgres" {
-        return Err(cx.err(
+    match a.kind.get_ref().as_str() {
+        "postgres" => convert_postgres(cx, secret, strategy, raw, names),
+        "redis" => super::redis::convert_redis(cx, secret, strategy, raw, names),
+        other => Err(cx.err(
             a.kind.span(),
             Some(secret),
             format!(
-                "unknown authority kind \"{}\"; expected \"postgres\" (leave [secret.authority] out for a secret only the application checks)",
-                a.kind.get_ref()
+                "unknown authority kind \"{other}\"; expected \"postgres\" or \"redis\" (leave [secret.authority] out for a secret only the application checks)"
             ),
-        ));
+        )),
     }
-    let admin = admin_source(cx, secret, raw, names)?;
+}
+
+fn convert_postgres(
+    cx: &Cx<'_>,
+    secret: &str,
+    strategy: &Strategy,
+    raw: &Spanned<RawAuthority>,
+    names: &HashMap<&str, usize>,
+) -> Result<AuthoritySpec, InventoryError> {
+    let a = raw.get_ref();
+    for (key, value) in [
+        ("user", a.user.as_ref().map(|u| u.span())),
+        ("nodes", a.nodes.as_ref().map(|n| n.span())),
+    ] {
+        if let Some(span) = value {
+            return Err(cx.err(
+                span,
+                Some(secret),
+                format!("{key} belongs to the redis authority; a postgres authority names its login roles with role = \"…\" or roles = [\"…\", \"…\"]"),
+            ));
+        }
+    }
+    let admin = admin_source(cx, secret, raw, names, Kind::Postgres)?;
 
     let mut roles: Vec<&Spanned<String>> = Vec::new();
     if let Some(r) = &a.role {
@@ -127,6 +150,13 @@ pub(in crate::inventory) fn convert_authority(
                 "a PostgreSQL role holds one password, so strategy overlap cannot keep the previous one working; use { kind = \"alternate\" } (two roles take turns, no downtime) or { kind = \"cutover\" }",
             ));
         }
+        Strategy::DualPassword => {
+            return Err(cx.err(
+                raw.span(),
+                Some(secret),
+                "a PostgreSQL role holds one password, so strategy dual-password cannot apply; use { kind = \"alternate\" } (two roles take turns, no downtime) or { kind = \"cutover\" }",
+            ));
+        }
     }
 
     let retire = match &a.retire {
@@ -163,11 +193,21 @@ pub(in crate::inventory) fn convert_authority(
     }))
 }
 
-fn admin_source(
+/// Which server an admin URL is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(in crate::inventory) enum Kind {
+    Postgres,
+    Redis,
+}
+
+/// Where the admin connection's credential comes from: a variable holding
+/// the whole URL, or another secret plus a URL without password.
+pub(in crate::inventory) fn admin_source(
     cx: &Cx<'_>,
     secret: &str,
     raw: &Spanned<RawAuthority>,
     names: &HashMap<&str, usize>,
+    kind: Kind,
 ) -> Result<AdminSource, InventoryError> {
     let a = raw.get_ref();
     match (&a.admin_url_env, &a.admin_secret) {
@@ -215,9 +255,18 @@ fn admin_source(
                 return Err(cx.err(
                     s.span(),
                     Some(secret),
-                    "admin_secret needs admin_url = \"postgres://USER@HOST:PORT/DB\" (no password: that comes from the secret)",
+                    match kind {
+                        Kind::Postgres => "admin_secret needs admin_url = \"postgres://USER@HOST:PORT/DB\" (no password: that comes from the secret)",
+                        Kind::Redis => "admin_secret needs admin_url = \"redis://USER@HOST:PORT\" (no password: that comes from the secret)",
+                    },
                 ));
             };
+            if kind == Kind::Redis {
+                return super::redis::admin_url(cx, secret, url).map(|()| AdminSource::Secret {
+                    secret: other.clone(),
+                    url: url.get_ref().clone(),
+                });
+            }
             match tokio_postgres::Config::from_str(url.get_ref()) {
                 Err(_) => Err(cx.err(
                     url.span(),
@@ -248,7 +297,10 @@ fn admin_source(
         (None, None) => Err(cx.err(
             raw.span(),
             Some(secret),
-            "the postgres authority needs an admin connection: admin_url_env = \"ROTOR_PG_ADMIN_URL\" (a variable holding the URL of a role with CREATEROLE), or admin_secret = \"…\" with admin_url",
+            match kind {
+                Kind::Postgres => "the postgres authority needs an admin connection: admin_url_env = \"ROTOR_PG_ADMIN_URL\" (a variable holding the URL of a role with CREATEROLE), or admin_secret = \"…\" with admin_url",
+                Kind::Redis => "strategy dual-password needs an admin connection: admin_url_env = \"ROTOR_REDIS_ADMIN_URL\" (a variable holding redis://USER:PASSWORD@HOST:PORT of a user allowed ACL and CONFIG), or admin_secret = \"…\" with admin_url",
+            },
         )),
     }
 }

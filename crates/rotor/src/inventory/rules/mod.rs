@@ -15,6 +15,7 @@ use super::raw::*;
 mod authority;
 mod generator;
 mod hooks;
+mod redis;
 mod target;
 
 pub(in crate::inventory) use authority::*;
@@ -193,6 +194,13 @@ pub(in crate::inventory) fn convert_secret(
                 "strategy alternate takes turns between two database roles; add [secret.authority] with kind = \"postgres\", group and roles",
             ));
         }
+        None if strategy == Strategy::DualPassword => {
+            return Err(cx.err(
+                s.strategy.as_ref().map_or(s.name.span(), |st| st.span()),
+                Some(name),
+                "strategy dual-password gives a Redis ACL user two passwords at once; add [secret.authority] with kind = \"redis\", admin_url_env, user and nodes",
+            ));
+        }
         None => None,
     };
     let mut targets = Vec::with_capacity(s.target.len());
@@ -317,10 +325,18 @@ pub(in crate::inventory) fn convert_strategy(
             )),
             None => Ok(Strategy::Alternate),
         },
+        "dual-password" => match &raw.window {
+            Some(w) => Err(cx.err(
+                w.span(),
+                Some(secret),
+                "strategy key `window` does not apply to kind = \"dual-password\": the old password is removed once consumers verify with the new one; remove `window`",
+            )),
+            None => Ok(Strategy::DualPassword),
+        },
         other => Err(cx.err(
             raw.kind.span(),
             Some(secret),
-            format!("unknown strategy kind \"{other}\"; expected \"cutover\", \"overlap\" or \"alternate\""),
+            format!("unknown strategy kind \"{other}\"; expected \"cutover\", \"overlap\", \"alternate\" or \"dual-password\""),
         )),
     }
 }
