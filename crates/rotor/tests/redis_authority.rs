@@ -173,3 +173,67 @@ fn a_missing_user_and_a_wrong_admin_password_are_refused_clearly() {
     assert_quotes_nothing(&err, &["wrong-admin-password-42", OLD, NEW]);
     assert!(r.auth_ok(USER, OLD));
 }
+
+#[test]
+fn retire_leaves_only_the_live_password_and_drift_names_what_differs() {
+    let primary = Redis::start();
+    let replica = Redis::start_replica_of(&primary);
+    with_user(&[&primary, &replica], OLD);
+    let auth = authority(&primary, &[&primary, &replica]);
+    let (old, new) = (SecretValue::new(OLD.into()), SecretValue::new(NEW.into()));
+    auth.apply(cred(&new), Some(cred(&old))).expect("apply");
+    assert_eq!(
+        auth.drift(cred(&new), Some(cred(&old))).expect("drift"),
+        Vec::<String>::new(),
+        "the previous password is allowed while it waits for retire"
+    );
+
+    // Someone adds a password by hand on the replica.
+    let by_hand = "set-by-hand-3e9d0c1b";
+    replica
+        .cmd(&["ACL", "SETUSER", USER, &format!(">{by_hand}")])
+        .expect("ACL SETUSER by hand");
+    let found = auth.drift(cred(&new), Some(cred(&old))).expect("drift");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains(&node(&replica)), "{found:?}");
+    assert!(found[0].contains("did not issue"), "{found:?}");
+
+    // Retire removes the old one and the one set by hand, on every node.
+    auth.retire(cred(&old), cred(&new)).expect("retire");
+    for r in [&primary, &replica] {
+        assert!(r.auth_ok(USER, NEW));
+        assert!(!r.auth_ok(USER, OLD));
+        assert!(!r.auth_ok(USER, by_hand), "a hand-set password survived");
+    }
+    assert!(auth.drift(cred(&new), None).expect("drift").is_empty());
+
+    // A node that lost the live password: retire refuses rather than lock
+    // consumers out, and drift says which node.
+    replica
+        .cmd(&["ACL", "SETUSER", USER, "resetpass", &format!(">{OLD}")])
+        .expect("reset by hand");
+    let found = auth.drift(cred(&new), None).expect("drift");
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains(&node(&replica)) && d.contains("current password")),
+        "{found:?}"
+    );
+    let err = auth
+        .retire(cred(&old), cred(&new))
+        .expect_err("the live password is missing on the replica");
+    assert!(err.to_string().contains("lock every consumer out"), "{err}");
+    assert!(replica.auth_ok(USER, OLD), "nothing removed on the replica");
+    assert!(primary.auth_ok(USER, NEW), "the primary keeps the live one");
+    assert_quotes_nothing(&err, &[OLD, NEW, by_hand]);
+
+    // A user switched off is drift too.
+    primary.cmd(&["ACL", "SETUSER", USER, "off"]).expect("off");
+    let found = auth.drift(cred(&new), None).expect("drift");
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains(&node(&primary)) && d.contains("switched off")),
+        "{found:?}"
+    );
+}

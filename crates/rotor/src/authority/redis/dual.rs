@@ -21,10 +21,14 @@
 use secrecy::SecretString;
 
 use super::{
-    auth, check_nodes, classify, connect, password_hashes, permanent, persist, sha256_hex,
-    transient, AdminLogin, NAME,
+    acl_user, auth, check_nodes, classify, connect, password_hashes, permanent, persist,
+    sha256_hex, transient, AdminLogin, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
+
+/// What to do on one node, given the user's password hashes there: the
+/// rules to send, and the rules that take them back.
+type Step<'a> = dyn Fn(&str, &[String]) -> Result<(Vec<String>, Vec<String>), AuthorityError> + 'a;
 
 /// One ACL user, its passwords changed on every node.
 #[derive(Debug)]
@@ -71,6 +75,14 @@ impl RedisDualPassword {
     /// `ACL SETUSER user <rules>` on one node, refusing a user that does not
     /// exist (SETUSER would create it).
     fn set_user(&self, node: &str, rules: &[String]) -> Result<(), AuthorityError> {
+        self.change(node, &|_, _| Ok((rules.to_vec(), Vec::new())))
+            .map(|_| ())
+    }
+
+    /// On one node: `step` turns the user's password hashes there into the
+    /// rules to send and the rules that would put it back; sends the first,
+    /// persists, and returns the second.
+    fn change(&self, node: &str, step: &Step<'_>) -> Result<Vec<String>, AuthorityError> {
         let mut con = self.admin(node)?;
         let Some(hashes) = password_hashes(&mut con, &self.user, node)? else {
             return Err(permanent(format!(
@@ -78,6 +90,7 @@ impl RedisDualPassword {
                 self.user, self.user
             )));
         };
+        let (rules, back) = step(node, &hashes)?;
         // Idempotent: removing a hash the user does not have is an error in
         // Redis, so only what would change is sent.
         let rules: Vec<&String> = rules
@@ -94,35 +107,44 @@ impl RedisDualPassword {
         }
         cmd.query::<()>(&mut con)
             .map_err(|e| classify(&e, node, "ACL SETUSER"))?;
-        persist(&mut con, node).map(|_| ())
+        persist(&mut con, node)?;
+        Ok(back)
     }
 
-    /// Applies `rules` on every node; if one fails, `rollback` rules go to
-    /// the nodes already changed, and the error says so.
-    fn on_every_node(&self, rules: &[String], rollback: &[String]) -> Result<(), AuthorityError> {
-        for (i, node) in self.nodes.iter().enumerate() {
-            if let Err(e) = self.set_user(node, rules) {
-                let mut undone = Vec::new();
-                for done in &self.nodes[..i] {
-                    if let Err(u) = self.set_user(done, rollback) {
-                        undone.push(format!("{done}: {u}"));
-                    }
-                }
-                if i == 0 {
-                    return Err(e.unchanged());
-                }
-                let text = if undone.is_empty() {
-                    format!("{e}; the nodes before it were put back")
-                } else {
-                    format!(
-                        "{e}; putting back the nodes before it FAILED ({})",
-                        undone.join("; ")
-                    )
-                };
-                return Err(e.reworded(text));
+    /// Runs `step` on every node; if one fails, the nodes already changed
+    /// get their rollback rules, and the error says so.
+    fn on_every_node(&self, step: &Step<'_>) -> Result<(), AuthorityError> {
+        let mut done: Vec<(&str, Vec<String>)> = Vec::new();
+        for node in &self.nodes {
+            match self.change(node, step) {
+                Ok(back) => done.push((node, back)),
+                Err(e) => return Err(self.put_back(e, &done)),
             }
         }
         Ok(())
+    }
+
+    /// `e` after the nodes in `done` (changed before the failing one) got
+    /// their rollback rules, saying whether that worked.
+    fn put_back(&self, e: AuthorityError, done: &[(&str, Vec<String>)]) -> AuthorityError {
+        if done.is_empty() {
+            return e.unchanged();
+        }
+        let mut undone = Vec::new();
+        for (node, back) in done {
+            if let Err(u) = self.set_user(node, back) {
+                undone.push(format!("{node}: {u}"));
+            }
+        }
+        let text = if undone.is_empty() {
+            format!("{e}; the nodes before it were put back")
+        } else {
+            format!(
+                "{e}; putting back the nodes before it FAILED ({})",
+                undone.join("; ")
+            )
+        };
+        e.reworded(text)
     }
 
     /// Whether `password` authenticates as the user on every node; the
@@ -156,7 +178,7 @@ impl Authority for RedisDualPassword {
     ) -> Result<(), AuthorityError> {
         let add = vec!["on".to_owned(), format!("#{}", sha256_hex(new.secret))];
         let remove = vec![format!("!{}", sha256_hex(new.secret))];
-        self.on_every_node(&add, &remove)?;
+        self.on_every_node(&|_, _| Ok((add.clone(), remove.clone())))?;
         if let Some(node) = self.accepted_everywhere(new.secret.expose())? {
             // Take it back: a password that does not log in must not stay.
             let _ = self.undo(new, old);
@@ -179,9 +201,22 @@ impl Authority for RedisDualPassword {
         if old.secret.fingerprint() == live.secret.fingerprint() {
             return Ok(());
         }
-        let remove = vec![format!("!{}", sha256_hex(old.secret))];
-        let back = vec![format!("#{}", sha256_hex(old.secret))];
-        self.on_every_node(&remove, &back)
+        // Everything but the live password goes: the old one, and any set
+        // by hand meanwhile, so that the user holds only what rotor issued.
+        let keep = sha256_hex(live.secret);
+        self.on_every_node(&|node, hashes| {
+            if !hashes.contains(&keep) {
+                return Err(permanent(format!(
+                    "{node}: ACL user {} does not hold the current password; removing the others would lock every consumer out",
+                    self.user
+                )));
+            }
+            let gone = hashes.iter().filter(|h| **h != keep);
+            Ok((
+                gone.clone().map(|h| format!("!{h}")).collect(),
+                gone.map(|h| format!("#{h}")).collect(),
+            ))
+        })
     }
 
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
@@ -205,5 +240,46 @@ impl Authority for RedisDualPassword {
         } else {
             Err(transient(failed.join("; ")))
         }
+    }
+
+    /// On each node: the user exists, is switched on, holds the live
+    /// password, and holds no password rotor did not issue (the previous one
+    /// is allowed while it waits for `rotor retire`).
+    fn drift(
+        &self,
+        live: Credential<'_>,
+        previous: Option<Credential<'_>>,
+    ) -> Result<Vec<String>, AuthorityError> {
+        let live_hash = sha256_hex(live.secret);
+        let previous_hash = previous.map(|p| sha256_hex(p.secret));
+        let mut found = Vec::new();
+        for node in &self.nodes {
+            let mut con = self.admin.connect(node)?;
+            let Some(user) = acl_user(&mut con, &self.user, node)? else {
+                found.push(format!("{node}: ACL user {} does not exist", self.user));
+                continue;
+            };
+            if !user.on {
+                found.push(format!("{node}: ACL user {} is switched off", self.user));
+            }
+            if !user.hashes.contains(&live_hash) {
+                found.push(format!(
+                    "{node}: ACL user {} does not hold the current password",
+                    self.user
+                ));
+            }
+            let unknown = user
+                .hashes
+                .iter()
+                .filter(|h| **h != live_hash && Some(*h) != previous_hash.as_ref())
+                .count();
+            if unknown > 0 {
+                found.push(format!(
+                    "{node}: ACL user {} also accepts {unknown} password(s) rotor did not issue (set by hand, or left behind); rotate to take control again",
+                    self.user
+                ));
+            }
+        }
+        Ok(found)
     }
 }

@@ -195,6 +195,22 @@ fn password_hashes(
     user: &str,
     node: &str,
 ) -> Result<Option<Vec<String>>, AuthorityError> {
+    Ok(acl_user(con, user, node)?.map(|u| u.hashes))
+}
+
+/// What `ACL GETUSER` says about a user: its password hashes and whether
+/// it is switched on.
+struct AclUser {
+    hashes: Vec<String>,
+    on: bool,
+}
+
+/// `ACL GETUSER user` on this node; `None` if there is no such user.
+fn acl_user(
+    con: &mut redis::Connection,
+    user: &str,
+    node: &str,
+) -> Result<Option<AclUser>, AuthorityError> {
     let reply: redis::Value = redis::cmd("ACL")
         .arg("GETUSER")
         .arg(user)
@@ -217,15 +233,27 @@ fn password_hashes(
             )))
         }
     };
+    let mut out = AclUser {
+        hashes: Vec::new(),
+        on: false,
+    };
     for (k, v) in pairs {
         let key: Option<String> = redis::from_redis_value(k).ok();
-        if key.as_deref() == Some("passwords") {
-            let hashes: Vec<String> = redis::from_redis_value(v)
-                .map_err(|_| permanent(format!("{node}: ACL GETUSER passwords are not a list")))?;
-            return Ok(Some(hashes));
+        match key.as_deref() {
+            Some("passwords") => {
+                out.hashes = redis::from_redis_value(v).map_err(|_| {
+                    permanent(format!("{node}: ACL GETUSER passwords are not a list"))
+                })?;
+            }
+            Some("flags") => {
+                let flags: Vec<String> = redis::from_redis_value(v)
+                    .map_err(|_| permanent(format!("{node}: ACL GETUSER flags are not a list")))?;
+                out.on = flags.iter().any(|f| f == "on");
+            }
+            _ => {}
         }
     }
-    Ok(Some(Vec::new()))
+    Ok(Some(out))
 }
 
 /// `ACL SAVE` when the node has an aclfile, else `CONFIG REWRITE`.
