@@ -22,7 +22,7 @@ use secrecy::SecretString;
 
 use super::{
     acl_user, auth, check_nodes, classify, connect, password_hashes, permanent, persist,
-    sha256_hex, transient, AdminLogin, NAME,
+    sha256_hex, transient, AdminLogin, PersistLog, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 
@@ -33,6 +33,7 @@ type Step<'a> = dyn Fn(&str, &[String]) -> Result<(Vec<String>, Vec<String>), Au
 /// One ACL user, its passwords changed on every node.
 #[derive(Debug)]
 pub struct RedisDualPassword {
+    persisted: PersistLog,
     admin: AdminLogin,
     user: String,
     /// `redis://host:port` (or `rediss://`), without credentials.
@@ -64,7 +65,12 @@ impl RedisDualPassword {
             )));
         }
         check_nodes(&nodes)?;
-        Ok(RedisDualPassword { admin, user, nodes })
+        Ok(RedisDualPassword {
+            persisted: PersistLog::default(),
+            admin,
+            user,
+            nodes,
+        })
     }
 
     /// A connection to `node`, authenticated as the admin.
@@ -107,7 +113,8 @@ impl RedisDualPassword {
         }
         cmd.query::<()>(&mut con)
             .map_err(|e| classify(&e, node, "ACL SETUSER"))?;
-        persist(&mut con, node)?;
+        let how = persist(&mut con, node)?;
+        self.persisted.record(node, how);
         Ok(back)
     }
 
@@ -169,6 +176,10 @@ impl Authority for RedisDualPassword {
 
     fn next_user(&self, _live: Option<&str>) -> Result<Option<String>, AuthorityError> {
         Ok(Some(self.user.clone()))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.persisted.notes()
     }
 
     fn apply(

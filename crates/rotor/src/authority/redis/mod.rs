@@ -154,6 +154,53 @@ pub enum Persisted {
     AclSave,
     /// `CONFIG REWRITE` of the node's config file.
     ConfigRewrite,
+    /// Nowhere: the node runs without a config file and without an aclfile
+    /// (all on its command line, as in a docker-compose `--requirepass`),
+    /// so what starts it must carry the password (a template target).
+    Nowhere,
+}
+
+impl Persisted {
+    /// Words for the audit trail.
+    pub fn words(self) -> &'static str {
+        match self {
+            Persisted::AclSave => "persisted with ACL SAVE",
+            Persisted::ConfigRewrite => "persisted with CONFIG REWRITE",
+            Persisted::Nowhere => {
+                "NOT persisted (no config file, no aclfile: its command line must carry the password)"
+            }
+        }
+    }
+}
+
+/// What each node did to persist, for the audit: `node: words`, nodes that
+/// persisted the same way together.
+#[derive(Debug, Default)]
+struct PersistLog(std::sync::Mutex<std::collections::BTreeMap<String, Persisted>>);
+
+impl PersistLog {
+    fn record(&self, node: &str, how: Persisted) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(node.to_owned(), how);
+        }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let Ok(m) = self.0.lock() else {
+            return Vec::new();
+        };
+        let mut by_how: Vec<(Persisted, Vec<&str>)> = Vec::new();
+        for (node, how) in m.iter() {
+            match by_how.iter_mut().find(|(h, _)| h == how) {
+                Some((_, nodes)) => nodes.push(node),
+                None => by_how.push((*how, vec![node])),
+            }
+        }
+        by_how
+            .into_iter()
+            .map(|(how, nodes)| format!("{}: {}", nodes.join(", "), how.words()))
+            .collect()
+    }
 }
 
 /// The lowercase hex SHA-256 of a password: what `#<hash>` takes (it
@@ -271,11 +318,13 @@ fn persist(con: &mut redis::Connection, node: &str) -> Result<Persisted, Authori
             .map_err(|e| classify(&e, node, "ACL SAVE"))?;
         Ok(Persisted::AclSave)
     } else {
-        redis::cmd("CONFIG")
-            .arg("REWRITE")
-            .query::<()>(con)
-            .map_err(|e| classify(&e, node, "CONFIG REWRITE"))?;
-        Ok(Persisted::ConfigRewrite)
+        match redis::cmd("CONFIG").arg("REWRITE").query::<()>(con) {
+            Ok(()) => Ok(Persisted::ConfigRewrite),
+            // Started with everything on its command line (docker-compose's
+            // `redis-server --requirepass …`): nothing on disk to write.
+            Err(e) if e.to_string().contains("without a config file") => Ok(Persisted::Nowhere),
+            Err(e) => Err(classify(&e, node, "CONFIG REWRITE")),
+        }
     }
 }
 
