@@ -250,8 +250,9 @@ impl AuthoritySpec {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RedisAuthority {
     /// How rotor reaches every node as a user allowed `ACL` and `CONFIG`.
-    /// `None` only for a `requirepass` cutover, which authenticates with
-    /// the password it replaces.
+    /// `None`: rotor logs in as the rotated user itself (or, for a
+    /// `requirepass` cutover, the default user) with the password it
+    /// replaces.
     pub admin: Option<AdminSource>,
     /// The ACL user whose passwords turn (`dual-password`); `None` for a
     /// `requirepass` cutover.

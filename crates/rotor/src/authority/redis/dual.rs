@@ -25,16 +25,24 @@ use super::{
     sha256_hex, transient, AdminLogin, PersistLog, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
+use crate::secret::SecretValue;
 
 /// What to do on one node, given the user's password hashes there: the
 /// rules to send, and the rules that take them back.
 type Step<'a> = dyn Fn(&str, &[String]) -> Result<(Vec<String>, Vec<String>), AuthorityError> + 'a;
 
+/// Passwords rotor issued for the user, to log in as it when no admin is
+/// configured (the one most likely to work first).
+type Own<'a> = &'a [&'a SecretValue];
+
 /// One ACL user, its passwords changed on every node.
 #[derive(Debug)]
 pub struct RedisDualPassword {
     persisted: PersistLog,
-    admin: AdminLogin,
+    /// `None`: rotor logs in as the user itself, with whichever of its
+    /// passwords rotor knows works (the user needs `ACL` and `CONFIG`, as
+    /// `default` has in a requirepass setup).
+    admin: Option<AdminLogin>,
     user: String,
     /// `redis://host:port` (or `rediss://`), without credentials.
     nodes: Vec<String>,
@@ -49,12 +57,13 @@ impl RedisDualPassword {
         user: impl Into<String>,
         nodes: Vec<String>,
     ) -> Result<Self, AuthorityError> {
-        Self::with_admin(AdminLogin::from_url(admin_url)?, user, nodes)
+        Self::with_admin(Some(AdminLogin::from_url(admin_url)?), user, nodes)
     }
 
-    /// The same, with the admin's login given apart.
+    /// The same, with the admin's login given apart; without one, rotor
+    /// logs in as `user` itself.
     pub fn with_admin(
-        admin: AdminLogin,
+        admin: Option<AdminLogin>,
         user: impl Into<String>,
         nodes: Vec<String>,
     ) -> Result<Self, AuthorityError> {
@@ -73,23 +82,41 @@ impl RedisDualPassword {
         })
     }
 
-    /// A connection to `node`, authenticated as the admin.
-    fn admin(&self, node: &str) -> Result<redis::Connection, AuthorityError> {
-        self.admin.connect(node)
+    /// A connection to `node`, authenticated as the admin, or else as the
+    /// user with the first of `own` (passwords rotor issued) it accepts.
+    fn admin(&self, node: &str, own: Own<'_>) -> Result<redis::Connection, AuthorityError> {
+        if let Some(a) = &self.admin {
+            return a.connect(node);
+        }
+        let mut con = connect(node)?;
+        for pw in own {
+            if auth(&mut con, &self.user, pw.expose()).map_err(|e| classify(&e, node, "AUTH"))? {
+                return Ok(con);
+            }
+        }
+        Err(permanent(format!(
+            "{node}: no admin login is configured, and ACL user {} accepts none of the passwords rotor knows; set admin_url_env",
+            self.user
+        )))
     }
 
     /// `ACL SETUSER user <rules>` on one node, refusing a user that does not
     /// exist (SETUSER would create it).
-    fn set_user(&self, node: &str, rules: &[String]) -> Result<(), AuthorityError> {
-        self.change(node, &|_, _| Ok((rules.to_vec(), Vec::new())))
+    fn set_user(&self, node: &str, own: Own<'_>, rules: &[String]) -> Result<(), AuthorityError> {
+        self.change(node, own, &|_, _| Ok((rules.to_vec(), Vec::new())))
             .map(|_| ())
     }
 
     /// On one node: `step` turns the user's password hashes there into the
     /// rules to send and the rules that would put it back; sends the first,
     /// persists, and returns the second.
-    fn change(&self, node: &str, step: &Step<'_>) -> Result<Vec<String>, AuthorityError> {
-        let mut con = self.admin(node)?;
+    fn change(
+        &self,
+        node: &str,
+        own: Own<'_>,
+        step: &Step<'_>,
+    ) -> Result<Vec<String>, AuthorityError> {
+        let mut con = self.admin(node, own)?;
         let Some(hashes) = password_hashes(&mut con, &self.user, node)? else {
             return Err(permanent(format!(
                 "{node}: ACL user {} does not exist; create it first (ACL SETUSER {} on ~… +@…) with the permissions the application needs",
@@ -120,12 +147,12 @@ impl RedisDualPassword {
 
     /// Runs `step` on every node; if one fails, the nodes already changed
     /// get their rollback rules, and the error says so.
-    fn on_every_node(&self, step: &Step<'_>) -> Result<(), AuthorityError> {
+    fn on_every_node(&self, own: Own<'_>, step: &Step<'_>) -> Result<(), AuthorityError> {
         let mut done: Vec<(&str, Vec<String>)> = Vec::new();
         for node in &self.nodes {
-            match self.change(node, step) {
+            match self.change(node, own, step) {
                 Ok(back) => done.push((node, back)),
-                Err(e) => return Err(self.put_back(e, &done)),
+                Err(e) => return Err(self.put_back(e, own, &done)),
             }
         }
         Ok(())
@@ -133,13 +160,18 @@ impl RedisDualPassword {
 
     /// `e` after the nodes in `done` (changed before the failing one) got
     /// their rollback rules, saying whether that worked.
-    fn put_back(&self, e: AuthorityError, done: &[(&str, Vec<String>)]) -> AuthorityError {
+    fn put_back(
+        &self,
+        e: AuthorityError,
+        own: Own<'_>,
+        done: &[(&str, Vec<String>)],
+    ) -> AuthorityError {
         if done.is_empty() {
             return e.unchanged();
         }
         let mut undone = Vec::new();
         for (node, back) in done {
-            if let Err(u) = self.set_user(node, back) {
+            if let Err(u) = self.set_user(node, own, back) {
                 undone.push(format!("{node}: {u}"));
             }
         }
@@ -189,7 +221,11 @@ impl Authority for RedisDualPassword {
     ) -> Result<(), AuthorityError> {
         let add = vec!["on".to_owned(), format!("#{}", sha256_hex(new.secret))];
         let remove = vec![format!("!{}", sha256_hex(new.secret))];
-        self.on_every_node(&|_, _| Ok((add.clone(), remove.clone())))?;
+        let own = match old {
+            Some(o) => vec![o.secret, new.secret],
+            None => vec![new.secret],
+        };
+        self.on_every_node(&own, &|_, _| Ok((add.clone(), remove.clone())))?;
         if let Some(node) = self.accepted_everywhere(new.secret.expose())? {
             // Take it back: a password that does not log in must not stay.
             let _ = self.undo(new, old);
@@ -215,7 +251,7 @@ impl Authority for RedisDualPassword {
         // Everything but the live password goes: the old one, and any set
         // by hand meanwhile, so that the user holds only what rotor issued.
         let keep = sha256_hex(live.secret);
-        self.on_every_node(&|node, hashes| {
+        self.on_every_node(&[live.secret, old.secret], &|node, hashes| {
             if !hashes.contains(&keep) {
                 return Err(permanent(format!(
                     "{node}: ACL user {} does not hold the current password; removing the others would lock every consumer out",
@@ -232,7 +268,9 @@ impl Authority for RedisDualPassword {
 
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
         let mut rules = vec![format!("!{}", sha256_hex(new.secret))];
+        let mut own = vec![new.secret];
         if let Some(old) = old {
+            own.insert(0, old.secret);
             if old.secret.fingerprint() == new.secret.fingerprint() {
                 return Ok(());
             }
@@ -242,7 +280,7 @@ impl Authority for RedisDualPassword {
         // get it.
         let mut failed = Vec::new();
         for node in &self.nodes {
-            if let Err(e) = self.set_user(node, &rules) {
+            if let Err(e) = self.set_user(node, &own, &rules) {
                 failed.push(e.to_string());
             }
         }
@@ -265,7 +303,7 @@ impl Authority for RedisDualPassword {
         let previous_hash = previous.map(|p| sha256_hex(p.secret));
         let mut found = Vec::new();
         for node in &self.nodes {
-            let mut con = self.admin.connect(node)?;
+            let mut con = self.admin(node, &[live.secret])?;
             let Some(user) = acl_user(&mut con, &self.user, node)? else {
                 found.push(format!("{node}: ACL user {} does not exist", self.user));
                 continue;

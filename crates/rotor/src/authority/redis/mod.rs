@@ -42,9 +42,6 @@ pub fn build(
     };
     match strategy {
         Strategy::DualPassword => {
-            let admin = admin.ok_or_else(|| {
-                permanent("dual-password needs an admin connection (admin_url_env or admin_secret)".into())
-            })?;
             let user = spec.user.clone().ok_or_else(|| {
                 permanent("dual-password needs the ACL user whose passwords turn (user = \"…\")".into())
             })?;
