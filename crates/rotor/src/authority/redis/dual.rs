@@ -98,9 +98,19 @@ impl RedisDualPassword {
     }
 
     /// Applies `rules` on every node; if one fails, `rollback` rules go to
-    /// the nodes already changed, and the error says so.
-    fn on_every_node(&self, rules: &[String], rollback: &[String]) -> Result<(), AuthorityError> {
+    /// the nodes already changed, and the error says so. `step` names the
+    /// crash point between two nodes (`mid:<step>`) for the fault-injection
+    /// tests.
+    fn on_every_node(
+        &self,
+        step: &str,
+        rules: &[String],
+        rollback: &[String],
+    ) -> Result<(), AuthorityError> {
         for (i, node) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                crate::engine::fault::point("mid", step);
+            }
             if let Err(e) = self.set_user(node, rules) {
                 let mut undone = Vec::new();
                 for done in &self.nodes[..i] {
@@ -156,7 +166,7 @@ impl Authority for RedisDualPassword {
     ) -> Result<(), AuthorityError> {
         let add = vec!["on".to_owned(), format!("#{}", sha256_hex(new.secret))];
         let remove = vec![format!("!{}", sha256_hex(new.secret))];
-        self.on_every_node(&add, &remove)?;
+        self.on_every_node("apply-nodes", &add, &remove)?;
         if let Some(node) = self.accepted_everywhere(new.secret.expose())? {
             // Take it back: a password that does not log in must not stay.
             let _ = self.undo(new, old);
@@ -181,7 +191,7 @@ impl Authority for RedisDualPassword {
         }
         let remove = vec![format!("!{}", sha256_hex(old.secret))];
         let back = vec![format!("#{}", sha256_hex(old.secret))];
-        self.on_every_node(&remove, &back)
+        self.on_every_node("retire-nodes", &remove, &back)
     }
 
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
