@@ -11,7 +11,9 @@
 //!   on every node and persists. Connections that authenticated with it stay
 //!   open (Redis does not drop them).
 //! - `undo` removes the new password's hash and makes sure the old one is
-//!   there, on every node.
+//!   there, on every node. If a node fails, the nodes already undone are
+//!   put back as they were: the engine leaves the targets as they are when
+//!   undo fails, so no node may stop taking the password they hold.
 //! - Persisting: `ACL SAVE` when the node loads users from an `aclfile`
 //!   (there `CONFIG REWRITE` does not write users), else `CONFIG REWRITE`
 //!   (there `ACL SAVE` fails). Which one ran is in the step's result.
@@ -22,7 +24,7 @@ use secrecy::SecretString;
 
 use super::{
     auth, check_nodes, classify, connect, password_hashes, permanent, persist, sha256_hex,
-    transient, AdminLogin, NAME,
+    AdminLogin, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 
@@ -69,8 +71,9 @@ impl RedisDualPassword {
     }
 
     /// `ACL SETUSER user <rules>` on one node, refusing a user that does not
-    /// exist (SETUSER would create it).
-    fn set_user(&self, node: &str, rules: &[String]) -> Result<(), AuthorityError> {
+    /// exist (SETUSER would create it). Returns the hashes the user had
+    /// before.
+    fn set_user(&self, node: &str, rules: &[String]) -> Result<Vec<String>, AuthorityError> {
         let mut con = self.admin(node)?;
         let Some(hashes) = password_hashes(&mut con, &self.user, node)? else {
             return Err(permanent(format!(
@@ -94,7 +97,8 @@ impl RedisDualPassword {
         }
         cmd.query::<()>(&mut con)
             .map_err(|e| classify(&e, node, "ACL SETUSER"))?;
-        persist(&mut con, node).map(|_| ())
+        persist(&mut con, node)?;
+        Ok(hashes)
     }
 
     /// Applies `rules` on every node; if one fails, `rollback` rules go to
@@ -202,18 +206,76 @@ impl Authority for RedisDualPassword {
             }
             rules.push(format!("#{}", sha256_hex(old.secret)));
         }
-        // Undo goes on: a node that fails is reported, the others still
-        // get it.
-        let mut failed = Vec::new();
+        // All or nothing: when undo fails the engine keeps the targets as
+        // they are (they may hold the new password already), so a node
+        // that fails must not leave the others refusing it. Each node undone
+        // is put back exactly as it was.
+        let mut undone: Vec<(&String, Vec<String>)> = Vec::new();
         for node in &self.nodes {
-            if let Err(e) = self.set_user(node, &rules) {
-                failed.push(e.to_string());
+            match self.set_user(node, &rules) {
+                Ok(before) => undone.push((node, put_back(&rules, &before))),
+                Err(e) => {
+                    if undone.is_empty() {
+                        return Err(e.unchanged());
+                    }
+                    let failed: Vec<String> = undone
+                        .iter()
+                        .filter(|(_, back)| !back.is_empty())
+                        .filter_map(|(done, back)| {
+                            self.set_user(done, back)
+                                .err()
+                                .map(|u| format!("{done}: {u}"))
+                        })
+                        .collect();
+                    let text = if failed.is_empty() {
+                        format!("{e}; the nodes before it were put back as they were")
+                    } else {
+                        format!(
+                            "{e}; putting back the nodes before it FAILED ({})",
+                            failed.join("; ")
+                        )
+                    };
+                    return Err(e.reworded(text));
+                }
             }
         }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(transient(failed.join("; ")))
-        }
+        Ok(())
+    }
+}
+
+/// The rules that put a node back as it was before `rules` ran on it, given
+/// the hashes it had then: a hash removed is added again, a hash added is
+/// removed again.
+fn put_back(rules: &[String], before: &[String]) -> Vec<String> {
+    let had = |h: &str| before.iter().any(|x| x == h);
+    rules
+        .iter()
+        .filter_map(|r| {
+            if let Some(h) = r.strip_prefix('!') {
+                had(h).then(|| format!("#{h}"))
+            } else if let Some(h) = r.strip_prefix('#') {
+                (!had(h)).then(|| format!("!{h}"))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::put_back;
+
+    #[test]
+    fn put_back_reverses_only_what_changed() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // Undo removed NEW (it was there) and added OLD (it was not).
+        assert_eq!(
+            put_back(&s(&["!new", "#old"]), &s(&["new"])),
+            s(&["#new", "!old"])
+        );
+        // Nothing changed: NEW was gone and OLD was there.
+        assert!(put_back(&s(&["!new", "#old"]), &s(&["old"])).is_empty());
+        assert!(put_back(&s(&["on"]), &[]).is_empty());
     }
 }
