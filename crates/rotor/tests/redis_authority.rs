@@ -144,6 +144,46 @@ fn a_node_that_is_down_fails_apply_and_the_others_are_put_back() {
     assert!(!primary.auth_ok(USER, NEW), "the new one was taken back");
 }
 
+/// Regression (found by the fault suite, `crates/cli/tests/faults_redis.rs`):
+/// undo with the replica down took the new password off the primary and
+/// then failed, while the engine, seeing undo fail, left the targets
+/// holding the new password: consumers could no longer log in on the
+/// primary. Undo is now all or nothing, like apply and retire.
+#[test]
+fn undo_with_a_node_down_leaves_every_node_as_it_was() {
+    let primary = Redis::start();
+    let mut replica = Redis::start_replica_of(&primary);
+    with_user(&[&primary, &replica], OLD);
+    let auth = authority(&primary, &[&primary, &replica]);
+    let (old, new) = (SecretValue::new(OLD.into()), SecretValue::new(NEW.into()));
+    auth.apply(cred(&new), Some(cred(&old))).expect("apply");
+    replica.stop();
+    let err = auth
+        .undo(cred(&new), Some(cred(&old)))
+        .expect_err("the replica is down");
+    let shown = err.to_string();
+    assert!(shown.contains(&replica.port().to_string()), "{shown}");
+    assert!(shown.contains("put back"), "{shown}");
+    assert_quotes_nothing(&err, &[OLD, NEW, primary.admin_password()]);
+    assert!(primary.auth_ok(USER, NEW), "the new password still works");
+    assert!(primary.auth_ok(USER, OLD), "and so does the old one");
+    // Put back on disk too: a restart of the primary changes nothing.
+    let acl = std::fs::read_to_string(primary.aclfile_path().expect("an ACL file"))
+        .expect("read the ACL file");
+    let line = acl
+        .lines()
+        .find(|l| l.starts_with(&format!("user {USER} ")))
+        .expect("the user is saved");
+    assert_eq!(line.matches(" #").count(), 2, "both hashes are saved");
+
+    replica.start_again();
+    auth.undo(cred(&new), Some(cred(&old))).expect("undo");
+    for r in [&primary, &replica] {
+        assert!(!r.auth_ok(USER, NEW), "the new password is gone");
+        assert!(r.auth_ok(USER, OLD));
+    }
+}
+
 #[test]
 fn a_missing_user_and_a_wrong_admin_password_are_refused_clearly() {
     let r = Redis::start();

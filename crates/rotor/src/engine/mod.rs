@@ -6,7 +6,7 @@
 pub mod deliver;
 pub mod drift;
 mod execute;
-mod fault;
+pub(crate) mod fault;
 pub mod hooks;
 pub mod plan;
 mod resume;

@@ -415,7 +415,7 @@ fn strategy_rules() {
         4,
         21,
         Some("jwt"),
-        "unknown strategy kind \"blue-green\"; expected \"cutover\", \"overlap\" or \"alternate\"",
+        "unknown strategy kind \"blue-green\"; expected \"cutover\", \"overlap\", \"alternate\" or \"dual-password\"",
     );
     assert_invalid(
         &with("{ kind = \"cutover\", window = \"1d\" }"),

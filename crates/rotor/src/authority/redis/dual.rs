@@ -11,7 +11,9 @@
 //!   on every node and persists. Connections that authenticated with it stay
 //!   open (Redis does not drop them).
 //! - `undo` removes the new password's hash and makes sure the old one is
-//!   there, on every node.
+//!   there, on every node. If a node fails, the nodes already undone are
+//!   put back as they were: the engine leaves the targets as they are when
+//!   undo fails, so no node may stop taking the password they hold.
 //! - Persisting: `ACL SAVE` when the node loads users from an `aclfile`
 //!   (there `CONFIG REWRITE` does not write users), else `CONFIG REWRITE`
 //!   (there `ACL SAVE` fails). Which one ran is in the step's result.
@@ -22,7 +24,7 @@ use secrecy::SecretString;
 
 use super::{
     acl_user, auth, check_nodes, classify, connect, password_hashes, permanent, persist,
-    sha256_hex, transient, AdminLogin, PersistLog, NAME,
+    sha256_hex, AdminLogin, PersistLog, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
@@ -146,10 +148,19 @@ impl RedisDualPassword {
     }
 
     /// Runs `step` on every node; if one fails, the nodes already changed
-    /// get their rollback rules, and the error says so.
-    fn on_every_node(&self, own: Own<'_>, step: &Step<'_>) -> Result<(), AuthorityError> {
+    /// get their rollback rules, and the error says so. `name` is the crash
+    /// point between two nodes (`mid:<name>`) for the fault-injection tests.
+    fn on_every_node(
+        &self,
+        own: Own<'_>,
+        name: &str,
+        step: &Step<'_>,
+    ) -> Result<(), AuthorityError> {
         let mut done: Vec<(&str, Vec<String>)> = Vec::new();
-        for node in &self.nodes {
+        for (i, node) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                crate::engine::fault::point("mid", name);
+            }
             match self.change(node, own, step) {
                 Ok(back) => done.push((node, back)),
                 Err(e) => return Err(self.put_back(e, own, &done)),
@@ -220,12 +231,13 @@ impl Authority for RedisDualPassword {
         old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
         let add = vec!["on".to_owned(), format!("#{}", sha256_hex(new.secret))];
-        let remove = vec![format!("!{}", sha256_hex(new.secret))];
         let own = match old {
             Some(o) => vec![o.secret, new.secret],
             None => vec![new.secret],
         };
-        self.on_every_node(&own, &|_, _| Ok((add.clone(), remove.clone())))?;
+        self.on_every_node(&own, "apply-nodes", &|_, had| {
+            Ok((add.clone(), put_back(&add, had)))
+        })?;
         if let Some(node) = self.accepted_everywhere(new.secret.expose())? {
             // Take it back: a password that does not log in must not stay.
             let _ = self.undo(new, old);
@@ -251,7 +263,8 @@ impl Authority for RedisDualPassword {
         // Everything but the live password goes: the old one, and any set
         // by hand meanwhile, so that the user holds only what rotor issued.
         let keep = sha256_hex(live.secret);
-        self.on_every_node(&[live.secret, old.secret], &|node, hashes| {
+        let old_back = format!("#{}", sha256_hex(old.secret));
+        self.on_every_node(&[live.secret, old.secret], "retire-nodes", &|node, hashes| {
             if !hashes.contains(&keep) {
                 return Err(permanent(format!(
                     "{node}: ACL user {} does not hold the current password; removing the others would lock every consumer out",
@@ -259,10 +272,13 @@ impl Authority for RedisDualPassword {
                 )));
             }
             let gone = hashes.iter().filter(|h| **h != keep);
-            Ok((
-                gone.clone().map(|h| format!("!{h}")).collect(),
-                gone.map(|h| format!("#{h}")).collect(),
-            ))
+            // Put back means: the old password works again (also where a
+            // crashed run had already removed it), and whatever else went.
+            let mut back: Vec<String> = gone.clone().map(|h| format!("#{h}")).collect();
+            if !back.contains(&old_back) {
+                back.push(old_back.clone());
+            }
+            Ok((gone.map(|h| format!("!{h}")).collect(), back))
         })
     }
 
@@ -276,19 +292,13 @@ impl Authority for RedisDualPassword {
             }
             rules.push(format!("#{}", sha256_hex(old.secret)));
         }
-        // Undo goes on: a node that fails is reported, the others still
-        // get it.
-        let mut failed = Vec::new();
-        for node in &self.nodes {
-            if let Err(e) = self.set_user(node, &own, &rules) {
-                failed.push(e.to_string());
-            }
-        }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(transient(failed.join("; ")))
-        }
+        // All or nothing: when undo fails the engine keeps the targets as
+        // they are (they may hold the new password already), so a node
+        // that fails must not leave the others refusing it. Each node undone
+        // is put back exactly as it was.
+        self.on_every_node(&own, "undo-nodes", &|_, had| {
+            Ok((rules.clone(), put_back(&rules, had)))
+        })
     }
 
     /// On each node: the user exists, is switched on, holds the live
@@ -330,5 +340,42 @@ impl Authority for RedisDualPassword {
             }
         }
         Ok(found)
+    }
+}
+
+/// The rules that put a node back as it was before `rules` ran on it, given
+/// the hashes it had then: a hash removed is added again, a hash added is
+/// removed again.
+fn put_back(rules: &[String], before: &[String]) -> Vec<String> {
+    let had = |h: &str| before.iter().any(|x| x == h);
+    rules
+        .iter()
+        .filter_map(|r| {
+            if let Some(h) = r.strip_prefix('!') {
+                had(h).then(|| format!("#{h}"))
+            } else if let Some(h) = r.strip_prefix('#') {
+                (!had(h)).then(|| format!("!{h}"))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::put_back;
+
+    #[test]
+    fn put_back_reverses_only_what_changed() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // Undo removed NEW (it was there) and added OLD (it was not).
+        assert_eq!(
+            put_back(&s(&["!new", "#old"]), &s(&["new"])),
+            s(&["#new", "!old"])
+        );
+        // Nothing changed: NEW was gone and OLD was there.
+        assert!(put_back(&s(&["!new", "#old"]), &s(&["old"])).is_empty());
+        assert!(put_back(&s(&["on"]), &[]).is_empty());
     }
 }
