@@ -103,6 +103,86 @@ fn a_wrong_or_missing_admin_credential_changes_nothing() {
 }
 
 #[test]
+fn an_acl_user_that_does_not_exist_is_not_created() {
+    // Missing on every node.
+    let primary = Redis::start();
+    let replica = Redis::start_replica_of(&primary);
+    let nodes = [node(&primary), node(&replica)];
+    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let admin = primary.admin_url();
+    let env = [(ADMIN_VAR, admin.as_str())];
+    let before = files(&h);
+    h.rotor_env(&["rotate", SECRET], &env)
+        .expect_code(1)
+        .expect_output("ACL user app does not exist; create it first");
+    assert_files_unchanged(&h, &before, "a missing ACL user");
+    for r in [&primary, &replica] {
+        assert_eq!(
+            r.cmd(&["ACL", "GETUSER", USER]).as_deref(),
+            Ok("(nil)"),
+            "the user was created"
+        );
+    }
+    nothing_pending(&mut h, &env);
+    h.finish();
+
+    // Missing on the replica only: the primary is put back.
+    app_user(&[&primary]);
+    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let before = files(&h);
+    h.rotor_env(&["rotate", SECRET], &env)
+        .expect_code(1)
+        .expect_output(&format!("{}: ACL user app does not exist", node(&replica)))
+        .expect_output("put back");
+    assert_files_unchanged(&h, &before, "a user missing on the replica");
+    old_still_works(&[&primary]);
+    assert_eq!(
+        replica.cmd(&["ACL", "GETUSER", USER]).as_deref(),
+        Ok("(nil)")
+    );
+    nothing_pending(&mut h, &env);
+    h.finish();
+}
+
+#[test]
+fn an_unreachable_second_node_fails_and_the_first_is_put_back() {
+    let (primary, replica) = cluster();
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let dead_node = format!("redis://127.0.0.1:{dead}");
+    let nodes = [node(&primary), dead_node.clone()];
+    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let admin = primary.admin_url();
+    let env = [(ADMIN_VAR, admin.as_str())];
+    let before = files(&h);
+    let run = h.rotor_env(&["rotate", SECRET], &env);
+    run.expect_code(1)
+        .expect_output(&dead_node)
+        .expect_output("the nodes before it were put back")
+        .expect_output("Nothing was changed at the authority");
+    assert!(!run.stderr.contains("redis: redis: "), "{}", run.stderr);
+    assert_files_unchanged(&h, &before, "an unreachable node");
+    old_still_works(&[&primary, &replica]);
+    nothing_pending(&mut h, &env);
+
+    // Nothing is left behind: the next rotation, with the real replica
+    // listed, goes through.
+    h.project.write(
+        "rotor.toml",
+        inventory(&[node(&primary), node(&replica)], &admin_env_line(), "", ""),
+    );
+    h.rotor_env(&["rotate", SECRET], &env).expect_code(0);
+    let new = password(&h);
+    for r in [&primary, &replica] {
+        assert!(r.auth_ok(USER, &new));
+        assert!(!r.auth_ok(USER, INITIAL));
+    }
+    h.finish();
+}
+
+#[test]
 fn a_server_without_the_acl_command_is_refused_pointing_to_cutover() {
     // As on a managed Redis that hides ACL: rotor's `ACL …` is unknown.
     let hidden = "acl-hidden-3f9e";

@@ -21,7 +21,7 @@
 use secrecy::SecretString;
 
 use super::{
-    auth, check_nodes, classify, connect, password_hashes, permanent, persist, sha256_hex,
+    auth, check_nodes, classify, connect, password_hashes, permanent, persist, said, sha256_hex,
     transient, AdminLogin, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
@@ -69,14 +69,19 @@ impl RedisDualPassword {
     }
 
     /// `ACL SETUSER user <rules>` on one node, refusing a user that does not
-    /// exist (SETUSER would create it).
+    /// exist (SETUSER would create it). The error is
+    /// [`AuthorityError::Unchanged`] when it came before SETUSER was sent
+    /// (connecting, the admin login, reading the user).
     fn set_user(&self, node: &str, rules: &[String]) -> Result<(), AuthorityError> {
-        let mut con = self.admin(node)?;
-        let Some(hashes) = password_hashes(&mut con, &self.user, node)? else {
+        let mut con = self.admin(node).map_err(AuthorityError::unchanged)?;
+        let Some(hashes) =
+            password_hashes(&mut con, &self.user, node).map_err(AuthorityError::unchanged)?
+        else {
             return Err(permanent(format!(
                 "{node}: ACL user {} does not exist; create it first (ACL SETUSER {} on ~… +@…) with the permissions the application needs",
                 self.user, self.user
-            )));
+            ))
+            .unchanged());
         };
         // Idempotent: removing a hash the user does not have is an error in
         // Redis, so only what would change is sent.
@@ -98,29 +103,49 @@ impl RedisDualPassword {
     }
 
     /// Applies `rules` on every node; if one fails, `rollback` rules go to
-    /// the nodes already changed, and the error says so.
+    /// the nodes already changed (and to the failing one, unless it failed
+    /// before changing anything), and the error says so. When every one of
+    /// them was put back, the error is [`AuthorityError::Unchanged`]: there
+    /// is nothing left to undo, not even on a node that cannot be reached.
     fn on_every_node(&self, rules: &[String], rollback: &[String]) -> Result<(), AuthorityError> {
         for (i, node) in self.nodes.iter().enumerate() {
-            if let Err(e) = self.set_user(node, rules) {
-                let mut undone = Vec::new();
-                for done in &self.nodes[..i] {
-                    if let Err(u) = self.set_user(done, rollback) {
-                        undone.push(format!("{done}: {u}"));
-                    }
-                }
-                if i == 0 {
-                    return Err(e.unchanged());
-                }
-                let text = if undone.is_empty() {
-                    format!("{e}; the nodes before it were put back")
-                } else {
-                    format!(
-                        "{e}; putting back the nodes before it FAILED ({})",
-                        undone.join("; ")
-                    )
-                };
-                return Err(e.reworded(text));
+            let Err(e) = self.set_user(node, rules) else {
+                continue;
+            };
+            let changed = if e.changed_nothing() {
+                &self.nodes[..i]
+            } else {
+                &self.nodes[..=i]
+            };
+            if changed.is_empty() {
+                return Err(e);
             }
+            let mut failed = Vec::new();
+            for done in changed {
+                if let Err(u) = self.set_user(done, rollback) {
+                    failed.push(said(&u).to_owned());
+                }
+            }
+            let which = match (i, changed.len() > i) {
+                (0, _) => "it",
+                (_, true) => "it and the nodes before it",
+                (_, false) => "the nodes before it",
+            };
+            return Err(if failed.is_empty() {
+                let text = format!(
+                    "{}; {which} {} put back",
+                    said(&e),
+                    if i == 0 { "was" } else { "were" }
+                );
+                e.reworded(text).unchanged()
+            } else {
+                let text = format!(
+                    "{}; putting back {which} FAILED ({})",
+                    said(&e),
+                    failed.join("; ")
+                );
+                e.reworded(text)
+            });
         }
         Ok(())
     }
@@ -197,7 +222,7 @@ impl Authority for RedisDualPassword {
         let mut failed = Vec::new();
         for node in &self.nodes {
             if let Err(e) = self.set_user(node, &rules) {
-                failed.push(e.to_string());
+                failed.push(said(&e).to_owned());
             }
         }
         if failed.is_empty() {

@@ -298,6 +298,16 @@ fn scrub_hashes(text: &str) -> String {
     out
 }
 
+/// What an error says, without the `redis: ` its `Display` puts in front
+/// (for a message that quotes it, and is shown with that prefix itself).
+fn said(e: &AuthorityError) -> &str {
+    match e {
+        AuthorityError::Transient { message, .. }
+        | AuthorityError::Permanent { message, .. }
+        | AuthorityError::Unchanged { message, .. } => message,
+    }
+}
+
 fn transient(message: String) -> AuthorityError {
     AuthorityError::Transient {
         authority: NAME,
