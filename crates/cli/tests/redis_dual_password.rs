@@ -204,6 +204,90 @@ fn config_rewrite_and_acl_save_both_survive_a_restart() {
     h.finish();
 }
 
+/// A password changed by hand on the replica: `verify` and `status` report
+/// drift naming that node, and exit 1.
+#[test]
+fn a_password_reset_by_hand_on_one_node_is_drift_naming_it() {
+    let (primary, replica) = cluster();
+    let nodes = [node(&primary), node(&replica)];
+    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let admin = primary.admin_url();
+    let env = [(ADMIN_VAR, admin.as_str())];
+    h.rotor_env(&["rotate", SECRET], &env).expect_code(0);
+    h.rotor_env(&["verify"], &env).expect_code(0);
+    h.rotor_env(&["status"], &env).expect_code(0);
+
+    let by_hand = "reset-by-hand-redis-password-2b9c";
+    h.leaks.learn(by_hand);
+    replica
+        .cmd(&["ACL", "SETUSER", USER, "resetpass", &format!(">{by_hand}")])
+        .expect("reset by hand");
+
+    let v = h.rotor_env(&["verify", SECRET], &env);
+    v.expect_code(1)
+        .expect_output("DRIFT")
+        .expect_output(&format!(
+            "{}: ACL user app refuses the current password",
+            node(&replica)
+        ));
+    assert!(
+        !v.stdout.contains(&format!("{} refuses", node(&primary))),
+        "the primary is not blamed:\n{}",
+        v.stdout
+    );
+    let json = h.rotor_env(&["verify", "--json"], &env);
+    json.expect_code(1);
+    let json = json.json();
+    let drift: Vec<&serde_json::Value> = json[0]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["state"] == "drift")
+        .collect();
+    assert!(!drift.is_empty(), "{json}");
+    assert!(
+        drift.iter().any(|c| c["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&node(&replica)))),
+        "{json}"
+    );
+    h.rotor_env(&["status"], &env)
+        .expect_code(1)
+        .expect_output("DRIFT");
+    let status = h.rotor_env(&["status", "--json"], &env);
+    assert_eq!(status.code, 1);
+    assert!(status.json()[0]["drift"]
+        .as_str()
+        .is_some_and(|d| d.contains("DRIFT")));
+    // The drift is audited, and the trail still verifies.
+    h.rotor_env(&["history", SECRET], &env)
+        .expect_code(0)
+        .expect_output("drift");
+    h.rotor_env(&["audit", "verify"], &env).expect_code(0);
+
+    // Rotating takes the current password back on every node; the one set
+    // by hand still logs in on the replica, and verify keeps saying so.
+    h.rotor_env(&["rotate", SECRET], &env).expect_code(0);
+    let new = password(&h);
+    for r in [&primary, &replica] {
+        assert!(r.auth_ok(USER, &new));
+    }
+    assert!(replica.auth_ok(USER, by_hand));
+    let v = h.rotor_env(&["verify", SECRET], &env);
+    v.expect_code(1).expect_output(&format!(
+        "{}: ACL user app also accepts 1 password(s) rotor did not set",
+        node(&replica)
+    ));
+    assert!(!v.stdout.contains(&node(&primary)), "{}", v.stdout);
+    replica
+        .cmd(&["ACL", "SETUSER", USER, &format!("<{by_hand}")])
+        .expect("remove by hand");
+    h.rotor_env(&["verify"], &env)
+        .expect_code(0)
+        .expect_output("no drift");
+    h.finish();
+}
+
 /// The admin's password is another secret of the inventory (itself an ACL
 /// user rotor rotates): the engine reads it from that secret's target, then
 /// from the store once that secret is rotated.

@@ -12,6 +12,8 @@
 //!   open (Redis does not drop them).
 //! - `undo` removes the new password's hash and makes sure the old one is
 //!   there, on every node.
+//! - `drift` names each node where the user refuses the live password, is
+//!   missing, or holds a password rotor does not know (set by hand).
 //! - Persisting: `ACL SAVE` when the node loads users from an `aclfile`
 //!   (there `CONFIG REWRITE` does not write users), else `CONFIG REWRITE`
 //!   (there `ACL SAVE` fails). Which one ran is in the step's result.
@@ -207,6 +209,45 @@ impl Authority for RedisDualPassword {
         let remove = vec![format!("!{}", sha256_hex(old.secret))];
         let back = vec![format!("#{}", sha256_hex(old.secret))];
         self.on_every_node(&remove, &back)
+    }
+
+    fn drift(
+        &self,
+        live: Credential<'_>,
+        previous: Option<Credential<'_>>,
+    ) -> Result<Vec<String>, AuthorityError> {
+        let known: Vec<String> = std::iter::once(live)
+            .chain(previous)
+            .map(|c| sha256_hex(c.secret))
+            .collect();
+        let mut found = Vec::new();
+        for node in &self.nodes {
+            let mut admin = self.admin(node)?;
+            let Some(hashes) = password_hashes(&mut admin, &self.user, node)? else {
+                found.push(format!(
+                    "{node}: ACL user {} does not exist there (removed by hand?)",
+                    self.user
+                ));
+                continue;
+            };
+            let mut con = connect(node)?;
+            if !auth(&mut con, &self.user, live.secret.expose())
+                .map_err(|e| classify(&e, node, "AUTH"))?
+            {
+                found.push(format!(
+                    "{node}: ACL user {} refuses the current password (changed by hand?); rotate to take control again",
+                    self.user
+                ));
+            }
+            let unknown = hashes.iter().filter(|h| !known.contains(h)).count();
+            if unknown > 0 {
+                found.push(format!(
+                    "{node}: ACL user {} also accepts {unknown} password(s) rotor did not set (added by hand?); remove them (ACL SETUSER {} !<hash>, then ACL SAVE or CONFIG REWRITE)",
+                    self.user, self.user
+                ));
+            }
+        }
+        Ok(found)
     }
 
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
