@@ -408,3 +408,47 @@ var = "OPS_PASSWORD"
         "admin_url contains a password",
     );
 }
+
+/// An operator switched the user off on one node (an incident): rotor
+/// refuses to rotate rather than switch it back on, and `verify` calls it
+/// drift on that node.
+#[test]
+fn a_user_switched_off_by_hand_stays_off() {
+    let (primary, replica) = cluster();
+    replica
+        .cmd(&["ACL", "SETUSER", USER, "off"])
+        .expect("switch off");
+    let nodes = [node(&primary), node(&replica)];
+    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let admin = primary.admin_url();
+    let env = [(ADMIN_VAR, admin.as_str())];
+    let before = files(&h);
+    h.rotor_env(&["rotate", SECRET], &env)
+        .expect_code(1)
+        .expect_output(&format!(
+            "{}: ACL user app is switched off there; rotor does not switch a user back on",
+            node(&replica)
+        ))
+        .expect_output("Nothing was changed at the authority");
+    assert_files_unchanged(&h, &before, "a user switched off");
+    let flags = |r: &Redis| r.cmd(&["ACL", "GETUSER", USER]).expect("GETUSER");
+    assert!(flags(&replica).lines().any(|l| l == "off"), "still off");
+    old_still_works(&[&primary]);
+    nothing_pending(&mut h, &env);
+
+    // Switched on again, it rotates; switched off after, it is drift there.
+    replica
+        .cmd(&["ACL", "SETUSER", USER, "on"])
+        .expect("switch on");
+    h.rotor_env(&["rotate", SECRET], &env).expect_code(0);
+    replica
+        .cmd(&["ACL", "SETUSER", USER, "off"])
+        .expect("switch off");
+    let v = h.rotor_env(&["verify", SECRET], &env);
+    v.expect_code(1).expect_output(&format!(
+        "{}: ACL user app is switched off there",
+        node(&replica)
+    ));
+    assert!(!v.stdout.contains(&node(&primary)), "{}", v.stdout);
+    h.finish();
+}

@@ -3,10 +3,12 @@
 //! replicated, so each primary and replica is told separately).
 //!
 //! - `apply` adds the new password to the user on every node
-//!   (`ACL SETUSER u on #<sha256>`: only the SHA-256 of the password crosses
+//!   (`ACL SETUSER u #<sha256>`: only the SHA-256 of the password crosses
 //!   the wire, so neither `MONITOR` nor the slowlog can show it), persists
 //!   each node, then checks a real `AUTH u new` on every node. If a node
-//!   fails, the nodes already changed are put back.
+//!   fails, the nodes already changed are put back. A user that is missing
+//!   or switched off on a node is refused there: rotor neither creates a
+//!   user nor switches one back on.
 //! - `retire` removes the old password's hash (`ACL SETUSER u !<sha256>`)
 //!   on every node and persists. Connections that authenticated with it stay
 //!   open (Redis does not drop them).
@@ -23,7 +25,7 @@
 use secrecy::SecretString;
 
 use super::{
-    auth, check_nodes, classify, connect, password_hashes, permanent, persist, said, sha256_hex,
+    acl_user, auth, check_nodes, classify, connect, permanent, persist, said, sha256_hex,
     transient, AdminLogin, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
@@ -71,13 +73,12 @@ impl RedisDualPassword {
     }
 
     /// `ACL SETUSER user <rules>` on one node, refusing a user that does not
-    /// exist (SETUSER would create it). The error is
+    /// exist (SETUSER would create it) or is switched off. The error is
     /// [`AuthorityError::Unchanged`] when it came before SETUSER was sent
     /// (connecting, the admin login, reading the user).
     fn set_user(&self, node: &str, rules: &[String]) -> Result<(), AuthorityError> {
         let mut con = self.admin(node).map_err(AuthorityError::unchanged)?;
-        let Some(hashes) =
-            password_hashes(&mut con, &self.user, node).map_err(AuthorityError::unchanged)?
+        let Some(user) = acl_user(&mut con, &self.user, node).map_err(AuthorityError::unchanged)?
         else {
             return Err(permanent(format!(
                 "{node}: ACL user {} does not exist; create it first (ACL SETUSER {} on ~… +@…) with the permissions the application needs",
@@ -85,6 +86,14 @@ impl RedisDualPassword {
             ))
             .unchanged());
         };
+        if !user.on {
+            return Err(permanent(format!(
+                "{node}: ACL user {} is switched off there; rotor does not switch a user back on. If it should log in, run ACL SETUSER {} on on that node, then rotate",
+                self.user, self.user
+            ))
+            .unchanged());
+        }
+        let hashes = user.passwords;
         // Idempotent: removing a hash the user does not have is an error in
         // Redis, so only what would change is sent.
         let rules: Vec<&String> = rules
@@ -181,7 +190,7 @@ impl Authority for RedisDualPassword {
         new: Credential<'_>,
         old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
-        let add = vec!["on".to_owned(), format!("#{}", sha256_hex(new.secret))];
+        let add = vec![format!("#{}", sha256_hex(new.secret))];
         let remove = vec![format!("!{}", sha256_hex(new.secret))];
         self.on_every_node(&add, &remove)?;
         if let Some(node) = self.accepted_everywhere(new.secret.expose())? {
@@ -223,15 +232,19 @@ impl Authority for RedisDualPassword {
         let mut found = Vec::new();
         for node in &self.nodes {
             let mut admin = self.admin(node)?;
-            let Some(hashes) = password_hashes(&mut admin, &self.user, node)? else {
+            let Some(user) = acl_user(&mut admin, &self.user, node)? else {
                 found.push(format!(
                     "{node}: ACL user {} does not exist there (removed by hand?)",
                     self.user
                 ));
                 continue;
             };
-            let mut con = connect(node)?;
-            if !auth(&mut con, &self.user, live.secret.expose())
+            if !user.on {
+                found.push(format!(
+                    "{node}: ACL user {} is switched off there",
+                    self.user
+                ));
+            } else if !auth(&mut connect(node)?, &self.user, live.secret.expose())
                 .map_err(|e| classify(&e, node, "AUTH"))?
             {
                 found.push(format!(
@@ -239,7 +252,7 @@ impl Authority for RedisDualPassword {
                     self.user
                 ));
             }
-            let unknown = hashes.iter().filter(|h| !known.contains(h)).count();
+            let unknown = user.passwords.iter().filter(|h| !known.contains(h)).count();
             if unknown > 0 {
                 found.push(format!(
                     "{node}: ACL user {} also accepts {unknown} password(s) rotor did not set (added by hand?); remove them (ACL SETUSER {} !<hash>, then ACL SAVE or CONFIG REWRITE)",

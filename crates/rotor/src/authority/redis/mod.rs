@@ -188,13 +188,21 @@ fn auth(con: &mut redis::Connection, user: &str, password: &str) -> redis::Redis
     }
 }
 
-/// The password hashes `user` has on this node; `None` if there is no such
-/// user.
-fn password_hashes(
+/// An ACL user as one node has it.
+struct AclUser {
+    /// Its password hashes (`#<sha256>` without the `#`).
+    passwords: Vec<String>,
+    /// Whether it is switched on (`on` among its flags): an operator may
+    /// have switched it off, and rotor must not switch it back on.
+    on: bool,
+}
+
+/// `user` as this node has it; `None` if there is no such user.
+fn acl_user(
     con: &mut redis::Connection,
     user: &str,
     node: &str,
-) -> Result<Option<Vec<String>>, AuthorityError> {
+) -> Result<Option<AclUser>, AuthorityError> {
     let reply: redis::Value = redis::cmd("ACL")
         .arg("GETUSER")
         .arg(user)
@@ -217,15 +225,27 @@ fn password_hashes(
             )))
         }
     };
+    let mut found = AclUser {
+        passwords: Vec::new(),
+        on: false,
+    };
     for (k, v) in pairs {
         let key: Option<String> = redis::from_redis_value(k).ok();
-        if key.as_deref() == Some("passwords") {
-            let hashes: Vec<String> = redis::from_redis_value(v)
-                .map_err(|_| permanent(format!("{node}: ACL GETUSER passwords are not a list")))?;
-            return Ok(Some(hashes));
+        match key.as_deref() {
+            Some("passwords") => {
+                found.passwords = redis::from_redis_value(v).map_err(|_| {
+                    permanent(format!("{node}: ACL GETUSER passwords are not a list"))
+                })?;
+            }
+            Some("flags") => {
+                let flags: Vec<String> = redis::from_redis_value(v)
+                    .map_err(|_| permanent(format!("{node}: ACL GETUSER flags are not a list")))?;
+                found.on = flags.iter().any(|f| f == "on");
+            }
+            _ => {}
         }
     }
-    Ok(Some(Vec::new()))
+    Ok(Some(found))
 }
 
 /// `ACL SAVE` when the node has an aclfile, else `CONFIG REWRITE`.
