@@ -461,6 +461,12 @@ fn a_retire_that_fails_leaves_the_rotation_standing_until_rotor_retire() {
         "{promote}"
     );
 
+    // The replica cannot be checked while it is down.
+    h.rotor_env(&["verify"], &env)
+        .expect_code(1)
+        .expect_output("could not be checked")
+        .expect_output(&node(&replica));
+
     // Rotating again now is refused: the previous password is still live.
     let before = h.project.snapshot();
     h.rotor_env(&["rotate", SECRET], &env)
