@@ -115,10 +115,12 @@ pub fn project(primary: &Redis, inventory: &str) -> Harness {
     h
 }
 
+/// The password `.env` holds now.
 pub fn password(h: &Harness) -> String {
     h.env_var(".env", "REDIS_PASSWORD").expect("REDIS_PASSWORD")
 }
 
+/// rotor's fingerprint of `value` (the start of its SHA-256).
 pub fn fingerprint(value: &str) -> String {
     SecretValue::new(value.to_owned()).fingerprint().to_string()
 }
@@ -140,7 +142,8 @@ pub fn password_count(r: &Redis) -> usize {
     end - start - 1
 }
 
-/// Stops and starts both servers, and waits for the replica's link.
+/// Stops both servers and starts them again (each from the files it
+/// persisted its users in).
 pub fn restart(primary: &mut Redis, replica: &mut Redis) {
     replica.stop();
     primary.stop();
