@@ -514,6 +514,10 @@ fn every_step_then_rollback() {
 enum WhileDown {
     /// Nothing needed the replica: done.
     Done,
+    /// Resuming before apply: apply fails on the replica, the primary is
+    /// put back, so nothing changed: the run fails and closes (exit 1), the
+    /// old password stays the only one.
+    FailedClean,
     /// It needed the replica and could not take the new password back
     /// either: exit 1, the run stays open.
     StaysOpen,
@@ -526,6 +530,7 @@ fn while_down(point: &str, recovery: Recovery) -> WhileDown {
     match (point, recovery) {
         // Rollback before apply began gives the authority nothing to take back.
         ("after:generate", Recovery::Rollback) => WhileDown::Done,
+        ("after:generate", Recovery::Resume) => WhileDown::FailedClean,
         // Resume after verify only retires: it fails on the replica and is
         // put back on the primary.
         ("after:verify" | "mid:retire-nodes", Recovery::Resume) => WhileDown::RetirePending,
@@ -570,6 +575,13 @@ fn replica_down(nodes: &mut Nodes, n: usize, point: &str, recovery: Recovery) {
             assert!(row["open_run"].is_null(), "{name}: {row}");
             assert!(c.files() == files_before, "{name}: the env files changed");
         }
+        WhileDown::FailedClean => {
+            down.expect_code(1)
+                .expect_output("Nothing was changed at the authority");
+            assert!(row["open_run"].is_null(), "{name}: {row}");
+            assert!(c.files() == files_before, "{name}: the env files changed");
+            assert_eq!(held, before, "{name}: the old password stays");
+        }
         WhileDown::StaysOpen => {
             down.expect_code(1).expect_output("stays open");
             assert_eq!(row["state"], "interrupted", "{name}: {row}");
@@ -606,10 +618,10 @@ fn replica_down(nodes: &mut Nodes, n: usize, point: &str, recovery: Recovery) {
     }
     c.check(nodes);
     let after = c.credential();
-    if recovery == Recovery::Rollback {
+    if recovery == Recovery::Rollback || while_down(point, recovery) == WhileDown::FailedClean {
         assert_eq!(
             after, before,
-            "{name}: rollback brings back the old password"
+            "{name}: rollback (or the failed resume) keeps the old password"
         );
     } else {
         assert_ne!(after, before, "{name}: the rotation went through");

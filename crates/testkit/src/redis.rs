@@ -12,7 +12,9 @@
 //! file (`aclfile`, where `ACL SAVE` writes); [`Redis::start_without_aclfile`]
 //! puts them as `user` lines in the config file (where `CONFIG REWRITE`
 //! writes). [`Redis::start_replica_of`] starts a replica of another one,
-//! logging in to it as the admin.
+//! logging in to it as the admin. [`Redis::start_with_config`] appends
+//! lines to the config (e.g. `rename-command ACL …`, as managed services
+//! hide it).
 //!
 //! Redis runs as root without complaint, so unlike the throwaway PostgreSQL
 //! there is no `nobody`: the server runs as whoever runs the tests. The
@@ -22,6 +24,8 @@
 //!
 //! [`Redis::cmd`] is a tiny RESP2 client over a `TcpStream` (a fresh
 //! connection per call), enough for tests; no `redis` crate.
+//! [`Redis::session`] keeps one connection open, as a client that logged
+//! in before a change does.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -60,6 +64,8 @@ pub struct Redis {
     with_aclfile: bool,
     /// The primary's port, for a replica.
     primary: Option<u16>,
+    /// Lines appended to the config ([`Redis::start_with_config`]).
+    extra: Vec<String>,
     child: Option<Child>,
 }
 
@@ -68,14 +74,21 @@ impl Redis {
     /// ([`Redis::aclfile_path`]): `rotor_admin` on, `default` off. Panics
     /// with the reason and the log if it cannot.
     pub fn start() -> Redis {
-        Redis::start_inner(true, None)
+        Redis::start_inner(true, None, &[])
+    }
+
+    /// Like [`Redis::start`], with `extra` lines appended to redis.conf
+    /// (e.g. `rename-command ACL ""` for a server whose ACL command is
+    /// unknown, as on a managed Redis that hides it).
+    pub fn start_with_config(extra: &[&str]) -> Redis {
+        Redis::start_inner(true, None, extra)
     }
 
     /// Starts a server without an ACL file: the same users are `user` lines
     /// in the config file ([`Redis::config_path`]), which is where
     /// `CONFIG REWRITE` saves ACL changes.
     pub fn start_without_aclfile() -> Redis {
-        Redis::start_inner(false, None)
+        Redis::start_inner(false, None, &[])
     }
 
     /// Starts a replica of `primary` (`replicaof 127.0.0.1 <port>`, logging
@@ -84,7 +97,7 @@ impl Redis {
     /// replica's link to the primary is up; panics with both logs if it
     /// does not come up.
     pub fn start_replica_of(primary: &Redis) -> Redis {
-        let replica = Redis::start_inner(true, Some(primary));
+        let replica = Redis::start_inner(true, Some(primary), &[]);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let info = replica.cmd(&["INFO", "replication"]).unwrap_or_default();
@@ -104,7 +117,7 @@ impl Redis {
         }
     }
 
-    fn start_inner(with_aclfile: bool, primary: Option<&Redis>) -> Redis {
+    fn start_inner(with_aclfile: bool, primary: Option<&Redis>, extra: &[&str]) -> Redis {
         let bin = std::env::var_os("ROTOR_REDIS_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_BIN));
@@ -129,6 +142,7 @@ impl Redis {
             password,
             with_aclfile,
             primary: primary.map(|p| p.port),
+            extra: extra.iter().map(|l| l.to_string()).collect(),
             child: None,
         };
         if with_aclfile {
@@ -273,6 +287,15 @@ impl Redis {
         conn.call(args)
     }
 
+    /// A connection that stays open, logged in (`AUTH user password`) as
+    /// `user`: to show what happens to a client that authenticated before
+    /// a change. `Err` if the connection or the login failed.
+    pub fn session(&self, user: &str, password: &str) -> Result<Session, String> {
+        let mut conn = Conn::open(self.port)?;
+        conn.call(&["AUTH", user, password])?;
+        Ok(Session { conn })
+    }
+
     /// Runs one command on a fresh connection without logging in (as the
     /// `default` user, which is off unless a test switched it on).
     pub fn cmd_unauthenticated(&self, args: &[&str]) -> Result<String, String> {
@@ -327,6 +350,10 @@ impl Redis {
                 "replicaof 127.0.0.1 {primary}\nmasteruser {ADMIN_USER}\nmasterauth {}\n",
                 self.password
             ));
+        }
+        for line in &self.extra {
+            conf.push_str(line);
+            conf.push('\n');
         }
         conf
     }
@@ -398,6 +425,25 @@ impl std::fmt::Debug for Redis {
 /// A value in redis.conf, double-quoted.
 fn quote(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A connection that stays open, from [`Redis::session`].
+pub struct Session {
+    conn: Conn,
+}
+
+impl Session {
+    /// Runs one command on this connection; the reply as [`Redis::cmd`]
+    /// gives it.
+    pub fn call(&mut self, args: &[&str]) -> Result<String, String> {
+        self.conn.call(args)
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
 }
 
 /// One RESP2 connection.

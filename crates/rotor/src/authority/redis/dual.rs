@@ -3,10 +3,12 @@
 //! replicated, so each primary and replica is told separately).
 //!
 //! - `apply` adds the new password to the user on every node
-//!   (`ACL SETUSER u on #<sha256>`: only the SHA-256 of the password crosses
+//!   (`ACL SETUSER u #<sha256>`: only the SHA-256 of the password crosses
 //!   the wire, so neither `MONITOR` nor the slowlog can show it), persists
 //!   each node, then checks a real `AUTH u new` on every node. If a node
-//!   fails, the nodes already changed are put back.
+//!   fails, the nodes already changed are put back. A user that is missing
+//!   or switched off on a node is refused there: rotor neither creates a
+//!   user nor switches one back on.
 //! - `retire` removes the old password's hash (`ACL SETUSER u !<sha256>`)
 //!   on every node and persists. Connections that authenticated with it stay
 //!   open (Redis does not drop them).
@@ -23,8 +25,8 @@
 use secrecy::SecretString;
 
 use super::{
-    acl_user, auth, check_nodes, classify, connect, password_hashes, permanent, persist,
-    sha256_hex, AdminLogin, PersistLog, NAME,
+    acl_user, auth, check_nodes, classify, connect, permanent, persist, said, setuser, sha256_hex,
+    AdminLogin, PersistLog, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
@@ -86,7 +88,12 @@ impl RedisDualPassword {
 
     /// A connection to `node`, authenticated as the admin, or else as the
     /// user with the first of `own` (passwords rotor issued) it accepts.
+    /// Its errors changed nothing.
     fn admin(&self, node: &str, own: Own<'_>) -> Result<redis::Connection, AuthorityError> {
+        self.login(node, own).map_err(AuthorityError::unchanged)
+    }
+
+    fn login(&self, node: &str, own: Own<'_>) -> Result<redis::Connection, AuthorityError> {
         if let Some(a) = &self.admin {
             return a.connect(node);
         }
@@ -102,8 +109,7 @@ impl RedisDualPassword {
         )))
     }
 
-    /// `ACL SETUSER user <rules>` on one node, refusing a user that does not
-    /// exist (SETUSER would create it).
+    /// `ACL SETUSER user <rules>` on one node.
     fn set_user(&self, node: &str, own: Own<'_>, rules: &[String]) -> Result<(), AuthorityError> {
         self.change(node, own, &|_, _| Ok((rules.to_vec(), Vec::new())))
             .map(|_| ())
@@ -111,7 +117,11 @@ impl RedisDualPassword {
 
     /// On one node: `step` turns the user's password hashes there into the
     /// rules to send and the rules that would put it back; sends the first,
-    /// persists, and returns the second.
+    /// persists, and returns the second. Refuses a user that does not exist
+    /// (SETUSER would create it) or is switched off. An error is
+    /// [`AuthorityError::Unchanged`] when the node is as it was: it came
+    /// before SETUSER took effect, or the node was put back after its
+    /// persisting failed.
     fn change(
         &self,
         node: &str,
@@ -119,13 +129,23 @@ impl RedisDualPassword {
         step: &Step<'_>,
     ) -> Result<Vec<String>, AuthorityError> {
         let mut con = self.admin(node, own)?;
-        let Some(hashes) = password_hashes(&mut con, &self.user, node)? else {
+        let Some(user) = acl_user(&mut con, &self.user, node).map_err(AuthorityError::unchanged)?
+        else {
             return Err(permanent(format!(
                 "{node}: ACL user {} does not exist; create it first (ACL SETUSER {} on ~… +@…) with the permissions the application needs",
                 self.user, self.user
-            )));
+            ))
+            .unchanged());
         };
-        let (rules, back) = step(node, &hashes)?;
+        if !user.on {
+            return Err(permanent(format!(
+                "{node}: ACL user {} is switched off there; rotor does not switch a user back on. If it should log in, run ACL SETUSER {} on on that node, then rotate",
+                self.user, self.user
+            ))
+            .unchanged());
+        }
+        let hashes = user.hashes;
+        let (rules, back) = step(node, &hashes).map_err(AuthorityError::unchanged)?;
         // Idempotent: removing a hash the user does not have is an error in
         // Redis, so only what would change is sent.
         let rules: Vec<&String> = rules
@@ -135,16 +155,27 @@ impl RedisDualPassword {
                 None => true,
             })
             .collect();
-        let mut cmd = redis::cmd("ACL");
-        cmd.arg("SETUSER").arg(&self.user);
-        for r in rules {
-            cmd.arg(r.as_str());
+        // SETUSER applies all its rules or none.
+        setuser(&mut con, &self.user, &rules, node).map_err(AuthorityError::unchanged)?;
+        match persist(&mut con, node) {
+            Ok(how) => {
+                self.persisted.record(node, how);
+                Ok(back)
+            }
+            Err(e) => {
+                let back: Vec<&String> = back.iter().collect();
+                let text = said(&e).to_owned();
+                Err(match setuser(&mut con, &self.user, &back, node) {
+                    Ok(()) => e
+                        .reworded(format!("{text}; this node was put back"))
+                        .unchanged(),
+                    Err(u) => e.reworded(format!(
+                        "{text}; putting this node back FAILED ({})",
+                        said(&u)
+                    )),
+                })
+            }
         }
-        cmd.query::<()>(&mut con)
-            .map_err(|e| classify(&e, node, "ACL SETUSER"))?;
-        let how = persist(&mut con, node)?;
-        self.persisted.record(node, how);
-        Ok(back)
     }
 
     /// Runs `step` on every node; if one fails, the nodes already changed
@@ -170,7 +201,10 @@ impl RedisDualPassword {
     }
 
     /// `e` after the nodes in `done` (changed before the failing one) got
-    /// their rollback rules, saying whether that worked.
+    /// their rollback rules, saying whether that worked. The failing node
+    /// has already put itself back, or its error says it could not. When
+    /// every node is as it was, the error is [`AuthorityError::Unchanged`]:
+    /// there is nothing left to undo, not even on a node that is down.
     fn put_back(
         &self,
         e: AuthorityError,
@@ -178,23 +212,31 @@ impl RedisDualPassword {
         done: &[(&str, Vec<String>)],
     ) -> AuthorityError {
         if done.is_empty() {
-            return e.unchanged();
+            return e;
         }
-        let mut undone = Vec::new();
-        for (node, back) in done {
-            if let Err(u) = self.set_user(node, own, back) {
-                undone.push(format!("{node}: {u}"));
+        let failed: Vec<String> = done
+            .iter()
+            .filter_map(|(node, back)| {
+                self.set_user(node, own, back)
+                    .err()
+                    .map(|u| said(&u).to_owned())
+            })
+            .collect();
+        if failed.is_empty() {
+            let text = format!("{}; the nodes before it were put back", said(&e));
+            if e.changed_nothing() {
+                e.reworded(text).unchanged()
+            } else {
+                e.reworded(text)
             }
-        }
-        let text = if undone.is_empty() {
-            format!("{e}; the nodes before it were put back")
         } else {
-            format!(
-                "{e}; putting back the nodes before it FAILED ({})",
-                undone.join("; ")
-            )
-        };
-        e.reworded(text)
+            let text = format!(
+                "{}; putting back the nodes before it FAILED ({})",
+                said(&e),
+                failed.join("; ")
+            );
+            e.reworded(text)
+        }
     }
 
     /// Whether `password` authenticates as the user on every node; the
@@ -230,7 +272,7 @@ impl Authority for RedisDualPassword {
         new: Credential<'_>,
         old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
-        let add = vec!["on".to_owned(), format!("#{}", sha256_hex(new.secret))];
+        let add = vec![format!("#{}", sha256_hex(new.secret))];
         let own = match old {
             Some(o) => vec![o.secret, new.secret],
             None => vec![new.secret],
@@ -302,39 +344,42 @@ impl Authority for RedisDualPassword {
     }
 
     /// On each node: the user exists, is switched on, holds the live
-    /// password, and holds no password rotor did not issue (the previous one
+    /// password, and holds no password rotor did not set (the previous one
     /// is allowed while it waits for `rotor retire`).
     fn drift(
         &self,
         live: Credential<'_>,
         previous: Option<Credential<'_>>,
     ) -> Result<Vec<String>, AuthorityError> {
-        let live_hash = sha256_hex(live.secret);
-        let previous_hash = previous.map(|p| sha256_hex(p.secret));
+        let known: Vec<String> = std::iter::once(live)
+            .chain(previous)
+            .map(|c| sha256_hex(c.secret))
+            .collect();
         let mut found = Vec::new();
         for node in &self.nodes {
             let mut con = self.admin(node, &[live.secret])?;
             let Some(user) = acl_user(&mut con, &self.user, node)? else {
-                found.push(format!("{node}: ACL user {} does not exist", self.user));
+                found.push(format!(
+                    "{node}: ACL user {} does not exist there (removed by hand?)",
+                    self.user
+                ));
                 continue;
             };
             if !user.on {
-                found.push(format!("{node}: ACL user {} is switched off", self.user));
-            }
-            if !user.hashes.contains(&live_hash) {
                 found.push(format!(
-                    "{node}: ACL user {} does not hold the current password",
+                    "{node}: ACL user {} is switched off there",
+                    self.user
+                ));
+            } else if !user.hashes.contains(&known[0]) {
+                found.push(format!(
+                    "{node}: ACL user {} refuses the current password (changed by hand?); rotate to take control again",
                     self.user
                 ));
             }
-            let unknown = user
-                .hashes
-                .iter()
-                .filter(|h| **h != live_hash && Some(*h) != previous_hash.as_ref())
-                .count();
+            let unknown = user.hashes.iter().filter(|h| !known.contains(h)).count();
             if unknown > 0 {
                 found.push(format!(
-                    "{node}: ACL user {} also accepts {unknown} password(s) rotor did not issue (set by hand, or left behind); rotate to take control again",
+                    "{node}: ACL user {} also accepts {unknown} password(s) rotor did not set (added by hand?); the next rotation removes them",
                     self.user
                 ));
             }

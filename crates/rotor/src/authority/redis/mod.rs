@@ -232,16 +232,6 @@ fn auth(con: &mut redis::Connection, user: &str, password: &str) -> redis::Redis
     }
 }
 
-/// The password hashes `user` has on this node; `None` if there is no such
-/// user.
-fn password_hashes(
-    con: &mut redis::Connection,
-    user: &str,
-    node: &str,
-) -> Result<Option<Vec<String>>, AuthorityError> {
-    Ok(acl_user(con, user, node)?.map(|u| u.hashes))
-}
-
 /// What `ACL GETUSER` says about a user: its password hashes and whether
 /// it is switched on.
 struct AclUser {
@@ -298,6 +288,36 @@ fn acl_user(
         }
     }
     Ok(Some(out))
+}
+
+/// `ACL SETUSER user <rules>` (all of them or none take effect); nothing
+/// to send is success.
+fn setuser(
+    con: &mut redis::Connection,
+    user: &str,
+    rules: &[&String],
+    node: &str,
+) -> Result<(), AuthorityError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = redis::cmd("ACL");
+    cmd.arg("SETUSER").arg(user);
+    for r in rules {
+        cmd.arg(r.as_str());
+    }
+    cmd.query::<()>(con)
+        .map_err(|e| classify(&e, node, "ACL SETUSER"))
+}
+
+/// What an error says, without the `redis: ` its `Display` puts in front
+/// (for a message that quotes it, and is shown with that prefix itself).
+fn said(e: &AuthorityError) -> &str {
+    match e {
+        AuthorityError::Transient { message, .. }
+        | AuthorityError::Permanent { message, .. }
+        | AuthorityError::Unchanged { message, .. } => message,
+    }
 }
 
 /// `ACL SAVE` when the node has an aclfile, else `CONFIG REWRITE`.
