@@ -80,6 +80,10 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                     ));
                     continue;
                 }
+                TargetSpec::Template(tt) => {
+                    template_step(spec, tt, &cur, &mut steps, &mut warnings);
+                    continue;
+                }
             };
             let detail = match (&spec.strategy, d.format, &d.previous_var) {
                 (Strategy::Overlap { .. }, DotenvFormat::List, _) => {
@@ -194,6 +198,46 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         });
     }
     Ok(out)
+}
+
+/// The deliver step of a template target, and a warning when the generator
+/// can make characters that YAML or a shell read specially (values are
+/// written raw).
+fn template_step(
+    spec: &SecretSpec,
+    t: &crate::inventory::TemplateTarget,
+    cur: &str,
+    steps: &mut Vec<PlanStep>,
+    warnings: &mut Vec<String>,
+) {
+    use crate::target::template::Slot;
+    let mut fills = vec!["{{current}} = NEW".to_owned()];
+    if t.template.uses(Slot::Previous) {
+        fills.push(format!("{{{{previous}}}} = {cur}"));
+    }
+    if t.template.uses(Slot::User) {
+        fills.push("{{user}} = LOGIN".to_owned());
+    }
+    steps.push(PlanStep {
+        step: "deliver",
+        detail: format!(
+            "{}: rendered from {}: {} (atomic replace, mode {:04o}, every other byte the template's)",
+            t.path.display(),
+            t.template_path.display(),
+            fills.join("; "),
+            t.mode
+        ),
+    });
+    if let crate::inventory::Generator::Password {
+        alphabet: crate::inventory::Alphabet::Printable,
+        ..
+    } = spec.generator
+    {
+        warnings.push(format!(
+            "{} gets values from alphabet printable written raw, unquoted: characters such as {{ }} [ ] : & * ! | > < ; ( ) can break a YAML or shell line. Put the placeholder in single quotes in the template (printable has none), or use alphabet = \"urlsafe\"",
+            t.path.display()
+        ));
+    }
 }
 
 /// The first value a target holds now (file and fingerprint), noting
