@@ -49,10 +49,12 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         let mut warnings = Vec::new();
         let mut steps = Vec::new();
         let step = |s: &'static str, d: String| PlanStep { step: s, detail: d };
+        // Every target is read, so that what rotate would refuse is warned
+        // about also after the first rotation.
+        let found = found_in_targets(spec, live.current.is_none(), &mut warnings);
         let old: Option<String> = match &live.current {
             Some(c) => Some(format!("v{} ({})", c.number, c.fingerprint)),
-            None => found_in_targets(spec, &mut warnings)
-                .map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)")),
+            None => found.map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)")),
         };
         let cur = old
             .clone()
@@ -241,8 +243,14 @@ fn template_step(
 }
 
 /// The first value a target holds now (file and fingerprint), noting
-/// targets that cannot be read.
-fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(String, String)> {
+/// targets that cannot be read or that rotate would refuse (`first`: before
+/// the first rotation, which also refuses a list of unknown older keys).
+fn found_in_targets(
+    spec: &SecretSpec,
+    first: bool,
+    warnings: &mut Vec<String>,
+) -> Option<(String, String)> {
+    let mut found = None;
     for ts in &spec.targets {
         let t = target::of(ts);
         if let Ok(meta) = std::fs::metadata(t.path()) {
@@ -287,7 +295,7 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
             warnings.push(format!("rotate refuses: {}: {e}", t.path().display()));
         }
         match t.unknown_older(&bytes) {
-            Ok(n) if n > 0 => warnings.push(format!(
+            Ok(n) if n > 0 && first => warnings.push(format!(
                 "{} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
                 t.describe(),
                 n + 1
@@ -297,13 +305,15 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
         }
         match t.current(&bytes) {
             Ok(Some(v)) => {
-                return Some((t.path().display().to_string(), v.fingerprint().to_string()))
+                found.get_or_insert_with(|| {
+                    (t.path().display().to_string(), v.fingerprint().to_string())
+                });
             }
             Ok(None) => {}
             Err(e) => warnings.push(format!("{}: {e}", t.path().display())),
         }
     }
-    None
+    found
 }
 
 /// What the apply step does at the secret's authority, in words.
