@@ -41,7 +41,8 @@ template = "redis/auth.conf.tmpl"
 const OLD: &str = "OLD-redis-pass-12345678";
 const ENV: &str = "# cache\nREDIS_PASSWORD=OLD-redis-pass-12345678\nAPP_ENV=production\n";
 const COMPOSE_TMPL: &str = "# rendered by rotor from docker-compose.yml.tmpl\nservices:\n  cache:\n    image: redis:7.2\n    command: redis-server --maxmemory-policy noeviction --requirepass {{current}}\n    ports: [\"6379:6379\"]\n";
-const REDIS_TMPL: &str = "# include from redis.conf\r\nrequirepass {{ current }}\r\nmasterauth {{current}}";
+const REDIS_TMPL: &str =
+    "# include from redis.conf\r\nrequirepass {{ current }}\r\nmasterauth {{current}}";
 
 /// `template` with every `{{current}}` (spaces allowed) replaced.
 fn fill(template: &str, value: &str) -> String {
@@ -100,7 +101,10 @@ fn rotating_renders_every_template_and_keeps_their_other_bytes() {
     assert_eq!(first.len(), 32);
     assert_eq!(h.project.mode("docker-compose.yml"), 0o640);
     assert_eq!(h.project.mode("redis/auth.conf"), 0o600);
-    assert_eq!(h.project.read_string("docker-compose.yml.tmpl"), COMPOSE_TMPL);
+    assert_eq!(
+        h.project.read_string("docker-compose.yml.tmpl"),
+        COMPOSE_TMPL
+    );
     assert_eq!(h.project.read_string("redis/auth.conf.tmpl"), REDIS_TMPL);
     h.rotor(&["verify"]).expect_code(0);
 
@@ -174,7 +178,11 @@ fn a_template_without_its_placeholder_is_refused_before_anything_changes() {
         "rotor.toml:16:12: secret \"cache\": template {} has no {{{{current}}}} placeholder; rotor would write a file without the secret",
         h.project.join("docker-compose.yml.tmpl").display()
     );
-    for args in [&["plan", "cache"][..], &["rotate", "cache"], &["rotate", "--all"]] {
+    for args in [
+        &["plan", "cache"][..],
+        &["rotate", "cache"],
+        &["rotate", "--all"],
+    ] {
         h.rotor(args).expect_code(2).expect_output(&needle);
     }
     h.project
@@ -184,7 +192,10 @@ fn a_template_without_its_placeholder_is_refused_before_anything_changes() {
         h.project.read_string("docker-compose.yml"),
         fill(COMPOSE_TMPL, &value)
     );
-    assert_eq!(h.env_var(".env", "REDIS_PASSWORD").as_deref(), Some(value.as_str()));
+    assert_eq!(
+        h.env_var(".env", "REDIS_PASSWORD").as_deref(),
+        Some(value.as_str())
+    );
 
     // An unknown placeholder names the template's line.
     h.project.write(
@@ -223,7 +234,10 @@ fn a_rendered_file_edited_by_hand_is_refused_before_anything_changes() {
         .expect_output(&needle);
     h.project
         .assert_unchanged(&before, "a rotation refused for a hand-edited file");
-    assert_eq!(h.env_var(".env", "REDIS_PASSWORD").as_deref(), Some(value.as_str()));
+    assert_eq!(
+        h.env_var(".env", "REDIS_PASSWORD").as_deref(),
+        Some(value.as_str())
+    );
 
     // The edit moves into the template: the next rotation goes through.
     h.project.write(
@@ -261,8 +275,7 @@ var = "OTHER"
             ("redis/auth.conf", &fill(REDIS_TMPL, OLD)),
         ],
     );
-    std::os::unix::fs::symlink("docker-compose.yml", h.project.join("alias.yml"))
-        .expect("symlink");
+    std::os::unix::fs::symlink("docker-compose.yml", h.project.join("alias.yml")).expect("symlink");
     h.manage(".env", &["REDIS_PASSWORD"]);
     h.leaks.learn(OLD);
     h.rotor(&["init"]).expect_code(0);
@@ -271,5 +284,41 @@ var = "OTHER"
         .expect_code(2)
         .expect_output("a template target must be its file's only writer");
     h.project.assert_unchanged(&before, "a refused rotation");
+    h.finish();
+}
+
+#[test]
+fn plan_warns_that_printable_values_are_written_raw() {
+    let inventory = r#"
+[[secret]]
+name = "cache"
+generator = { kind = "password", length = 32, alphabet = "printable" }
+[[secret.target]]
+kind = "template"
+path = "redis.conf"
+template = "redis.conf.tmpl"
+"#;
+    let mut h = Harness::new(
+        inventory,
+        &[("redis.conf.tmpl", "requirepass {{current}}\n")],
+    );
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["plan"])
+        .expect_code(0)
+        .expect_output("redis.conf does not exist: rotate fails unless --create-missing")
+        .expect_output("redis.conf gets values from alphabet printable written raw, unquoted");
+    let run = h.rotor(&["rotate", "cache", "--create-missing"]);
+    run.expect_code(0);
+    let file = h.project.read_string("redis.conf");
+    let value = file
+        .strip_prefix("requirepass ")
+        .and_then(|v| v.strip_suffix('\n'))
+        .expect("the template, filled");
+    assert_eq!(value.chars().count(), 32);
+    h.leaks.learn(value);
+    // Only the rendered file held the value: scan the rotation's output now.
+    h.leaks.check_text("stdout of the rotation", &run.stdout);
+    h.leaks.check_text("stderr of the rotation", &run.stderr);
+    h.rotor(&["verify"]).expect_code(0);
     h.finish();
 }

@@ -54,7 +54,9 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         let found = found_in_targets(spec, live.current.is_none(), &mut warnings);
         let old: Option<String> = match &live.current {
             Some(c) => Some(format!("v{} ({})", c.number, c.fingerprint)),
-            None => found.map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)")),
+            None => {
+                found.map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)"))
+            }
         };
         let cur = old
             .clone()

@@ -1206,7 +1206,8 @@ template = "compose.yml.tmpl"
 TARGET
 "#;
 
-const COMPOSE_TMPL: &str = "services:\n  cache:\n    command: redis-server --requirepass {{ current }}\n";
+const COMPOSE_TMPL: &str =
+    "services:\n  cache:\n    command: redis-server --requirepass {{ current }}\n";
 
 /// Writes `files` into a fresh directory and parses `text` as its
 /// `rotor.toml`.
@@ -1320,9 +1321,10 @@ fn template_target_rules() {
     );
     // A template on another kind of target.
     assert_template_invalid(
-        &CACHE
-            .replace("TARGET", "")
-            .replace("var = \"REDIS_PASSWORD\"", "var = \"REDIS_PASSWORD\"\ntemplate = \"x\""),
+        &CACHE.replace("TARGET", "").replace(
+            "var = \"REDIS_PASSWORD\"",
+            "var = \"REDIS_PASSWORD\"\ntemplate = \"x\"",
+        ),
         files,
         8,
         12,
@@ -1363,7 +1365,10 @@ fn template_text_is_checked_at_load() {
             "generator =",
             "strategy = { kind = \"overlap\", window = \"1d\" }\ngenerator =",
         )
-        .replace("var = \"REDIS_PASSWORD\"", "var = \"REDIS_PASSWORD\"\nformat = \"list\"");
+        .replace(
+            "var = \"REDIS_PASSWORD\"",
+            "var = \"REDIS_PASSWORD\"\nformat = \"list\"",
+        );
     assert_template_invalid(
         &overlap,
         &[("compose.yml.tmpl", "a: {{current}}\n")],
@@ -1391,7 +1396,10 @@ fn a_rendered_file_has_one_writer() {
     let files = &[("compose.yml.tmpl", COMPOSE_TMPL)][..];
     // A dotenv variable in a file a template renders.
     assert_template_invalid(
-        &format!("{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml\"\nvar = \"X\"\n", CACHE.replace("TARGET", "")),
+        &format!(
+            "{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml\"\nvar = \"X\"\n",
+            CACHE.replace("TARGET", "")
+        ),
         files,
         15,
         8,
@@ -1421,7 +1429,10 @@ fn a_rendered_file_has_one_writer() {
     );
     // A target writing a template.
     assert_template_invalid(
-        &format!("{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml.tmpl\"\nvar = \"X\"\n", CACHE.replace("TARGET", "")),
+        &format!(
+            "{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml.tmpl\"\nvar = \"X\"\n",
+            CACHE.replace("TARGET", "")
+        ),
         files,
         15,
         8,

@@ -522,10 +522,8 @@ impl Writers {
             ));
         }
         let line = cx.line_col(raw.path.span().start).0;
-        self.whole
-            .insert(t.path.clone(), (secret.to_owned(), line));
-        self.files
-            .insert(t.path.clone(), (secret.to_owned(), line));
+        self.whole.insert(t.path.clone(), (secret.to_owned(), line));
+        self.files.insert(t.path.clone(), (secret.to_owned(), line));
         let template_line = cx.line_col(template_span.start).0;
         self.templates
             .entry(t.template_path.clone())

@@ -78,19 +78,16 @@ impl TemplateTarget {
             return Ok(None);
         }
         let template = self.template_name();
-        self.template
-            .read(file)
-            .map(Some)
-            .map_err(|m| match m {
-                Mismatch::Differs(line) => RenderError::Differs { line, template },
-                Mismatch::Disagree { slot, first, line } => RenderError::Disagree {
-                    slot: slot.name(),
-                    first,
-                    line,
-                    template,
-                },
-                Mismatch::NotText(line) => RenderError::NotText { line, template },
-            })
+        self.template.read(file).map(Some).map_err(|m| match m {
+            Mismatch::Differs(line) => RenderError::Differs { line, template },
+            Mismatch::Disagree { slot, first, line } => RenderError::Disagree {
+                slot: slot.name(),
+                first,
+                line,
+                template,
+            },
+            Mismatch::NotText(line) => RenderError::NotText { line, template },
+        })
     }
 
     /// The value at `slot` in `file`, `None` when empty or absent.
@@ -135,9 +132,7 @@ impl Target for TemplateTarget {
     }
 
     fn current_user(&self, file: &[u8]) -> Result<Option<String>, TargetError> {
-        Ok(self
-            .value(file, Slot::User)?
-            .map(|u| u.expose().to_owned()))
+        Ok(self.value(file, Slot::User)?.map(|u| u.expose().to_owned()))
     }
 
     /// The template with `desired` filled in. A file that is not empty must

@@ -103,7 +103,10 @@ fn a_repeated_placeholder_must_hold_one_value() {
         e.contains("{{current}} holds different values on lines 1 and 2"),
         "{e}"
     );
-    assert!(!e.contains("one-value") && !e.contains("other-value"), "{e}");
+    assert!(
+        !e.contains("one-value") && !e.contains("other-value"),
+        "{e}"
+    );
     // Rendering such a file is refused too: it was edited by hand.
     let e = render_err(&t, "requirepass one-value\nmasterauth other-value\n", "x");
     assert!(e.contains("different values"), "{e}");
@@ -201,9 +204,9 @@ fn parse_errors_name_the_line() {
     for no_current in [&b""[..], b"requirepass secret\n", b"x {{ previous }}\n"] {
         let e = Template::parse(no_current).unwrap_err();
         assert_eq!(e, TemplateError::NoCurrent);
-        assert!(e
-            .to_string()
-            .contains("has no {{current}} placeholder; rotor would write a file without the secret"));
+        assert!(e.to_string().contains(
+            "has no {{current}} placeholder; rotor would write a file without the secret"
+        ));
     }
     assert!(TemplateError::Unknown {
         line: 3,
