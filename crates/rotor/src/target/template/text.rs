@@ -108,8 +108,9 @@ impl fmt::Debug for Template {
     }
 }
 
-/// The values a rendered file holds, as read back (borrowed from it).
-#[derive(Debug, Default)]
+/// The values a rendered file holds, as read back (borrowed from it). No
+/// `Debug`: it holds values.
+#[derive(Default)]
 pub struct Captured<'f> {
     /// `{{current}}`'s value, if the template has the placeholder.
     pub current: Option<&'f [u8]>,
