@@ -49,10 +49,14 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         let mut warnings = Vec::new();
         let mut steps = Vec::new();
         let step = |s: &'static str, d: String| PlanStep { step: s, detail: d };
+        // Every target is read, so that what rotate would refuse is warned
+        // about also after the first rotation.
+        let found = found_in_targets(spec, live.current.is_none(), &mut warnings);
         let old: Option<String> = match &live.current {
             Some(c) => Some(format!("v{} ({})", c.number, c.fingerprint)),
-            None => found_in_targets(spec, &mut warnings)
-                .map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)")),
+            None => {
+                found.map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)"))
+            }
         };
         let cur = old
             .clone()
@@ -78,6 +82,10 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                             p.mode
                         ),
                     ));
+                    continue;
+                }
+                TargetSpec::Template(tt) => {
+                    template_step(spec, tt, &cur, &mut steps, &mut warnings);
                     continue;
                 }
             };
@@ -196,9 +204,55 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
     Ok(out)
 }
 
+/// The deliver step of a template target, and a warning when the generator
+/// can make characters that YAML or a shell read specially (values are
+/// written raw).
+fn template_step(
+    spec: &SecretSpec,
+    t: &crate::inventory::TemplateTarget,
+    cur: &str,
+    steps: &mut Vec<PlanStep>,
+    warnings: &mut Vec<String>,
+) {
+    use crate::target::template::Slot;
+    let mut fills = vec!["{{current}} = NEW".to_owned()];
+    if t.template.uses(Slot::Previous) {
+        fills.push(format!("{{{{previous}}}} = {cur}"));
+    }
+    if t.template.uses(Slot::User) {
+        fills.push("{{user}} = LOGIN".to_owned());
+    }
+    steps.push(PlanStep {
+        step: "deliver",
+        detail: format!(
+            "{}: rendered from {}: {} (atomic replace, mode {:04o}, every other byte the template's)",
+            t.path.display(),
+            t.template_path.display(),
+            fills.join("; "),
+            t.mode
+        ),
+    });
+    if let crate::inventory::Generator::Password {
+        alphabet: crate::inventory::Alphabet::Printable,
+        ..
+    } = spec.generator
+    {
+        warnings.push(format!(
+            "{} gets values from alphabet printable written raw, unquoted: characters such as {{ }} [ ] : & * ! | > < ; ( ) can break a YAML or shell line. Put the placeholder in single quotes in the template (printable has none), or use alphabet = \"urlsafe\"",
+            t.path.display()
+        ));
+    }
+}
+
 /// The first value a target holds now (file and fingerprint), noting
-/// targets that cannot be read.
-fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(String, String)> {
+/// targets that cannot be read or that rotate would refuse (`first`: before
+/// the first rotation, which also refuses a list of unknown older keys).
+fn found_in_targets(
+    spec: &SecretSpec,
+    first: bool,
+    warnings: &mut Vec<String>,
+) -> Option<(String, String)> {
+    let mut found = None;
     for ts in &spec.targets {
         let t = target::of(ts);
         if let Ok(meta) = std::fs::metadata(t.path()) {
@@ -243,7 +297,7 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
             warnings.push(format!("rotate refuses: {}: {e}", t.path().display()));
         }
         match t.unknown_older(&bytes) {
-            Ok(n) if n > 0 => warnings.push(format!(
+            Ok(n) if n > 0 && first => warnings.push(format!(
                 "{} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
                 t.describe(),
                 n + 1
@@ -253,13 +307,15 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
         }
         match t.current(&bytes) {
             Ok(Some(v)) => {
-                return Some((t.path().display().to_string(), v.fingerprint().to_string()))
+                found.get_or_insert_with(|| {
+                    (t.path().display().to_string(), v.fingerprint().to_string())
+                });
             }
             Ok(None) => {}
             Err(e) => warnings.push(format!("{}: {e}", t.path().display())),
         }
     }
-    None
+    found
 }
 
 /// What the apply step does at the secret's authority, in words.
