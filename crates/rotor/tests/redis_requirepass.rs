@@ -136,6 +136,13 @@ fn apply_changes_every_node_replication_goes_on_and_a_restart_keeps_it() {
     );
     auth.retire(cred(&old), cred(&new))
         .expect("retire: nothing to do");
+    // The audit learns how each node persisted.
+    let notes = auth.notes().join("; ");
+    assert!(notes.contains("persisted with CONFIG REWRITE"), "{notes}");
+    assert!(
+        notes.contains(&node(&replica)) && notes.contains(&node(&primary)),
+        "{notes}"
+    );
 
     // Connections authenticated before stay open and keep working.
     assert_eq!(call(&mut consumer, &["PING"]), "+PONG");
@@ -430,6 +437,8 @@ fn without_a_config_file_the_change_holds_until_a_restart() {
     auth.apply(cred(&new), Some(cred(&old))).expect("apply");
     assert!(r.password_ok(NEW));
     assert!(!r.password_ok(OLD));
+    let notes = auth.notes().join("; ");
+    assert!(notes.contains("NOT persisted"), "{notes}");
     r.stop();
     r.start_again();
     assert!(

@@ -56,7 +56,8 @@ use redis::Value;
 use zeroize::Zeroize;
 
 use super::{
-    check_nodes, classify, connect, permanent, scrub_hashes, sha256_hex, AdminLogin, NAME,
+    check_nodes, classify, connect, permanent, scrub_hashes, sha256_hex, AdminLogin, PersistLog,
+    Persisted, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
@@ -68,6 +69,8 @@ pub struct RedisRequirepass {
     admin: Option<AdminLogin>,
     /// `redis://host:port` (or `rediss://`), without credentials.
     nodes: Vec<String>,
+    /// How each node persisted, for the audit.
+    persisted: PersistLog,
 }
 
 /// How a connection got in.
@@ -121,7 +124,11 @@ impl RedisRequirepass {
     /// runs.
     pub fn new(admin: Option<AdminLogin>, nodes: Vec<String>) -> Result<Self, AuthorityError> {
         check_nodes(&nodes)?;
-        Ok(RedisRequirepass { admin, nodes })
+        Ok(RedisRequirepass {
+            admin,
+            nodes,
+            persisted: PersistLog::default(),
+        })
     }
 
     /// A connection to `node`, logged in as the admin, else with the first
@@ -242,7 +249,9 @@ impl RedisRequirepass {
         for mut node in nodes {
             let result = match self.has_new(&node, new) {
                 Ok(false) => Ok(()),
-                Ok(true) => change(&mut node, old).map_err(|f| f.error),
+                Ok(true) => change(&mut node, old)
+                    .map(|how| self.persisted.record(&node.url, how))
+                    .map_err(|f| f.error),
                 Err(e) => Err(e),
             };
             if let Err(e) = result {
@@ -281,7 +290,11 @@ impl RedisRequirepass {
             }
         }
         for i in 0..nodes.len() {
-            if let Err(f) = change(&mut nodes[i], Some(new)) {
+            let changed = change(&mut nodes[i], Some(new));
+            if let Ok(how) = changed {
+                self.persisted.record(&nodes[i].url, how);
+            }
+            if let Err(f) = changed {
                 let mut changed: Vec<&str> = nodes[..i].iter().map(|n| n.url.as_str()).collect();
                 if f.touched {
                     changed.push(&nodes[i].url);
@@ -375,6 +388,10 @@ impl Authority for RedisRequirepass {
         Ok(Acceptance::Accepted)
     }
 
+    fn notes(&self) -> Vec<String> {
+        self.persisted.notes()
+    }
+
     fn retire(&self, _old: Credential<'_>, _live: Credential<'_>) -> Result<(), AuthorityError> {
         // The old password stopped working at apply.
         Ok(())
@@ -392,8 +409,8 @@ impl Authority for RedisRequirepass {
 
 /// Sets `value` (`None`: no password) as the default user's password on
 /// `node`, and as its `masterauth` where that is the default user's, in
-/// one transaction; then persists it.
-fn change(node: &mut Node, value: Option<&SecretValue>) -> Result<(), Failed> {
+/// one transaction; then persists it, and says how.
+fn change(node: &mut Node, value: Option<&SecretValue>) -> Result<Persisted, Failed> {
     let plain = value.map(SecretValue::expose).unwrap_or("");
     let mut tx = redis::pipe();
     tx.atomic();
@@ -440,8 +457,9 @@ fn change(node: &mut Node, value: Option<&SecretValue>) -> Result<(), Failed> {
 
 /// Keeps the node's change across a restart: `ACL SAVE` with an aclfile,
 /// `CONFIG REWRITE` without one (or when `masterauth` changed). Without a
-/// config file nothing can be kept: a warning, not a failure.
-fn persist(node: &mut Node) -> Result<(), AuthorityError> {
+/// config file nothing can be kept: a warning (and a note for the audit),
+/// not a failure.
+fn persist(node: &mut Node) -> Result<Persisted, AuthorityError> {
     let url = node.url.as_str();
     let con = &mut node.con;
     let aclfile = node.acl && !config_get(con, url, "aclfile")?.is_empty();
@@ -452,7 +470,7 @@ fn persist(node: &mut Node) -> Result<(), AuthorityError> {
             .map_err(|e| classify(&e, url, "ACL SAVE"))?;
     }
     if aclfile && !node.masterauth {
-        return Ok(());
+        return Ok(Persisted::AclSave);
     }
     let info: String = redis::cmd("INFO")
         .arg("server")
@@ -464,14 +482,14 @@ fn persist(node: &mut Node) -> Result<(), AuthorityError> {
         .unwrap_or("");
     if config_file.is_empty() {
         tracing::warn!(
-            node = url,
-            "{url}: the new password is NOT persisted: the server runs without a config file (started with --requirepass on its command line?), so CONFIG REWRITE cannot save it and a restart brings back the password it was started with. Make the file that starts it (docker-compose.yml, or the .env it reads) a target of this secret"
+            "{url}: the password change is NOT persisted: the server runs without a config file (started with --requirepass on its command line?), so CONFIG REWRITE cannot save it and a restart brings back the password it was started with. Make the file that starts it (docker-compose.yml, or the .env it reads) a target of this secret"
         );
-        return Ok(());
+        return Ok(Persisted::Nowhere);
     }
     redis::cmd("CONFIG")
         .arg("REWRITE")
         .query::<()>(con)
+        .map(|()| Persisted::ConfigRewrite)
         .map_err(|e| {
             let e = classify(&e, url, "CONFIG REWRITE");
             let text = format!(
