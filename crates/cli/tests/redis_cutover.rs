@@ -7,7 +7,9 @@
 //! both nodes and both variables (the URL keeps its empty user);
 //! replication goes on; `verify` is clean; the audit trail holds
 //! fingerprints only; a node that is down fails the rotation before
-//! anything changes; a server without a config file is warned about.
+//! anything changes; a crash between the two nodes is finished by `rotor
+//! resume` or taken back by `rotor rollback`; a server without a config
+//! file is warned about.
 
 mod common;
 
@@ -204,5 +206,53 @@ fn a_server_without_a_config_file_is_rotated_with_a_warning() {
     h.rotor(&["history", "cache"])
         .expect_code(0)
         .expect_output("NOT persisted");
+    h.finish();
+}
+
+/// `rotor rotate` killed (abort, like `kill -9`) after the primary got the
+/// new password and before the replica did.
+fn crash_between_nodes(h: &mut Harness) {
+    let run = h.rotor_env(&["rotate", "cache"], &[("ROTOR_FAULT", "mid:apply-nodes")]);
+    assert_ne!(run.code, 0, "the fault point aborts rotor");
+    run.expect_output("fault injected at mid:apply-nodes");
+}
+
+#[test]
+fn a_crash_between_the_nodes_is_resumed_or_rolled_back() {
+    let mut primary = Redis::start_with_requirepass(OLD);
+    let mut replica = Redis::start_replica_of(&primary);
+    let mut h = project(&primary, &[&primary, &replica]);
+
+    // Resume: the primary already has the new password (the store has
+    // it, sealed); the replica gets it, then the files.
+    crash_between_nodes(&mut h);
+    assert!(!primary.password_ok(OLD), "the primary changed first");
+    assert!(replica.password_ok(OLD), "the replica not yet");
+    assert_eq!(h.env_var(".env", "REDIS_PASSWORD").as_deref(), Some(OLD));
+    h.rotor(&["resume"]).expect_code(0);
+    let new = password(&h, &primary);
+    for r in [&primary, &replica] {
+        assert!(r.password_ok(&new));
+        assert!(!r.password_ok(OLD));
+    }
+    primary.set_password(&new);
+    replica.set_password(&new);
+    replicates(&primary, &replica, "after-resume");
+
+    // Rollback: the primary gets the old (here: the current) password
+    // back, the replica never changed.
+    crash_between_nodes(&mut h);
+    assert!(!primary.password_ok(&new));
+    assert!(replica.password_ok(&new));
+    h.rotor(&["rollback", "cache"]).expect_code(0);
+    for r in [&primary, &replica] {
+        assert!(
+            r.password_ok(&new),
+            "the password before the run works again"
+        );
+    }
+    assert_eq!(password(&h, &primary), new);
+    h.rotor(&["verify"]).expect_code(0);
+    h.rotor(&["audit", "verify"]).expect_code(0);
     h.finish();
 }

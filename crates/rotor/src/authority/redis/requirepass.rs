@@ -290,6 +290,10 @@ impl RedisRequirepass {
             }
         }
         for i in 0..nodes.len() {
+            if i > 0 {
+                // For the fault-injection tests: a crash between two nodes.
+                crate::engine::fault::point("mid", "apply-nodes");
+            }
             let changed = change(&mut nodes[i], Some(new));
             if let Ok(how) = changed {
                 self.persisted.record(&nodes[i].url, how);
