@@ -96,23 +96,23 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 (Strategy::Overlap { .. }, DotenvFormat::Pair, Some(pv)) => {
                     format!("{}: {} = NEW; {pv} = {cur}", d.path.display(), d.var)
                 }
-                // Only an authority names the login; without one the
-                // file's user stays.
+                // Only an authority with logins names the login; without
+                // one (or for Redis requirepass) the file's user stays.
                 _ if d.form == ValueForm::Url => format!(
                     "{}: {} = its URL with {} replaced",
                     d.path.display(),
                     d.var,
-                    if spec.authority.is_some() {
+                    if names_login(spec) {
                         "user (LOGIN) and password (NEW)"
                     } else {
                         "the password (NEW)"
                     }
                 ),
-                _ => match (&d.user_var, &spec.authority) {
-                    (Some(u), Some(_)) => {
+                _ => match (&d.user_var, names_login(spec)) {
+                    (Some(u), true) => {
                         format!("{}: {u} = LOGIN; {} = NEW", d.path.display(), d.var)
                     }
-                    (Some(u), None) => {
+                    (Some(u), false) => {
                         format!("{}: {} = NEW ({u} kept)", d.path.display(), d.var)
                     }
                     (None, _) => format!("{}: {} = NEW", d.path.display(), d.var),
@@ -355,6 +355,17 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
     }
 }
 
+/// Whether the secret's authority says which login a version belongs to
+/// (a PostgreSQL role, a Redis ACL user); not for an app-only secret or
+/// Redis `requirepass` (the default user, never named in the file).
+fn names_login(spec: &SecretSpec) -> bool {
+    match &spec.authority {
+        None => false,
+        Some(AuthoritySpec::Postgres(_)) => true,
+        Some(AuthoritySpec::Redis(r)) => r.user.is_some(),
+    }
+}
+
 /// What the apply step does at a Redis authority, in words.
 fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> String {
     let nodes = match r.nodes.len() {
@@ -365,9 +376,21 @@ fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> Strin
         (Strategy::DualPassword, Some(user)) => format!(
             "Redis: ACL SETUSER {user} adds NEW (as a SHA-256 hash) next to the old password on {nodes}, persisted (ACL SAVE or CONFIG REWRITE); a real AUTH checks it on every node. Both passwords work until retire"
         ),
-        _ => format!(
-            "Redis: CONFIG SET requirepass NEW on {nodes} (and masterauth on replicas), then CONFIG REWRITE. Impact: the old password stops working at once; new connections fail until consumers restart with NEW (connections already open stay open)"
-        ),
+        _ => {
+            let login = if r.admin.is_some() {
+                "as the admin"
+            } else {
+                "with the old password"
+            };
+            let order = if r.nodes.len() > 1 {
+                ", primary first"
+            } else {
+                ""
+            };
+            format!(
+                "Redis: requirepass (the default user's password) becomes NEW on {nodes}{order}, logging in {login}: ACL SETUSER default as a SHA-256 hash (CONFIG SET requirepass on a server without ACLs), masterauth NEW on replicas, persisted (CONFIG REWRITE or ACL SAVE); a real AUTH checks it on every node. Impact: the old password stops working at once; new connections fail until consumers restart with NEW (connections already open stay open)"
+            )
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //!
 //! - [`dual::RedisDualPassword`] (`dual-password`): one ACL user holds the
 //!   old and the new password at once while consumers move;
+//! - [`requirepass::RedisRequirepass`] (`cutover`): the `default` user's one
+//!   password (legacy `requirepass`) changes in place;
 //!
 //! This module holds what they share: connecting with timeouts, `AUTH`,
 //! reading an ACL user's password hashes, persisting a node's
@@ -10,8 +12,10 @@
 //! never quote a password or a hash.
 
 pub mod dual;
+pub mod requirepass;
 
 pub use dual::RedisDualPassword;
+pub use requirepass::RedisRequirepass;
 
 use std::time::Duration;
 
@@ -50,6 +54,14 @@ pub fn build(
                 user,
                 spec.nodes.clone(),
             )?))
+        }
+        Strategy::Cutover => {
+            if spec.user.is_some() {
+                return Err(permanent(
+                    "cutover rotates requirepass (the default user's password); it takes no user".into(),
+                ));
+            }
+            Ok(Box::new(RedisRequirepass::new(admin, spec.nodes.clone())?))
         }
         other => Err(permanent(format!(
             "strategy {} is not supported by the redis authority; use dual-password (an ACL user) or cutover (requirepass)",
