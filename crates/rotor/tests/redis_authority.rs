@@ -281,81 +281,25 @@ fn retire_leaves_only_the_live_password_and_drift_names_what_differs() {
     );
 }
 
-/// A `redis-server` started with everything on its command line, as
-/// docker-compose does (`redis-server --requirepass …`): no config file, no
-/// aclfile. Killed on drop.
-struct CommandLineRedis {
-    child: std::process::Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl CommandLineRedis {
-    fn start(requirepass: &str) -> CommandLineRedis {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = std::process::Command::new(rotor_testkit::redis::DEFAULT_BIN)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .args(["--requirepass", requirepass])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let r = CommandLineRedis {
-            child,
-            port,
-            _dir: dir,
-        };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return r;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        panic!("redis-server on port {port} did not come up");
-    }
-
-    fn auth_ok(&self, password: &str) -> bool {
-        let client =
-            redis::Client::open(format!("redis://127.0.0.1:{}", self.port)).expect("client");
-        let mut con = client.get_connection().expect("connect");
-        redis::cmd("AUTH")
-            .arg(password)
-            .query::<()>(&mut con)
-            .is_ok()
-    }
-}
-
-impl Drop for CommandLineRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn without_an_admin_the_user_manages_itself_and_a_server_without_files_is_reported_not_persisted() {
-    let r = CommandLineRedis::start(OLD);
-    let auth = RedisDualPassword::with_admin(
-        None,
-        "default",
-        vec![format!("redis://127.0.0.1:{}", r.port)],
-    )
-    .expect("valid authority");
+    // Everything on its command line, as docker-compose runs it: no config
+    // file, no aclfile.
+    let r = Redis::start_with_requirepass_on_command_line(OLD);
+    let auth =
+        RedisDualPassword::with_admin(None, "default", vec![node(&r)]).expect("valid authority");
     let (old, new) = (SecretValue::new(OLD.into()), SecretValue::new(NEW.into()));
     let def = |v| Credential::new(Some("default"), v);
     auth.apply(def(&new), Some(def(&old)))
         .expect("apply as the user itself");
-    assert!(r.auth_ok(OLD) && r.auth_ok(NEW), "both during the overlap");
+    assert!(
+        r.password_ok(OLD) && r.password_ok(NEW),
+        "both during the overlap"
+    );
     auth.retire(def(&old), def(&new))
         .expect("retire with the new password");
-    assert!(r.auth_ok(NEW));
-    assert!(!r.auth_ok(OLD), "old refused after retire");
+    assert!(r.password_ok(NEW));
+    assert!(!r.password_ok(OLD), "old refused after retire");
     let notes = auth.notes().join("; ");
     assert!(notes.contains("NOT persisted"), "{notes}");
     // Idempotent: a second retire (e.g. after a resume) logs in with the
@@ -370,5 +314,5 @@ fn without_an_admin_the_user_manages_itself_and_a_server_without_files_is_report
     assert!(err.to_string().contains("admin_url_env"), "{err}");
     assert!(err.changed_nothing(), "{err:?}");
     assert_quotes_nothing(&err, &[OLD, NEW, a, b]);
-    assert!(r.auth_ok(NEW), "nothing changed");
+    assert!(r.password_ok(NEW), "nothing changed");
 }
