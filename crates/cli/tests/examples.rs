@@ -192,3 +192,154 @@ fn goodgo_example_rotates_the_database_login_without_downtime() {
     h.rotor_env(&["audit", "verify"], &env).expect_code(0);
     h.finish();
 }
+
+/// Reads a file of an example.
+fn example_file(name: &str, file: &str) -> String {
+    let path = repo().join("examples").join(name).join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The Baander example against a real Redis 7 started as its
+/// docker-compose file starts it (`--requirepass` on the command line, no
+/// config file): APP_SECRET overlaps as a list, and the Redis password
+/// moves without a restart of Redis. A connection opened before the
+/// rotation keeps working, the old password is refused after it, and the
+/// compose file is rendered with the new one, every other byte the
+/// template's.
+#[test]
+fn baander_example_rotates_redis_without_a_restart() {
+    let initial = "placeholder-redis-password-000000";
+    let redis = rotor_testkit::Redis::start_with_requirepass_on_command_line(initial);
+    let at = format!("127.0.0.1:{}", redis.port());
+    let inventory = example_file("baander", "rotor.toml")
+        .replace("redis://redis:6379", &format!("redis://{at}"));
+    let env = example_file("baander", "env.example").replace("@redis:6379", &format!("@{at}"));
+    let template = example_file("baander", "docker-compose.yml.tmpl");
+    let compose = example_file("baander", "docker-compose.yml");
+    assert_eq!(
+        compose,
+        template.replace("{{current}}", initial),
+        "the example's docker-compose.yml is its template rendered with env.example's password"
+    );
+    let mut h = Harness::new(
+        &inventory,
+        &[
+            (".env", &env),
+            ("docker-compose.yml.tmpl", &template),
+            ("docker-compose.yml", &compose),
+        ],
+    );
+    h.manage(
+        ".env",
+        &[
+            "APP_SECRET",
+            "REDIS_PASSWORD",
+            "REDIS_URL",
+            "MESSENGER_TRANSPORT_DSN",
+        ],
+    );
+    let mut before = redis
+        .session("default", initial)
+        .expect("a consumer logged in before the rotation");
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["plan"])
+        .expect_code(0)
+        .expect_output("ACL SETUSER default");
+    h.rotor(&["rotate", "--all"])
+        .expect_code(0)
+        .expect_output("NOT persisted");
+
+    let new = h.env_var(".env", "REDIS_PASSWORD").expect("REDIS_PASSWORD");
+    assert_ne!(new, initial);
+    assert!(redis.password_ok(&new), "the new password logs in");
+    assert!(!redis.password_ok(initial), "the old one is refused");
+    assert_eq!(
+        before.call(&["PING"]).as_deref(),
+        Ok("PONG"),
+        "a connection opened before the rotation still works"
+    );
+    for var in ["REDIS_URL", "MESSENGER_TRANSPORT_DSN"] {
+        let url = h.env_var(".env", var).expect("URL");
+        assert!(
+            url.starts_with(&format!("redis://default:{new}@{at}")),
+            "{var}: only the password changed"
+        );
+    }
+    assert_eq!(
+        h.project.read_string("docker-compose.yml"),
+        template.replace("{{current}}", &new),
+        "the compose file is the template with the new password"
+    );
+    let app_secret = h.env_var(".env", "APP_SECRET").expect("APP_SECRET");
+    let (newest, older) = app_secret.split_once(',').expect("a list of two");
+    assert_eq!(
+        older,
+        "placeholder-app-secret-0000000000000000000000000000000000000000"
+    );
+    assert_eq!(newest.len(), 64, "32 random bytes in hex");
+
+    h.rotor(&["verify"]).expect_code(0);
+    h.rotor(&["rotate", "redis"]).expect_code(0);
+    let newer = h.env_var(".env", "REDIS_PASSWORD").expect("REDIS_PASSWORD");
+    assert!(redis.password_ok(&newer) && !redis.password_ok(&new));
+    h.rotor(&["audit", "verify"]).expect_code(0);
+    h.finish();
+}
+
+/// The Breeze example against a real Redis 7 with `requirepass` in its
+/// config file, as the page sets it up: the password is cut over (old
+/// refused at once) and persisted with CONFIG REWRITE, REDIS_URL keeps its
+/// empty user, and the metrics token reaches its own file.
+#[test]
+fn breeze_example_cuts_the_requirepass_over() {
+    let initial = "placeholder-redis-password-000000";
+    let mut redis = rotor_testkit::Redis::start_with_requirepass(initial);
+    let inventory = example_file("breeze", "rotor.toml").replace(
+        "redis://127.0.0.1:6379",
+        &format!("redis://127.0.0.1:{}", redis.port()),
+    );
+    let env = example_file("breeze", "env.example")
+        .replace("@localhost:6379", &format!("@localhost:{}", redis.port()));
+    let template = example_file("breeze", "monitoring/metrics_scrape_token.tmpl");
+    let token_file = "monitoring/secrets/metrics_scrape_token";
+    let mut h = Harness::new(
+        &inventory,
+        &[
+            (".env.prod", &env),
+            ("monitoring/metrics_scrape_token.tmpl", &template),
+            (token_file, &example_file("breeze", token_file)),
+        ],
+    );
+    h.manage(
+        ".env.prod",
+        &[
+            "REDIS_URL",
+            "AGENT_ENROLLMENT_SECRET",
+            "METRICS_SCRAPE_TOKEN",
+        ],
+    );
+    h.rotor(&["init"]).expect_code(0);
+    h.rotor(&["plan"])
+        .expect_code(0)
+        .expect_output("Impact: the old password stops working at once");
+    h.rotor(&["rotate", "--all"]).expect_code(0);
+
+    let url = h.env_var(".env.prod", "REDIS_URL").expect("REDIS_URL");
+    let rest = url.strip_prefix("redis://:").expect("the user stays empty");
+    let (new, host) = rest.split_once('@').expect("password");
+    assert_eq!(host, format!("localhost:{}", redis.port()));
+    assert!(redis.password_ok(new) && !redis.password_ok(initial));
+    let token = h
+        .env_var(".env.prod", "METRICS_SCRAPE_TOKEN")
+        .expect("METRICS_SCRAPE_TOKEN");
+    assert_eq!(h.project.read_string(token_file), format!("{token}\n"));
+    assert_eq!(h.project.mode(token_file), 0o600);
+
+    // Persisted: a restart keeps the new password.
+    redis.stop();
+    redis.start_again();
+    assert!(redis.password_ok(new) && !redis.password_ok(initial));
+    h.rotor(&["verify"]).expect_code(0);
+    h.rotor(&["audit", "verify"]).expect_code(0);
+    h.finish();
+}

@@ -192,6 +192,9 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 ));
             }
         }
+        // Several targets in one file warn about it once.
+        let mut seen = std::collections::HashSet::new();
+        warnings.retain(|w| seen.insert(w.clone()));
         out.push(SecretPlan {
             name: spec.name.clone(),
             strategy: spec.strategy.kind(),
