@@ -6,7 +6,8 @@
 //! check of the zero-downtime strategy.
 //!
 //! A bench brings the protocol as a [`Consumer`] (how `.env` gives a login,
-//! and one login) and the words for its logins ([`Bench`]). Every password
+//! and one login), the words for its logins ([`Words`]) and its rows
+//! ([`Run::baseline`], [`Run::rotating`]). Every password
 //! the bench knows of goes into a [`Redactor`]: errors and `rotor`'s output
 //! are printed with each one replaced by `<redacted>`.
 
@@ -25,13 +26,13 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 /// Rotations per strategy.
-pub const ROTATIONS: usize = 20;
+const ROTATIONS: usize = 20;
 /// Pause between two rotations, so the load logs in with every credential.
-pub const PAUSE: Duration = Duration::from_millis(100);
+const PAUSE: Duration = Duration::from_millis(100);
 /// How long the baseline load runs.
-pub const BASELINE: Duration = Duration::from_secs(5);
+const BASELINE: Duration = Duration::from_secs(5);
 /// Load kept running before the first and after the last rotation.
-pub const MARGIN: Duration = Duration::from_millis(500);
+const MARGIN: Duration = Duration::from_millis(500);
 /// A load stops by itself after this long, whatever happens to rotor.
 const MAX_LOAD: Duration = Duration::from_secs(600);
 /// Pause after a failure that never reached the server (an unreadable
@@ -160,12 +161,64 @@ impl Run {
 
     /// Runs the load alone for `BASELINE`.
     pub fn baseline<C: Consumer>(&self, p: &Project<C>) -> Row {
-        baseline(&self.rt, &self.bench, p)
+        let (workers, many) = (self.bench.workers, self.bench.words.many);
+        eprintln!("baseline: {workers} concurrent {many} for {BASELINE:?}, no rotation");
+        let load = Load::start::<C>(&self.rt, p.env_path(), workers, &p.redact);
+        std::thread::sleep(BASELINE);
+        let (tally, took) = load.finish(&self.rt);
+        Row {
+            what: "baseline (no rotation)".into(),
+            rotations: 0,
+            rotate_error: None,
+            rotate_median: None,
+            spans: Vec::new(),
+            env_after: None,
+            took,
+            tally,
+            kept: None,
+        }
     }
 
-    /// Runs the load while `rotor rotate SECRET` runs `ROTATIONS` times.
+    /// Runs the load while `rotor rotate SECRET` runs `ROTATIONS` times
+    /// (stops at the first failed rotation).
     pub fn rotating<C: Consumer>(&self, what: &str, p: &Project<C>, secret: &str) -> Row {
-        rotating(&self.rt, &self.bench, what, p, secret)
+        let (workers, many) = (self.bench.workers, self.bench.words.many);
+        eprintln!(
+            "{what}: {workers} concurrent {many} while `rotor rotate {secret}` runs {ROTATIONS} times"
+        );
+        let load = Load::start::<C>(&self.rt, p.env_path(), workers, &p.redact);
+        std::thread::sleep(MARGIN);
+        let mut times = Vec::new();
+        let mut spans = Vec::new();
+        let mut rotate_error = None;
+        for i in 0..ROTATIONS {
+            if i > 0 {
+                std::thread::sleep(PAUSE);
+            }
+            let t0 = Instant::now();
+            let from = load.started.elapsed();
+            let (ok, out) = p.rotor(&["rotate", secret]);
+            spans.push((from, load.started.elapsed()));
+            if !ok {
+                rotate_error = Some(format!("rotation {} of {ROTATIONS} failed:\n{out}", i + 1));
+                break;
+            }
+            times.push(t0.elapsed());
+        }
+        std::thread::sleep(MARGIN);
+        let (tally, took) = load.finish(&self.rt);
+        times.sort();
+        Row {
+            what: what.to_owned(),
+            rotations: times.len(),
+            rotate_error,
+            rotate_median: times.get(times.len() / 2).copied(),
+            spans,
+            env_after: p.current_login().err(),
+            took,
+            tally,
+            kept: None,
+        }
     }
 
     /// `rows` are the baseline, then the zero-downtime strategy's (named
@@ -550,74 +603,6 @@ impl Row {
             );
         }
         row
-    }
-}
-
-/// Runs the load alone for `BASELINE`.
-fn baseline<C: Consumer>(rt: &tokio::runtime::Runtime, bench: &Bench, p: &Project<C>) -> Row {
-    let (workers, many) = (bench.workers, bench.words.many);
-    eprintln!("baseline: {workers} concurrent {many} for {BASELINE:?}, no rotation");
-    let load = Load::start::<C>(rt, p.env_path(), workers, &p.redact);
-    std::thread::sleep(BASELINE);
-    let (tally, took) = load.finish(rt);
-    Row {
-        what: "baseline (no rotation)".into(),
-        rotations: 0,
-        rotate_error: None,
-        rotate_median: None,
-        spans: Vec::new(),
-        env_after: None,
-        took,
-        tally,
-        kept: None,
-    }
-}
-
-/// Runs the load while `rotor rotate SECRET` runs `ROTATIONS` times (stops
-/// at the first failed rotation).
-fn rotating<C: Consumer>(
-    rt: &tokio::runtime::Runtime,
-    bench: &Bench,
-    what: &str,
-    p: &Project<C>,
-    secret: &str,
-) -> Row {
-    let (workers, many) = (bench.workers, bench.words.many);
-    eprintln!(
-        "{what}: {workers} concurrent {many} while `rotor rotate {secret}` runs {ROTATIONS} times"
-    );
-    let load = Load::start::<C>(rt, p.env_path(), workers, &p.redact);
-    std::thread::sleep(MARGIN);
-    let mut times = Vec::new();
-    let mut spans = Vec::new();
-    let mut rotate_error = None;
-    for i in 0..ROTATIONS {
-        if i > 0 {
-            std::thread::sleep(PAUSE);
-        }
-        let t0 = Instant::now();
-        let from = load.started.elapsed();
-        let (ok, out) = p.rotor(&["rotate", secret]);
-        spans.push((from, load.started.elapsed()));
-        if !ok {
-            rotate_error = Some(format!("rotation {} of {ROTATIONS} failed:\n{out}", i + 1));
-            break;
-        }
-        times.push(t0.elapsed());
-    }
-    std::thread::sleep(MARGIN);
-    let (tally, took) = load.finish(rt);
-    times.sort();
-    Row {
-        what: what.to_owned(),
-        rotations: times.len(),
-        rotate_error,
-        rotate_median: times.get(times.len() / 2).copied(),
-        spans,
-        env_after: p.current_login().err(),
-        took,
-        tally,
-        kept: None,
     }
 }
 
