@@ -123,18 +123,20 @@ pub enum Command {
     },
     /// Every secret: version, age, cadence, next due, OVERDUE, fingerprint, overlap end.
     ///
-    /// Secrets with an authority (a database) are also checked for drift
-    /// there: does it still accept the stored credential? Exit 1 if not.
+    /// Secrets with an authority (a database, Redis) are also checked for
+    /// drift there: does it still accept the stored credential, on every
+    /// node? Exit 1 if not.
     Status {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Check for drift: targets still hold what rotor delivered, and each
-    /// authority still accepts the stored credential (a real login), the
-    /// previous one too while it should, and an alternating pair's roles
-    /// still have the same memberships and settings. Changes nothing; a
-    /// drift is recorded in the audit trail.
+    /// authority still accepts the stored credential (a real login, on
+    /// every Redis node), the previous one too while it should, an
+    /// alternating pair's roles still have the same memberships and
+    /// settings, and a Redis ACL user holds no password rotor did not
+    /// issue. Changes nothing; a drift is recorded in the audit trail.
     ///
     /// Exit 0: no drift. Exit 1: something drifted or could not be checked
     /// (the table says which). To take control again after a change made

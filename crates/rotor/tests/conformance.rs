@@ -2,12 +2,14 @@
 //! (rotor-testkit): today the dotenv target, in each of its layouts and
 //! forms (a bare value, a user variable beside it, a connection URL), over
 //! files with comments, quotes, `export`, CRLF and missing variables, and the
-//! app-only authority; and the PgBouncer auth_file target.
+//! app-only authority; the PgBouncer auth_file target; and the template
+//! target (a whole file rendered from a template).
 
 use std::path::PathBuf;
 
 use rotor::authority::NoAuthority;
-use rotor::inventory::{DotenvFormat, DotenvTarget, PgbouncerTarget, ValueForm};
+use rotor::inventory::{DotenvFormat, DotenvTarget, PgbouncerTarget, TemplateTarget, ValueForm};
+use rotor::target::template::Template;
 use rotor_testkit::conformance::{authority_suite, target_suite};
 
 const SAMPLES: &[&[u8]] = &[
@@ -140,6 +142,57 @@ fn foreign_userlist_edit(bytes: &[u8]) -> Vec<u8> {
 fn pgbouncer_userlist() {
     let checks = target_suite(&pgbouncer_target(), USERLIST_SAMPLES, foreign_userlist_edit);
     assert_eq!(checks, USERLIST_SAMPLES.len() * 13);
+}
+
+/// Templates and files rendered from them before rotor (an old value, an
+/// empty previous, no final newline, CRLF), and no file yet.
+const TEMPLATES: &[(&str, &[&[u8]])] = &[
+    (
+        "services:\n  cache:\n    command: redis-server --maxmemory-policy noeviction --requirepass {{current}}\n",
+        &[
+            b"",
+            b"services:\n  cache:\n    command: redis-server --maxmemory-policy noeviction --requirepass old-pass\n",
+        ],
+    ),
+    (
+        "# redis.conf include\r\nrequirepass {{ current }}\r\nmasterauth {{current}}\r\n",
+        &[
+            b"",
+            b"# redis.conf include\r\nrequirepass old-pass\r\nmasterauth old-pass\r\n",
+        ],
+    ),
+    (
+        "login: {{user}}\nkeys: '{{current}}' '{{ previous }}'\nend",
+        &[
+            b"",
+            b"login: app_blue\nkeys: 'old-value-1234567' 'older-value-7654321'\nend",
+            b"login: \nkeys: 'old-value-1234567' ''\nend",
+        ],
+    ),
+];
+
+fn template_target(text: &str) -> TemplateTarget {
+    TemplateTarget {
+        path: PathBuf::from("rendered.conf"),
+        template_path: PathBuf::from("rendered.conf.tmpl"),
+        template: Template::parse(text.as_bytes()).expect("template parses"),
+        mode: 0o640,
+    }
+}
+
+/// The whole file is the template target's (the loader refuses any other
+/// writer of it), so nobody else can have edited a part of it: the edit
+/// that undo must keep is none.
+fn no_foreign_edit(bytes: &[u8]) -> Vec<u8> {
+    bytes.to_vec()
+}
+
+#[test]
+fn template() {
+    for (text, samples) in TEMPLATES {
+        let checks = target_suite(&template_target(text), samples, no_foreign_edit);
+        assert_eq!(checks, samples.len() * 13);
+    }
 }
 
 #[test]

@@ -139,9 +139,52 @@ fn a_node_that_is_down_fails_apply_and_the_others_are_put_back() {
     let shown = err.to_string();
     assert!(shown.contains(&other.port().to_string()), "{shown}");
     assert!(shown.contains("put back"), "{shown}");
+    // Everything that changed was put back: the engine has nothing to undo
+    // (its undo could not reach the node that is down either).
+    assert!(err.changed_nothing(), "{err:?}");
     assert_quotes_nothing(&err, &[OLD, NEW, primary.admin_password()]);
     assert!(primary.auth_ok(USER, OLD), "the old password still works");
     assert!(!primary.auth_ok(USER, NEW), "the new one was taken back");
+}
+
+/// Regression (found by the fault suite, `crates/cli/tests/faults_redis.rs`):
+/// undo with the replica down took the new password off the primary and
+/// then failed, while the engine, seeing undo fail, left the targets
+/// holding the new password: consumers could no longer log in on the
+/// primary. Undo is now all or nothing, like apply and retire.
+#[test]
+fn undo_with_a_node_down_leaves_every_node_as_it_was() {
+    let primary = Redis::start();
+    let mut replica = Redis::start_replica_of(&primary);
+    with_user(&[&primary, &replica], OLD);
+    let auth = authority(&primary, &[&primary, &replica]);
+    let (old, new) = (SecretValue::new(OLD.into()), SecretValue::new(NEW.into()));
+    auth.apply(cred(&new), Some(cred(&old))).expect("apply");
+    replica.stop();
+    let err = auth
+        .undo(cred(&new), Some(cred(&old)))
+        .expect_err("the replica is down");
+    let shown = err.to_string();
+    assert!(shown.contains(&replica.port().to_string()), "{shown}");
+    assert!(shown.contains("put back"), "{shown}");
+    assert_quotes_nothing(&err, &[OLD, NEW, primary.admin_password()]);
+    assert!(primary.auth_ok(USER, NEW), "the new password still works");
+    assert!(primary.auth_ok(USER, OLD), "and so does the old one");
+    // Put back on disk too: a restart of the primary changes nothing.
+    let acl = std::fs::read_to_string(primary.aclfile_path().expect("an ACL file"))
+        .expect("read the ACL file");
+    let line = acl
+        .lines()
+        .find(|l| l.starts_with(&format!("user {USER} ")))
+        .expect("the user is saved");
+    assert_eq!(line.matches(" #").count(), 2, "both hashes are saved");
+
+    replica.start_again();
+    auth.undo(cred(&new), Some(cred(&old))).expect("undo");
+    for r in [&primary, &replica] {
+        assert!(!r.auth_ok(USER, NEW), "the new password is gone");
+        assert!(r.auth_ok(USER, OLD));
+    }
 }
 
 #[test]
@@ -172,4 +215,104 @@ fn a_missing_user_and_a_wrong_admin_password_are_refused_clearly() {
     assert!(err.to_string().contains("refused"), "{err}");
     assert_quotes_nothing(&err, &["wrong-admin-password-42", OLD, NEW]);
     assert!(r.auth_ok(USER, OLD));
+}
+
+#[test]
+fn retire_leaves_only_the_live_password_and_drift_names_what_differs() {
+    let primary = Redis::start();
+    let replica = Redis::start_replica_of(&primary);
+    with_user(&[&primary, &replica], OLD);
+    let auth = authority(&primary, &[&primary, &replica]);
+    let (old, new) = (SecretValue::new(OLD.into()), SecretValue::new(NEW.into()));
+    auth.apply(cred(&new), Some(cred(&old))).expect("apply");
+    assert_eq!(
+        auth.drift(cred(&new), Some(cred(&old))).expect("drift"),
+        Vec::<String>::new(),
+        "the previous password is allowed while it waits for retire"
+    );
+
+    // Someone adds a password by hand on the replica.
+    let by_hand = "set-by-hand-3e9d0c1b";
+    replica
+        .cmd(&["ACL", "SETUSER", USER, &format!(">{by_hand}")])
+        .expect("ACL SETUSER by hand");
+    let found = auth.drift(cred(&new), Some(cred(&old))).expect("drift");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains(&node(&replica)), "{found:?}");
+    assert!(found[0].contains("did not set"), "{found:?}");
+
+    // Retire removes the old one and the one set by hand, on every node.
+    auth.retire(cred(&old), cred(&new)).expect("retire");
+    for r in [&primary, &replica] {
+        assert!(r.auth_ok(USER, NEW));
+        assert!(!r.auth_ok(USER, OLD));
+        assert!(!r.auth_ok(USER, by_hand), "a hand-set password survived");
+    }
+    assert!(auth.drift(cred(&new), None).expect("drift").is_empty());
+
+    // A node that lost the live password: retire refuses rather than lock
+    // consumers out, and drift says which node.
+    replica
+        .cmd(&["ACL", "SETUSER", USER, "resetpass", &format!(">{OLD}")])
+        .expect("reset by hand");
+    let found = auth.drift(cred(&new), None).expect("drift");
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains(&node(&replica)) && d.contains("current password")),
+        "{found:?}"
+    );
+    let err = auth
+        .retire(cred(&old), cred(&new))
+        .expect_err("the live password is missing on the replica");
+    assert!(err.to_string().contains("lock every consumer out"), "{err}");
+    assert!(replica.auth_ok(USER, OLD), "nothing removed on the replica");
+    assert!(primary.auth_ok(USER, NEW), "the primary keeps the live one");
+    assert_quotes_nothing(&err, &[OLD, NEW, by_hand]);
+
+    // A user switched off is drift too.
+    primary.cmd(&["ACL", "SETUSER", USER, "off"]).expect("off");
+    let found = auth.drift(cred(&new), None).expect("drift");
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains(&node(&primary)) && d.contains("switched off")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn without_an_admin_the_user_manages_itself_and_a_server_without_files_is_reported_not_persisted() {
+    // Everything on its command line, as docker-compose runs it: no config
+    // file, no aclfile.
+    let r = Redis::start_with_requirepass_on_command_line(OLD);
+    let auth =
+        RedisDualPassword::with_admin(None, "default", vec![node(&r)]).expect("valid authority");
+    let (old, new) = (SecretValue::new(OLD.into()), SecretValue::new(NEW.into()));
+    let def = |v| Credential::new(Some("default"), v);
+    auth.apply(def(&new), Some(def(&old)))
+        .expect("apply as the user itself");
+    assert!(
+        r.password_ok(OLD) && r.password_ok(NEW),
+        "both during the overlap"
+    );
+    auth.retire(def(&old), def(&new))
+        .expect("retire with the new password");
+    assert!(r.password_ok(NEW));
+    assert!(!r.password_ok(OLD), "old refused after retire");
+    let notes = auth.notes().join("; ");
+    assert!(notes.contains("NOT persisted"), "{notes}");
+    // Idempotent: a second retire (e.g. after a resume) logs in with the
+    // new password and changes nothing.
+    auth.retire(def(&old), def(&new)).expect("retire again");
+    // Knowing none of its passwords, rotor says what to do.
+    let (a, b) = ("neither-old-nor-new-55aa", "nor-this-one-66bb");
+    let (sa, sb) = (SecretValue::new(a.into()), SecretValue::new(b.into()));
+    let err = auth
+        .apply(def(&sa), Some(def(&sb)))
+        .expect_err("no password rotor knows works");
+    assert!(err.to_string().contains("admin_url_env"), "{err}");
+    assert!(err.changed_nothing(), "{err:?}");
+    assert_quotes_nothing(&err, &[OLD, NEW, a, b]);
+    assert!(r.password_ok(NEW), "nothing changed");
 }

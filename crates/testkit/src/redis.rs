@@ -12,7 +12,23 @@
 //! file (`aclfile`, where `ACL SAVE` writes); [`Redis::start_without_aclfile`]
 //! puts them as `user` lines in the config file (where `CONFIG REWRITE`
 //! writes). [`Redis::start_replica_of`] starts a replica of another one,
-//! logging in to it as the admin.
+//! logging in to it as the admin. [`Redis::start_with_config`] appends
+//! lines to the config (e.g. `rename-command ACL …`, as managed services
+//! hide it).
+//!
+//! Legacy servers, as Breeze and Baander run them, have no ACL users: only
+//! the `default` user and its one password (`requirepass`).
+//! [`Redis::start_with_requirepass`] puts it in the config file;
+//! [`Redis::start_with_requirepass_on_command_line`] runs without a config
+//! file, `--requirepass` on the command line (a docker-compose `command:`);
+//! [`Redis::start_with_requirepass_without_acl`] also hides the `ACL`
+//! command (`rename-command ACL ""`), so a client sees what a Redis 5 shows;
+//! [`Redis::start_without_password`] has no password at all (the `default`
+//! user `nopass`, a fresh install). A replica of one of them
+//! ([`Redis::start_replica_of`]) gets the same password as `requirepass`
+//! and as `masterauth`. On these, [`Redis::cmd`] authenticates with
+//! `AUTH <password>` (one argument: the default user), with the password
+//! [`Redis::set_password`] last gave it.
 //!
 //! Redis runs as root without complaint, so unlike the throwaway PostgreSQL
 //! there is no `nobody`: the server runs as whoever runs the tests. The
@@ -22,6 +38,8 @@
 //!
 //! [`Redis::cmd`] is a tiny RESP2 client over a `TcpStream` (a fresh
 //! connection per call), enough for tests; no `redis` crate.
+//! [`Redis::session`] keeps one connection open, as a client that logged
+//! in before a change does.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -50,16 +68,39 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// Read/write timeout of the test client's connections.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How a server's logins are set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logins {
+    /// `rotor_admin` on and `default` off, in an ACL file (`aclfile`) or as
+    /// `user` lines in the config file.
+    Acl { aclfile: bool },
+    /// Only the `default` user, its password `requirepass` (none when the
+    /// password is empty).
+    Requirepass {
+        /// Whether the `ACL` command is there (else renamed away).
+        acl_command: bool,
+        /// Whether the server reads a config file (else its command line).
+        config_file: bool,
+    },
+}
+
 /// A running throwaway Redis server. Dropping it kills the server and
 /// removes its temp dir.
 pub struct Redis {
     dir: TempDir,
     bin: PathBuf,
     port: u16,
+    /// The admin's password, or for a `requirepass` server the default
+    /// user's (empty: none).
     password: String,
-    with_aclfile: bool,
+    logins: Logins,
     /// The primary's port, for a replica.
     primary: Option<u16>,
+    /// Lines appended to the config ([`Redis::start_with_config`]).
+    extra: Vec<String>,
+    /// The command line a server without a config file was started with
+    /// (and starts again with).
+    command_line: Vec<String>,
     child: Option<Child>,
 }
 
@@ -68,23 +109,101 @@ impl Redis {
     /// ([`Redis::aclfile_path`]): `rotor_admin` on, `default` off. Panics
     /// with the reason and the log if it cannot.
     pub fn start() -> Redis {
-        Redis::start_inner(true, None)
+        Redis::start_inner(Logins::Acl { aclfile: true }, None, None, &[])
+    }
+
+    /// Like [`Redis::start`], with `extra` lines appended to redis.conf
+    /// (e.g. `rename-command ACL ""` for a server whose ACL command is
+    /// unknown, as on a managed Redis that hides it).
+    pub fn start_with_config(extra: &[&str]) -> Redis {
+        Redis::start_inner(Logins::Acl { aclfile: true }, None, None, extra)
     }
 
     /// Starts a server without an ACL file: the same users are `user` lines
     /// in the config file ([`Redis::config_path`]), which is where
     /// `CONFIG REWRITE` saves ACL changes.
     pub fn start_without_aclfile() -> Redis {
-        Redis::start_inner(false, None)
+        Redis::start_inner(Logins::Acl { aclfile: false }, None, None, &[])
+    }
+
+    /// Starts a legacy server: no ACL users, the `default` user's password
+    /// is `requirepass <password>` in the config file
+    /// ([`Redis::config_path`], where `CONFIG REWRITE` writes).
+    pub fn start_with_requirepass(password: &str) -> Redis {
+        Redis::start_inner(
+            Logins::Requirepass {
+                acl_command: true,
+                config_file: true,
+            },
+            Some(password),
+            None,
+            &[],
+        )
+    }
+
+    /// Like [`Redis::start_with_requirepass`], but without a config file:
+    /// `redis-server --port … --requirepass <password>`, as a
+    /// docker-compose `command:` runs it. `CONFIG REWRITE` fails there, and
+    /// [`Redis::start_again`] runs the same command line (the password it
+    /// started with).
+    pub fn start_with_requirepass_on_command_line(password: &str) -> Redis {
+        Redis::start_inner(
+            Logins::Requirepass {
+                acl_command: true,
+                config_file: false,
+            },
+            Some(password),
+            None,
+            &[],
+        )
+    }
+
+    /// Like [`Redis::start_with_requirepass`], with the `ACL` command
+    /// renamed away (`rename-command ACL ""`): what a client sees of a
+    /// Redis 5, which had only `requirepass`.
+    pub fn start_with_requirepass_without_acl(password: &str) -> Redis {
+        Redis::start_inner(
+            Logins::Requirepass {
+                acl_command: false,
+                config_file: true,
+            },
+            Some(password),
+            None,
+            &[],
+        )
+    }
+
+    /// Starts a server with no password at all (the `default` user
+    /// `nopass`, as a fresh install runs), with a config file.
+    pub fn start_without_password() -> Redis {
+        Redis::start_inner(
+            Logins::Requirepass {
+                acl_command: true,
+                config_file: true,
+            },
+            Some(""),
+            None,
+            &[],
+        )
     }
 
     /// Starts a replica of `primary` (`replicaof 127.0.0.1 <port>`, logging
     /// in as `rotor_admin` with the primary's admin password), with its own
-    /// ACL file holding the same admin (same password). Returns once the
-    /// replica's link to the primary is up; panics with both logs if it
+    /// ACL file holding the same admin (same password). A replica of a
+    /// `requirepass` server has no ACL users either: the primary's current
+    /// password is its `requirepass` and its `masterauth` (neither, for a
+    /// primary without a password), in its own config file. Returns once
+    /// the replica's link to the primary is up; panics with both logs if it
     /// does not come up.
     pub fn start_replica_of(primary: &Redis) -> Redis {
-        let replica = Redis::start_inner(true, Some(primary));
+        let logins = match primary.logins {
+            Logins::Acl { .. } => Logins::Acl { aclfile: true },
+            Logins::Requirepass { acl_command, .. } => Logins::Requirepass {
+                acl_command,
+                config_file: true,
+            },
+        };
+        let replica = Redis::start_inner(logins, None, Some(primary), &[]);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let info = replica.cmd(&["INFO", "replication"]).unwrap_or_default();
@@ -104,7 +223,12 @@ impl Redis {
         }
     }
 
-    fn start_inner(with_aclfile: bool, primary: Option<&Redis>) -> Redis {
+    fn start_inner(
+        logins: Logins,
+        password: Option<&str>,
+        primary: Option<&Redis>,
+        extra: &[&str],
+    ) -> Redis {
         let bin = std::env::var_os("ROTOR_REDIS_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_BIN));
@@ -118,20 +242,23 @@ impl Redis {
             .prefix("rotor-redis-")
             .tempdir()
             .unwrap_or_else(|e| panic!("testkit::Redis: cannot create a temp dir: {e}"));
-        let password = match primary {
-            Some(p) => p.password.clone(),
-            None => crate::postgres::random_hex(16),
+        let password = match (primary, password) {
+            (Some(p), _) => p.password.clone(),
+            (None, Some(pw)) => pw.to_owned(),
+            (None, None) => crate::postgres::random_hex(16),
         };
         let mut redis = Redis {
             dir,
             bin,
             port: 0,
             password,
-            with_aclfile,
+            logins,
             primary: primary.map(|p| p.port),
+            extra: extra.iter().map(|l| l.to_string()).collect(),
+            command_line: Vec::new(),
             child: None,
         };
-        if with_aclfile {
+        if logins == (Logins::Acl { aclfile: true }) {
             let acl = redis.acl_path();
             fs::write(&acl, redis.user_lines())
                 .unwrap_or_else(|e| panic!("testkit::Redis: write {}: {e}", acl.display()));
@@ -139,9 +266,13 @@ impl Redis {
         let mut last_log = String::new();
         for _ in 0..PORT_ATTEMPTS {
             redis.port = crate::postgres::free_port();
-            let conf = redis.config_path();
-            fs::write(&conf, redis.config())
-                .unwrap_or_else(|e| panic!("testkit::Redis: write {}: {e}", conf.display()));
+            if redis.has_config_file() {
+                let conf = redis.config_path();
+                fs::write(&conf, redis.config())
+                    .unwrap_or_else(|e| panic!("testkit::Redis: write {}: {e}", conf.display()));
+            } else {
+                redis.command_line = redis.config_as_arguments();
+            }
             redis.spawn();
             if redis.wait_ready() {
                 return redis;
@@ -169,18 +300,29 @@ impl Redis {
         )
     }
 
-    /// The admin's password (random hex, so it needs no URL encoding).
+    /// The admin's password (random hex, so it needs no URL encoding); for
+    /// a `requirepass` server, the default user's password [`Redis::cmd`]
+    /// uses (empty: none).
     pub fn admin_password(&self) -> &str {
         &self.password
     }
 
-    /// The ACL file (`<temp dir>/users.acl`), or `None` for a server
-    /// started with [`Redis::start_without_aclfile`].
-    pub fn aclfile_path(&self) -> Option<PathBuf> {
-        self.with_aclfile.then(|| self.acl_path())
+    /// For a `requirepass` server: the password [`Redis::cmd`],
+    /// [`Redis::cmds`] and a replica started later use from now on (after a
+    /// test, or rotor, changed it on the server).
+    pub fn set_password(&mut self, password: &str) {
+        self.password = password.to_owned();
     }
 
-    /// The server's config file (`<temp dir>/redis.conf`).
+    /// The ACL file (`<temp dir>/users.acl`), or `None` for a server
+    /// started with [`Redis::start_without_aclfile`] or without ACL users.
+    pub fn aclfile_path(&self) -> Option<PathBuf> {
+        (self.logins == Logins::Acl { aclfile: true }).then(|| self.acl_path())
+    }
+
+    /// The server's config file (`<temp dir>/redis.conf`; it does not
+    /// exist for a server started with
+    /// [`Redis::start_with_requirepass_on_command_line`]).
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("redis.conf")
     }
@@ -253,7 +395,9 @@ impl Redis {
     /// a nil as `(nil)`, an array as its elements one per line. `Err` is an
     /// error reply (e.g. `WRONGPASS …`) or why the connection failed.
     pub fn cmd(&self, args: &[&str]) -> Result<String, String> {
-        self.cmd_as(ADMIN_USER, &self.password, args)
+        let mut conn = Conn::open(self.port)?;
+        self.login(&mut conn)?;
+        conn.call(args)
     }
 
     /// Runs several commands as the admin, one after the other on one
@@ -262,8 +406,29 @@ impl Redis {
     /// `Err` if the connection or the login failed.
     pub fn cmds(&self, commands: &[&[&str]]) -> Result<Vec<Result<String, String>>, String> {
         let mut conn = Conn::open(self.port)?;
-        conn.call(&["AUTH", ADMIN_USER, &self.password])?;
+        self.login(&mut conn)?;
         Ok(commands.iter().map(|args| conn.call(args)).collect())
+    }
+
+    /// Like [`Redis::cmd`] but logged in with `AUTH <password>` (one
+    /// argument: the `default` user, as a legacy client does).
+    pub fn cmd_with_password(&self, password: &str, args: &[&str]) -> Result<String, String> {
+        let mut conn = Conn::open(self.port)?;
+        conn.call(&["AUTH", password])?;
+        conn.call(args)
+    }
+
+    /// Whether a fresh connection can `AUTH <password>` (the `default`
+    /// user) and then `PING`. False on a server without a password: Redis
+    /// refuses `AUTH <password>` there.
+    pub fn password_ok(&self, password: &str) -> bool {
+        self.cmd_with_password(password, &["PING"]).as_deref() == Ok("PONG")
+    }
+
+    /// Whether a fresh connection gets `PONG` without logging in (the
+    /// `default` user has no password).
+    pub fn open_without_password(&self) -> bool {
+        self.cmd_unauthenticated(&["PING"]).as_deref() == Ok("PONG")
     }
 
     /// Like [`Redis::cmd`] but logged in (`AUTH user password`) as `user`.
@@ -271,6 +436,15 @@ impl Redis {
         let mut conn = Conn::open(self.port)?;
         conn.call(&["AUTH", user, password])?;
         conn.call(args)
+    }
+
+    /// A connection that stays open, logged in (`AUTH user password`) as
+    /// `user`: to show what happens to a client that authenticated before
+    /// a change. `Err` if the connection or the login failed.
+    pub fn session(&self, user: &str, password: &str) -> Result<Session, String> {
+        let mut conn = Conn::open(self.port)?;
+        conn.call(&["AUTH", user, password])?;
+        Ok(Session { conn })
     }
 
     /// Runs one command on a fresh connection without logging in (as the
@@ -305,6 +479,57 @@ impl Redis {
         )
     }
 
+    /// Logs in the way [`Redis::cmd`] does: as the admin, or for a
+    /// `requirepass` server with its password (if it has one).
+    fn login(&self, conn: &mut Conn) -> Result<(), String> {
+        match self.logins {
+            Logins::Acl { .. } => conn.call(&["AUTH", ADMIN_USER, &self.password]).map(|_| ()),
+            Logins::Requirepass { .. } if self.password.is_empty() => Ok(()),
+            Logins::Requirepass { .. } => conn.call(&["AUTH", &self.password]).map(|_| ()),
+        }
+    }
+
+    fn has_config_file(&self) -> bool {
+        !matches!(
+            self.logins,
+            Logins::Requirepass {
+                config_file: false,
+                ..
+            }
+        )
+    }
+
+    /// The config of a server without a config file, as `--name value`
+    /// arguments.
+    fn config_as_arguments(&self) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "--port",
+            &self.port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--protected-mode",
+            "yes",
+            "--dir",
+            &self.dir.path().to_string_lossy(),
+            "--daemonize",
+            "no",
+            "--logfile",
+            "",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if !self.password.is_empty() {
+            args.push("--requirepass".into());
+            args.push(self.password.clone());
+        }
+        args
+    }
+
     /// The redis.conf of this server (for the current port).
     fn config(&self) -> String {
         let mut conf = format!(
@@ -314,19 +539,37 @@ impl Redis {
             self.port,
             quote(&self.dir.path().to_string_lossy())
         );
-        if self.with_aclfile {
-            conf.push_str(&format!(
+        match self.logins {
+            Logins::Acl { aclfile: true } => conf.push_str(&format!(
                 "aclfile {}\n",
                 quote(&self.acl_path().to_string_lossy())
-            ));
-        } else {
-            conf.push_str(&self.user_lines());
+            )),
+            Logins::Acl { aclfile: false } => conf.push_str(&self.user_lines()),
+            Logins::Requirepass { acl_command, .. } => {
+                if !self.password.is_empty() {
+                    conf.push_str(&format!("requirepass {}\n", quote(&self.password)));
+                }
+                if !acl_command {
+                    conf.push_str("rename-command ACL \"\"\n");
+                }
+            }
         }
         if let Some(primary) = self.primary {
-            conf.push_str(&format!(
-                "replicaof 127.0.0.1 {primary}\nmasteruser {ADMIN_USER}\nmasterauth {}\n",
-                self.password
-            ));
+            conf.push_str(&format!("replicaof 127.0.0.1 {primary}\n"));
+            match self.logins {
+                Logins::Acl { .. } => conf.push_str(&format!(
+                    "masteruser {ADMIN_USER}\nmasterauth {}\n",
+                    self.password
+                )),
+                Logins::Requirepass { .. } if !self.password.is_empty() => {
+                    conf.push_str(&format!("masterauth {}\n", quote(&self.password)));
+                }
+                Logins::Requirepass { .. } => {}
+            }
+        }
+        for line in &self.extra {
+            conf.push_str(line);
+            conf.push('\n');
         }
         conf
     }
@@ -339,8 +582,13 @@ impl Redis {
             .append(true)
             .open(self.log_path())
             .unwrap_or_else(|e| panic!("testkit::Redis: open the log: {e}"));
-        let child = Command::new(&self.bin)
-            .arg(self.config_path())
+        let mut command = Command::new(&self.bin);
+        if self.has_config_file() {
+            command.arg(self.config_path());
+        } else {
+            command.args(&self.command_line);
+        }
+        let child = command
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("testkit::Redis: log fd"))
@@ -350,15 +598,23 @@ impl Redis {
         self.child = Some(child);
     }
 
-    /// Waits until the admin gets `PONG`; false if the server exited or did
-    /// not answer in time.
+    /// Waits until the admin gets `PONG` (a `requirepass` server: until a
+    /// `PING` without login gets `PONG` or `NOAUTH`, whatever its password
+    /// is now); false if the server exited or did not answer in time.
     fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {
             if !self.is_running() {
                 return false;
             }
-            if self.cmd(&["PING"]).as_deref() == Ok("PONG") {
+            let ready = match self.logins {
+                Logins::Acl { .. } => self.cmd(&["PING"]).as_deref() == Ok("PONG"),
+                Logins::Requirepass { .. } => match self.cmd_unauthenticated(&["PING"]) {
+                    Ok(pong) => pong == "PONG",
+                    Err(e) => e.starts_with("NOAUTH"),
+                },
+            };
+            if ready {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -388,7 +644,7 @@ impl std::fmt::Debug for Redis {
         f.debug_struct("Redis")
             .field("port", &self.port)
             .field("dir", &self.dir.path())
-            .field("aclfile", &self.with_aclfile)
+            .field("logins", &self.logins)
             .field("primary", &self.primary)
             .field("running", &self.child.is_some())
             .finish_non_exhaustive()
@@ -398,6 +654,25 @@ impl std::fmt::Debug for Redis {
 /// A value in redis.conf, double-quoted.
 fn quote(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A connection that stays open, from [`Redis::session`].
+pub struct Session {
+    conn: Conn,
+}
+
+impl Session {
+    /// Runs one command on this connection; the reply as [`Redis::cmd`]
+    /// gives it.
+    pub fn call(&mut self, args: &[&str]) -> Result<String, String> {
+        self.conn.call(args)
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
 }
 
 /// One RESP2 connection.

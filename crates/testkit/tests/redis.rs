@@ -1,7 +1,9 @@
 //! The throwaway Redis server: starts on its loopback port, takes the
 //! admin's AUTH and nobody else's, keeps users made with ACL SETUSER across
 //! a restart after ACL SAVE (ACL file) or CONFIG REWRITE (no ACL file),
-//! feeds a replica, and is gone after drop.
+//! feeds a replica, and is gone after drop. Legacy servers: `requirepass`
+//! in the config file or on the command line, without the ACL command,
+//! without any password, and a replica logging in with `masterauth`.
 
 use rotor_testkit::redis::ADMIN_USER;
 use rotor_testkit::Redis;
@@ -197,4 +199,102 @@ fn drop_while_panicking_removes_the_temp_dir() {
     assert!(result.is_err());
     let dir = dir.expect("the server started");
     assert!(!dir.exists(), "{} still exists", dir.display());
+}
+
+const LEGACY: &str = "legacy-requirepass-3f9a1c";
+
+#[test]
+fn a_requirepass_server_has_only_the_default_user_and_its_password() {
+    let mut redis = Redis::start_with_requirepass(LEGACY);
+    assert_eq!(redis.admin_password(), LEGACY);
+    assert_eq!(redis.aclfile_path(), None);
+    assert!(redis.password_ok(LEGACY), "{redis:?}");
+    assert!(!redis.password_ok("not-the-password"));
+    assert!(!redis.open_without_password());
+    let err = redis
+        .cmd_unauthenticated(&["PING"])
+        .expect_err("an error reply");
+    assert!(err.starts_with("NOAUTH"), "{err}");
+    // cmd logs in with `AUTH <password>`, as the default user.
+    assert_eq!(redis.cmd(&["ACL", "WHOAMI"]).as_deref(), Ok("default"));
+    let users = redis.cmd(&["ACL", "LIST"]).expect("the command succeeds");
+    assert_eq!(users.lines().count(), 1, "{users}");
+    assert!(users.starts_with("user default on #"), "{users}");
+    let conf = std::fs::read_to_string(redis.config_path()).expect("read the file");
+    assert!(
+        conf.contains(&format!("requirepass \"{LEGACY}\"")),
+        "{conf}"
+    );
+
+    // A password changed on the server: set_password follows it, also
+    // across a restart (which waits without knowing it).
+    redis
+        .cmd(&["CONFIG", "SET", "requirepass", "changed-3e1d"])
+        .expect("CONFIG SET");
+    assert!(redis.cmd(&["PING"]).is_err());
+    redis.set_password("changed-3e1d");
+    assert_eq!(redis.cmd(&["PING"]).as_deref(), Ok("PONG"));
+    assert_eq!(redis.cmd(&["CONFIG", "REWRITE"]).as_deref(), Ok("OK"));
+    redis.stop();
+    redis.start_again();
+    assert!(redis.password_ok("changed-3e1d"));
+    assert!(!redis.password_ok(LEGACY));
+}
+
+#[test]
+fn a_replica_of_a_requirepass_server_logs_in_with_masterauth() {
+    let primary = Redis::start_with_requirepass(LEGACY);
+    let replica = Redis::start_replica_of(&primary);
+    assert!(replica.password_ok(LEGACY));
+    let conf = std::fs::read_to_string(replica.config_path()).expect("read the file");
+    assert!(conf.contains(&format!("masterauth \"{LEGACY}\"")), "{conf}");
+    assert!(!conf.contains("masteruser"), "{conf}");
+    let replies = primary
+        .cmds(&[&["SET", "legacy", "yes"], &["WAIT", "1", "5000"]])
+        .expect("the command succeeds");
+    assert_eq!(replies[1].as_deref(), Ok("1"), "{}", primary.log_contents());
+    assert_eq!(replica.cmd(&["GET", "legacy"]).as_deref(), Ok("yes"));
+    let role = replica.cmd(&["ROLE"]).expect("ROLE");
+    assert!(role.starts_with("slave"), "{role}");
+}
+
+#[test]
+fn a_server_without_a_config_file_takes_requirepass_from_its_command_line() {
+    let mut redis = Redis::start_with_requirepass_on_command_line(LEGACY);
+    assert!(!redis.config_path().exists());
+    assert!(redis.password_ok(LEGACY));
+    let info = redis.cmd(&["INFO", "server"]).expect("INFO");
+    assert!(info.lines().any(|l| l.trim() == "config_file:"), "{info}");
+    let err = redis
+        .cmd(&["CONFIG", "REWRITE"])
+        .expect_err("no config file");
+    assert!(err.contains("without a config file"), "{err}");
+    // A restart runs the same command line: the password it started with.
+    redis
+        .cmd(&["CONFIG", "SET", "requirepass", "in-memory-only-77"])
+        .expect("CONFIG SET");
+    redis.stop();
+    redis.start_again();
+    assert!(redis.password_ok(LEGACY));
+    assert!(!redis.password_ok("in-memory-only-77"));
+}
+
+#[test]
+fn a_server_without_acl_and_one_without_a_password() {
+    let old = Redis::start_with_requirepass_without_acl(LEGACY);
+    assert!(old.password_ok(LEGACY));
+    let err = old.cmd(&["ACL", "WHOAMI"]).expect_err("no ACL command");
+    assert!(err.contains("unknown command"), "{err}");
+
+    let open = Redis::start_without_password();
+    assert!(open.open_without_password());
+    assert_eq!(open.cmd(&["PING"]).as_deref(), Ok("PONG"));
+    // Redis refuses `AUTH <password>` when the default user has none.
+    assert!(!open.password_ok("anything"));
+    let err = open
+        .cmd_with_password("anything", &["PING"])
+        .expect_err("an error reply");
+    assert!(err.contains("without any password configured"), "{err}");
+    let replica = Redis::start_replica_of(&open);
+    assert!(replica.open_without_password());
 }

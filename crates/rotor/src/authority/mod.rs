@@ -130,6 +130,12 @@ pub trait Authority {
     /// Takes back `apply`, also after a partial one, so that `old` (if any)
     /// is what the authority accepts again.
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError>;
+    /// What the steps run so far through this value did that the audit
+    /// trail should say beyond success (how each Redis node persisted), one
+    /// sentence each; never a value.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Differences between what the authority holds and what the store
     /// says, beyond whether the live credential logs in (for an alternating
     /// pair: memberships and settings that differ between the two roles).

@@ -176,7 +176,12 @@ impl Engine<'_> {
             }
             self.journal(run, "retire", "done", "")?;
         }
-        self.promote(run, kind, items, &retire_pending)
+        let notes: Vec<(String, String)> = changes
+            .iter()
+            .map(|c| (c.spec.name.clone(), c.auth.notes().join("; ")))
+            .filter(|(_, n)| !n.is_empty())
+            .collect();
+        self.promote(run, kind, items, &retire_pending, &notes)
     }
 
     fn fail_run(
@@ -225,6 +230,7 @@ impl Engine<'_> {
         kind: RunKind,
         items: &[Item<'_>],
         retire_pending: &[(String, String)],
+        notes: &[(String, String)],
     ) -> Result<Vec<Outcome>, RotorError> {
         let actor = self.actor.clone();
         let t = now();
@@ -363,6 +369,10 @@ impl Engine<'_> {
                         )
                     }
                 };
+                let mut detail = detail;
+                if let Some((_, n)) = notes.iter().find(|(s, _)| s == name) {
+                    detail.push_str(&format!("; {n}"));
+                }
                 let fp = fingerprint_of(st, name, version)?;
                 st.audit(&NewEntry {
                     actor: &actor.name,

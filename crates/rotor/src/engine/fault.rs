@@ -1,8 +1,10 @@
 //! Crash points for the fault-injection tests. Built only with the
 //! `fault-injection` feature: then `ROTOR_FAULT=after:deliver` (or
 //! `mid:deliver`, `after:restart`, …) makes the process abort (no unwinding,
-//! no cleanup, like `kill -9`) at that point. Without the feature this is a
-//! no-op the compiler removes.
+//! no cleanup, like `kill -9`) at that point. Authorities with several
+//! servers have points between two of them (`mid:apply-nodes`,
+//! `mid:retire-nodes` in the Redis authority). Without the feature this is
+//! a no-op the compiler removes.
 
 /// Aborts the process if `ROTOR_FAULT` names this point.
 #[cfg(feature = "fault-injection")]

@@ -6,7 +6,7 @@
 pub mod deliver;
 pub mod drift;
 mod execute;
-mod fault;
+pub(crate) mod fault;
 pub mod hooks;
 pub mod plan;
 mod resume;
@@ -172,15 +172,38 @@ impl<'o> Engine<'o> {
     }
 
     /// Refuses to act when one variable of one real file has two writers
-    /// (two targets that reach the same file through a link or `..`), before
-    /// anything is written or recorded.
+    /// (two targets that reach the same file through a link or `..`), or a
+    /// file a target owns whole has another, before anything is written or
+    /// recorded.
     pub(crate) fn check_writers(&mut self) -> Result<(), RotorError> {
         let mut seen: HashMap<(PathBuf, String), &str> = HashMap::new();
+        // Each file's first writer, and the files a target owns whole.
+        let mut writer: HashMap<PathBuf, &str> = HashMap::new();
+        let mut whole: HashMap<PathBuf, &str> = HashMap::new();
         let mut modes = deliver::FileModes::new();
         for s in &self.inventory.secrets {
             for spec in &s.targets {
                 let t = crate::target::of(spec);
                 let file = deliver::real_path(t.path());
+                let owns_whole = t.keys().iter().any(|k| k == crate::target::WHOLE_FILE);
+                let other = if owns_whole {
+                    writer.get(&file)
+                } else {
+                    whole.get(&file)
+                };
+                if let Some(other) = other {
+                    return Err(RotorError::Secret {
+                        secret: s.name.clone(),
+                        message: format!(
+                            "{} is also written by secret \"{other}\" (the target paths name the same file), and one of them renders the whole file from a template; a template target must be its file's only writer",
+                            t.path().display()
+                        ),
+                    });
+                }
+                writer.entry(file.clone()).or_insert(&s.name);
+                if owns_whole {
+                    whole.insert(file.clone(), &s.name);
+                }
                 if let Some(m) = modes.insert(file.clone(), t.mode()) {
                     if m != t.mode() {
                         return Err(RotorError::Secret {

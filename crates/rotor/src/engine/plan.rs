@@ -49,10 +49,14 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         let mut warnings = Vec::new();
         let mut steps = Vec::new();
         let step = |s: &'static str, d: String| PlanStep { step: s, detail: d };
+        // Every target is read, so that what rotate would refuse is warned
+        // about also after the first rotation.
+        let found = found_in_targets(spec, live.current.is_none(), &mut warnings);
         let old: Option<String> = match &live.current {
             Some(c) => Some(format!("v{} ({})", c.number, c.fingerprint)),
-            None => found_in_targets(spec, &mut warnings)
-                .map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)")),
+            None => {
+                found.map(|(file, fp)| format!("the value now in {file} ({fp}, adopted as v1)"))
+            }
         };
         let cur = old
             .clone()
@@ -80,6 +84,10 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                     ));
                     continue;
                 }
+                TargetSpec::Template(tt) => {
+                    template_step(spec, tt, &cur, &mut steps, &mut warnings);
+                    continue;
+                }
             };
             let detail = match (&spec.strategy, d.format, &d.previous_var) {
                 (Strategy::Overlap { .. }, DotenvFormat::List, _) => {
@@ -88,23 +96,23 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 (Strategy::Overlap { .. }, DotenvFormat::Pair, Some(pv)) => {
                     format!("{}: {} = NEW; {pv} = {cur}", d.path.display(), d.var)
                 }
-                // Only an authority names the login; without one the
-                // file's user stays.
+                // Only an authority with logins names the login; without
+                // one (or for Redis requirepass) the file's user stays.
                 _ if d.form == ValueForm::Url => format!(
                     "{}: {} = its URL with {} replaced",
                     d.path.display(),
                     d.var,
-                    if spec.authority.is_some() {
+                    if names_login(spec) {
                         "user (LOGIN) and password (NEW)"
                     } else {
                         "the password (NEW)"
                     }
                 ),
-                _ => match (&d.user_var, &spec.authority) {
-                    (Some(u), Some(_)) => {
+                _ => match (&d.user_var, names_login(spec)) {
+                    (Some(u), true) => {
                         format!("{}: {u} = LOGIN; {} = NEW", d.path.display(), d.var)
                     }
-                    (Some(u), None) => {
+                    (Some(u), false) => {
                         format!("{}: {} = NEW ({u} kept)", d.path.display(), d.var)
                     }
                     (None, _) => format!("{}: {} = NEW", d.path.display(), d.var),
@@ -196,9 +204,55 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
     Ok(out)
 }
 
+/// The deliver step of a template target, and a warning when the generator
+/// can make characters that YAML or a shell read specially (values are
+/// written raw).
+fn template_step(
+    spec: &SecretSpec,
+    t: &crate::inventory::TemplateTarget,
+    cur: &str,
+    steps: &mut Vec<PlanStep>,
+    warnings: &mut Vec<String>,
+) {
+    use crate::target::template::Slot;
+    let mut fills = vec!["{{current}} = NEW".to_owned()];
+    if t.template.uses(Slot::Previous) {
+        fills.push(format!("{{{{previous}}}} = {cur}"));
+    }
+    if t.template.uses(Slot::User) {
+        fills.push("{{user}} = LOGIN".to_owned());
+    }
+    steps.push(PlanStep {
+        step: "deliver",
+        detail: format!(
+            "{}: rendered from {}: {} (atomic replace, mode {:04o}, every other byte the template's)",
+            t.path.display(),
+            t.template_path.display(),
+            fills.join("; "),
+            t.mode
+        ),
+    });
+    if let crate::inventory::Generator::Password {
+        alphabet: crate::inventory::Alphabet::Printable,
+        ..
+    } = spec.generator
+    {
+        warnings.push(format!(
+            "{} gets values from alphabet printable written raw, unquoted: characters such as {{ }} [ ] : & * ! | > < ; ( ) can break a YAML or shell line. Put the placeholder in single quotes in the template (printable has none), or use alphabet = \"urlsafe\"",
+            t.path.display()
+        ));
+    }
+}
+
 /// The first value a target holds now (file and fingerprint), noting
-/// targets that cannot be read.
-fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(String, String)> {
+/// targets that cannot be read or that rotate would refuse (`first`: before
+/// the first rotation, which also refuses a list of unknown older keys).
+fn found_in_targets(
+    spec: &SecretSpec,
+    first: bool,
+    warnings: &mut Vec<String>,
+) -> Option<(String, String)> {
+    let mut found = None;
     for ts in &spec.targets {
         let t = target::of(ts);
         if let Ok(meta) = std::fs::metadata(t.path()) {
@@ -243,7 +297,7 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
             warnings.push(format!("rotate refuses: {}: {e}", t.path().display()));
         }
         match t.unknown_older(&bytes) {
-            Ok(n) if n > 0 => warnings.push(format!(
+            Ok(n) if n > 0 && first => warnings.push(format!(
                 "{} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
                 t.describe(),
                 n + 1
@@ -253,13 +307,15 @@ fn found_in_targets(spec: &SecretSpec, warnings: &mut Vec<String>) -> Option<(St
         }
         match t.current(&bytes) {
             Ok(Some(v)) => {
-                return Some((t.path().display().to_string(), v.fingerprint().to_string()))
+                found.get_or_insert_with(|| {
+                    (t.path().display().to_string(), v.fingerprint().to_string())
+                });
             }
             Ok(None) => {}
             Err(e) => warnings.push(format!("{}: {e}", t.path().display())),
         }
     }
-    None
+    found
 }
 
 /// What the apply step does at the secret's authority, in words.
@@ -299,6 +355,17 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
     }
 }
 
+/// Whether the secret's authority says which login a version belongs to
+/// (a PostgreSQL role, a Redis ACL user); not for an app-only secret or
+/// Redis `requirepass` (the default user, never named in the file).
+fn names_login(spec: &SecretSpec) -> bool {
+    match &spec.authority {
+        None => false,
+        Some(AuthoritySpec::Postgres(_)) => true,
+        Some(AuthoritySpec::Redis(r)) => r.user.is_some(),
+    }
+}
+
 /// What the apply step does at a Redis authority, in words.
 fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> String {
     let nodes = match r.nodes.len() {
@@ -309,9 +376,21 @@ fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> Strin
         (Strategy::DualPassword, Some(user)) => format!(
             "Redis: ACL SETUSER {user} adds NEW (as a SHA-256 hash) next to the old password on {nodes}, persisted (ACL SAVE or CONFIG REWRITE); a real AUTH checks it on every node. Both passwords work until retire"
         ),
-        _ => format!(
-            "Redis: CONFIG SET requirepass NEW on {nodes} (and masterauth on replicas), then CONFIG REWRITE. Impact: the old password stops working at once; new connections fail until consumers restart with NEW (connections already open stay open)"
-        ),
+        _ => {
+            let login = if r.admin.is_some() {
+                "as the admin"
+            } else {
+                "with the old password"
+            };
+            let order = if r.nodes.len() > 1 {
+                ", primary first"
+            } else {
+                ""
+            };
+            format!(
+                "Redis: requirepass (the default user's password) becomes NEW on {nodes}{order}, logging in {login}: ACL SETUSER default as a SHA-256 hash (CONFIG SET requirepass on a server without ACLs), masterauth NEW on replicas, persisted (CONFIG REWRITE or ACL SAVE); a real AUTH checks it on every node. Impact: the old password stops working at once; new connections fail until consumers restart with NEW (connections already open stay open)"
+            )
+        }
     }
 }
 

@@ -415,7 +415,7 @@ fn strategy_rules() {
         4,
         21,
         Some("jwt"),
-        "unknown strategy kind \"blue-green\"; expected \"cutover\", \"overlap\" or \"alternate\"",
+        "unknown strategy kind \"blue-green\"; expected \"cutover\", \"overlap\", \"alternate\" or \"dual-password\"",
     );
     assert_invalid(
         &with("{ kind = \"cutover\", window = \"1d\" }"),
@@ -1185,6 +1185,266 @@ fn pgbouncer_target_rules() {
         5,
         8,
         Some("jwt"),
-        "unknown target kind \"vault\"; expected \"dotenv\" or \"pgbouncer\"",
+        "unknown target kind \"vault\"; expected \"dotenv\", \"pgbouncer\" or \"template\"",
     );
+}
+
+/// A cache password delivered to `.env` and rendered into `compose.yml`
+/// from `compose.yml.tmpl`; `TARGET` stands for extra keys of the
+/// template target.
+const CACHE: &str = r#"[[secret]]
+name = "cache"
+generator = { kind = "password", length = 32 }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "REDIS_PASSWORD"
+[[secret.target]]
+kind = "template"
+path = "compose.yml"
+template = "compose.yml.tmpl"
+TARGET
+"#;
+
+const COMPOSE_TMPL: &str =
+    "services:\n  cache:\n    command: redis-server --requirepass {{ current }}\n";
+
+/// Writes `files` into a fresh directory and parses `text` as its
+/// `rotor.toml`.
+fn parse_in(
+    text: &str,
+    files: &[(&str, &str)],
+) -> (tempfile::TempDir, Result<Inventory, InventoryError>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    let result = parse(text, &dir.path().join("rotor.toml"));
+    (dir, result)
+}
+
+/// Asserts that `text` (with `files` beside it) is refused at `line:col`
+/// with a message containing every needle.
+#[track_caller]
+fn assert_template_invalid(
+    text: &str,
+    files: &[(&str, &str)],
+    line: usize,
+    col: usize,
+    needles: &[&str],
+) {
+    let (dir, result) = parse_in(text, files);
+    match result {
+        Err(InventoryError::Invalid {
+            path,
+            line: l,
+            col: c,
+            secret,
+            message,
+        }) => {
+            assert_eq!(path, dir.path().join("rotor.toml"));
+            assert_eq!((l, c), (line, col), "position for message: {message}");
+            assert_eq!(secret.as_deref(), Some("cache"));
+            for n in needles {
+                let n = n.replace("DIR", &dir.path().display().to_string());
+                assert!(message.contains(&n), "{message:?} lacks {n:?}");
+            }
+        }
+        Err(e) => panic!("expected Invalid, got {e}"),
+        Ok(_) => panic!("expected an error for:\n{text}"),
+    }
+}
+
+#[test]
+fn template_target_reads_its_template_at_load() {
+    let (dir, inv) = parse_in(
+        &CACHE.replace("TARGET", "mode = \"0640\""),
+        &[("compose.yml.tmpl", COMPOSE_TMPL)],
+    );
+    let inv = inv.unwrap();
+    let TargetSpec::Template(t) = &inv.secrets[0].targets[1] else {
+        panic!("a template target")
+    };
+    assert_eq!(t.path, dir.path().join("compose.yml"));
+    assert_eq!(t.template_path, dir.path().join("compose.yml.tmpl"));
+    assert_eq!(t.mode, 0o640);
+    use crate::target::template::Slot;
+    assert_eq!(t.template.first_line(Slot::Current), Some(3));
+    assert!(!t.template.uses(Slot::Previous) && !t.template.uses(Slot::User));
+}
+
+#[test]
+fn template_target_rules() {
+    let files = &[("compose.yml.tmpl", COMPOSE_TMPL)][..];
+    // Keys of other kinds.
+    assert_template_invalid(
+        &CACHE.replace("TARGET", "var = \"REDIS_PASSWORD\""),
+        files,
+        12,
+        7,
+        &["target key `var` does not apply to kind = \"template\"; a template target takes path, template and mode"],
+    );
+    assert_template_invalid(
+        &CACHE.replace("TARGET", "admin_console_env = \"X\""),
+        files,
+        12,
+        21,
+        &["target key `admin_console_env` does not apply to kind = \"template\""],
+    );
+    // No template.
+    assert_template_invalid(
+        &CACHE
+            .replace("template = \"compose.yml.tmpl\"\n", "")
+            .replace("TARGET", ""),
+        files,
+        8,
+        1,
+        &["missing field `template`: a template target needs template = \"…\""],
+    );
+    // A template that does not exist.
+    assert_template_invalid(
+        &CACHE.replace("TARGET", ""),
+        &[],
+        11,
+        12,
+        &["template DIR/compose.yml.tmpl does not exist; create it"],
+    );
+    // The template is the file itself.
+    assert_template_invalid(
+        &CACHE
+            .replace("TARGET", "")
+            .replace("\"compose.yml.tmpl\"", "\"compose.yml\""),
+        files,
+        11,
+        12,
+        &["template is the target's own path"],
+    );
+    // A template on another kind of target.
+    assert_template_invalid(
+        &CACHE.replace("TARGET", "").replace(
+            "var = \"REDIS_PASSWORD\"",
+            "var = \"REDIS_PASSWORD\"\ntemplate = \"x\"",
+        ),
+        files,
+        8,
+        12,
+        &["target key `template` does not apply to kind = \"dotenv\""],
+    );
+}
+
+#[test]
+fn template_text_is_checked_at_load() {
+    let text = CACHE.replace("TARGET", "");
+    // No {{current}}: the message names the template and what would happen.
+    assert_template_invalid(
+        &text,
+        &[("compose.yml.tmpl", "command: redis-server --requirepass s3cret\n")],
+        11,
+        12,
+        &["template DIR/compose.yml.tmpl has no {{current}} placeholder; rotor would write a file without the secret"],
+    );
+    // An unknown placeholder: the template and its line.
+    assert_template_invalid(
+        &text,
+        &[("compose.yml.tmpl", "a: {{current}}\nb: {{ foo }}\n")],
+        11,
+        12,
+        &["template DIR/compose.yml.tmpl line 2: unknown placeholder {{foo}}"],
+    );
+    // {{previous}} without a strategy that keeps one.
+    assert_template_invalid(
+        &text,
+        &[("compose.yml.tmpl", "a: {{current}}\nb: {{previous}}\n")],
+        11,
+        12,
+        &["line 2 has {{previous}}, but strategy cutover keeps no previous value"],
+    );
+    // An overlap with nowhere to put the previous value.
+    let overlap = text
+        .replace(
+            "generator =",
+            "strategy = { kind = \"overlap\", window = \"1d\" }\ngenerator =",
+        )
+        .replace(
+            "var = \"REDIS_PASSWORD\"",
+            "var = \"REDIS_PASSWORD\"\nformat = \"list\"",
+        );
+    assert_template_invalid(
+        &overlap,
+        &[("compose.yml.tmpl", "a: {{current}}\n")],
+        13,
+        12,
+        &["strategy overlap, but template DIR/compose.yml.tmpl has no {{previous}} placeholder"],
+    );
+    let (_, inv) = parse_in(
+        &overlap,
+        &[("compose.yml.tmpl", "a: {{current}}\nb: {{previous}}\n")],
+    );
+    inv.unwrap();
+    // {{user}} on a secret without a login.
+    assert_template_invalid(
+        &text,
+        &[("compose.yml.tmpl", "user: {{user}}\npass: {{current}}\n")],
+        11,
+        12,
+        &["line 1 has {{user}}, but this secret has no login"],
+    );
+}
+
+#[test]
+fn a_rendered_file_has_one_writer() {
+    let files = &[("compose.yml.tmpl", COMPOSE_TMPL)][..];
+    // A dotenv variable in a file a template renders.
+    assert_template_invalid(
+        &format!(
+            "{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml\"\nvar = \"X\"\n",
+            CACHE.replace("TARGET", "")
+        ),
+        files,
+        15,
+        8,
+        &["compose.yml is rendered whole from a template by this secret (line 10)"],
+    );
+    // A template target for a file a dotenv target writes.
+    assert_template_invalid(
+        &CACHE
+            .replace("TARGET", "")
+            .replace("path = \"compose.yml\"", "path = \".env\""),
+        files,
+        10,
+        8,
+        &[".env is already written by this secret (line 6); a template target renders the whole file"],
+    );
+    // Two templates rendering one file, from two secrets.
+    let second = CACHE
+        .replace("TARGET", "")
+        .replace("\"cache\"", "\"other\"")
+        .replace("\".env\"", "\"other.env\"");
+    assert_template_invalid(
+        &format!("{second}{}", CACHE.replace("TARGET", "")),
+        files,
+        22,
+        8,
+        &["compose.yml is rendered whole from a template by secret \"other\" (line 10)"],
+    );
+    // A target writing a template.
+    assert_template_invalid(
+        &format!(
+            "{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml.tmpl\"\nvar = \"X\"\n",
+            CACHE.replace("TARGET", "")
+        ),
+        files,
+        15,
+        8,
+        &["compose.yml.tmpl is the template of a target of this secret (line 11)"],
+    );
+    // Two targets may render from one template.
+    let (_, inv) = parse_in(
+        &format!(
+            "{}[[secret.target]]\nkind = \"template\"\npath = \"compose.override.yml\"\ntemplate = \"compose.yml.tmpl\"\n",
+            CACHE.replace("TARGET", "")
+        ),
+        files,
+    );
+    assert_eq!(inv.unwrap().secrets[0].targets.len(), 3);
 }

@@ -155,6 +155,8 @@ pub enum TargetSpec {
     Dotenv(DotenvTarget),
     /// The login lines of PgBouncer's `auth_file`.
     Pgbouncer(PgbouncerTarget),
+    /// A whole file rendered from a template.
+    Template(TemplateTarget),
 }
 
 impl TargetSpec {
@@ -163,6 +165,7 @@ impl TargetSpec {
         match self {
             TargetSpec::Dotenv(d) => &d.path,
             TargetSpec::Pgbouncer(p) => &p.path,
+            TargetSpec::Template(t) => &t.path,
         }
     }
 }
@@ -183,6 +186,22 @@ pub struct PgbouncerTarget {
     /// (`postgres://USER:PW@HOST:PORT/pgbouncer`): rotor runs `RELOAD`
     /// there after each write.
     pub admin_console_env: Option<String>,
+}
+
+/// `kind = "template"`: a whole file rendered from a template, whose
+/// `{{current}}`, `{{previous}}` and `{{user}}` placeholders say where the
+/// values go; every other byte is the template's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateTarget {
+    /// The rendered file consumers read, resolved against the inventory
+    /// directory.
+    pub path: PathBuf,
+    /// The template, resolved like `path`.
+    pub template_path: PathBuf,
+    /// The template's text, read and checked when the inventory is loaded.
+    pub template: crate::target::template::Template,
+    /// Unix mode of the file after each write (as for dotenv).
+    pub mode: u32,
 }
 
 /// `kind = "dotenv"`.
@@ -250,8 +269,9 @@ impl AuthoritySpec {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RedisAuthority {
     /// How rotor reaches every node as a user allowed `ACL` and `CONFIG`.
-    /// `None` only for a `requirepass` cutover, which authenticates with
-    /// the password it replaces.
+    /// `None`: rotor logs in as the rotated user itself (or, for a
+    /// `requirepass` cutover, the default user) with the password it
+    /// replaces.
     pub admin: Option<AdminSource>,
     /// The ACL user whose passwords turn (`dual-password`); `None` for a
     /// `requirepass` cutover.

@@ -88,6 +88,7 @@ pub(super) struct RawTarget {
     pub(super) form: Option<Spanned<String>>,
     pub(super) user_var: Option<Spanned<String>>,
     pub(super) admin_console_env: Option<Spanned<String>>,
+    pub(super) template: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@
 pub mod atomic;
 pub mod dotenv;
 pub mod pgbouncer;
+pub mod template;
 
 use std::path::Path;
 
@@ -54,6 +55,9 @@ pub enum TargetError {
         /// The file.
         file: String,
     },
+    /// A file rendered from a template cannot be read back or written.
+    #[error(transparent)]
+    Template(#[from] template::RenderError),
     /// PgBouncer's admin console could not be told to `RELOAD` (the
     /// message never holds the URL).
     #[error("pgbouncer RELOAD via ${var}: {why}")]
@@ -64,6 +68,10 @@ pub enum TargetError {
         why: String,
     },
 }
+
+/// The key of a target that owns its whole file (a template target), so
+/// that no other target may write that file.
+pub const WHOLE_FILE: &str = "(whole file)";
 
 /// Where consumers read a secret: the step contract of deliver, retire and
 /// undo, expressed over the file's bytes.
@@ -80,7 +88,8 @@ pub trait Target {
     /// Words for plans and messages, e.g. `.env JWT_SECRET`.
     fn describe(&self) -> String;
     /// The places in the file it owns (variable names), to refuse two
-    /// writers of one place.
+    /// writers of one place; [`WHOLE_FILE`] for a target that owns all of
+    /// it.
     fn keys(&self) -> Vec<String>;
     /// The mode the file gets when written.
     fn mode(&self) -> u32;
@@ -164,5 +173,6 @@ pub fn of(spec: &TargetSpec) -> &dyn Target {
     match spec {
         TargetSpec::Dotenv(d) => d,
         TargetSpec::Pgbouncer(p) => p,
+        TargetSpec::Template(t) => t,
     }
 }

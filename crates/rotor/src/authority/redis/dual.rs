@@ -3,15 +3,19 @@
 //! replicated, so each primary and replica is told separately).
 //!
 //! - `apply` adds the new password to the user on every node
-//!   (`ACL SETUSER u on #<sha256>`: only the SHA-256 of the password crosses
+//!   (`ACL SETUSER u #<sha256>`: only the SHA-256 of the password crosses
 //!   the wire, so neither `MONITOR` nor the slowlog can show it), persists
 //!   each node, then checks a real `AUTH u new` on every node. If a node
-//!   fails, the nodes already changed are put back.
+//!   fails, the nodes already changed are put back. A user that is missing
+//!   or switched off on a node is refused there: rotor neither creates a
+//!   user nor switches one back on.
 //! - `retire` removes the old password's hash (`ACL SETUSER u !<sha256>`)
 //!   on every node and persists. Connections that authenticated with it stay
 //!   open (Redis does not drop them).
 //! - `undo` removes the new password's hash and makes sure the old one is
-//!   there, on every node.
+//!   there, on every node. If a node fails, the nodes already undone are
+//!   put back as they were: the engine leaves the targets as they are when
+//!   undo fails, so no node may stop taking the password they hold.
 //! - Persisting: `ACL SAVE` when the node loads users from an `aclfile`
 //!   (there `CONFIG REWRITE` does not write users), else `CONFIG REWRITE`
 //!   (there `ACL SAVE` fails). Which one ran is in the step's result.
@@ -21,15 +25,28 @@
 use secrecy::SecretString;
 
 use super::{
-    auth, check_nodes, classify, connect, password_hashes, permanent, persist, sha256_hex,
-    transient, AdminLogin, NAME,
+    acl_user, auth, check_nodes, classify, connect, permanent, persist, said, setuser, sha256_hex,
+    AdminLogin, PersistLog, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
+use crate::secret::SecretValue;
+
+/// What to do on one node, given the user's password hashes there: the
+/// rules to send, and the rules that take them back.
+type Step<'a> = dyn Fn(&str, &[String]) -> Result<(Vec<String>, Vec<String>), AuthorityError> + 'a;
+
+/// Passwords rotor issued for the user, to log in as it when no admin is
+/// configured (the one most likely to work first).
+type Own<'a> = &'a [&'a SecretValue];
 
 /// One ACL user, its passwords changed on every node.
 #[derive(Debug)]
 pub struct RedisDualPassword {
-    admin: AdminLogin,
+    persisted: PersistLog,
+    /// `None`: rotor logs in as the user itself, with whichever of its
+    /// passwords rotor knows works (the user needs `ACL` and `CONFIG`, as
+    /// `default` has in a requirepass setup).
+    admin: Option<AdminLogin>,
     user: String,
     /// `redis://host:port` (or `rediss://`), without credentials.
     nodes: Vec<String>,
@@ -44,12 +61,13 @@ impl RedisDualPassword {
         user: impl Into<String>,
         nodes: Vec<String>,
     ) -> Result<Self, AuthorityError> {
-        Self::with_admin(AdminLogin::from_url(admin_url)?, user, nodes)
+        Self::with_admin(Some(AdminLogin::from_url(admin_url)?), user, nodes)
     }
 
-    /// The same, with the admin's login given apart.
+    /// The same, with the admin's login given apart; without one, rotor
+    /// logs in as `user` itself.
     pub fn with_admin(
-        admin: AdminLogin,
+        admin: Option<AdminLogin>,
         user: impl Into<String>,
         nodes: Vec<String>,
     ) -> Result<Self, AuthorityError> {
@@ -60,24 +78,74 @@ impl RedisDualPassword {
             )));
         }
         check_nodes(&nodes)?;
-        Ok(RedisDualPassword { admin, user, nodes })
+        Ok(RedisDualPassword {
+            persisted: PersistLog::default(),
+            admin,
+            user,
+            nodes,
+        })
     }
 
-    /// A connection to `node`, authenticated as the admin.
-    fn admin(&self, node: &str) -> Result<redis::Connection, AuthorityError> {
-        self.admin.connect(node)
+    /// A connection to `node`, authenticated as the admin, or else as the
+    /// user with the first of `own` (passwords rotor issued) it accepts.
+    /// Its errors changed nothing.
+    fn admin(&self, node: &str, own: Own<'_>) -> Result<redis::Connection, AuthorityError> {
+        self.login(node, own).map_err(AuthorityError::unchanged)
     }
 
-    /// `ACL SETUSER user <rules>` on one node, refusing a user that does not
-    /// exist (SETUSER would create it).
-    fn set_user(&self, node: &str, rules: &[String]) -> Result<(), AuthorityError> {
-        let mut con = self.admin(node)?;
-        let Some(hashes) = password_hashes(&mut con, &self.user, node)? else {
+    fn login(&self, node: &str, own: Own<'_>) -> Result<redis::Connection, AuthorityError> {
+        if let Some(a) = &self.admin {
+            return a.connect(node);
+        }
+        let mut con = connect(node)?;
+        for pw in own {
+            if auth(&mut con, &self.user, pw.expose()).map_err(|e| classify(&e, node, "AUTH"))? {
+                return Ok(con);
+            }
+        }
+        Err(permanent(format!(
+            "{node}: no admin login is configured, and ACL user {} accepts none of the passwords rotor knows; set admin_url_env",
+            self.user
+        )))
+    }
+
+    /// `ACL SETUSER user <rules>` on one node.
+    fn set_user(&self, node: &str, own: Own<'_>, rules: &[String]) -> Result<(), AuthorityError> {
+        self.change(node, own, &|_, _| Ok((rules.to_vec(), Vec::new())))
+            .map(|_| ())
+    }
+
+    /// On one node: `step` turns the user's password hashes there into the
+    /// rules to send and the rules that would put it back; sends the first,
+    /// persists, and returns the second. Refuses a user that does not exist
+    /// (SETUSER would create it) or is switched off. An error is
+    /// [`AuthorityError::Unchanged`] when the node is as it was: it came
+    /// before SETUSER took effect, or the node was put back after its
+    /// persisting failed.
+    fn change(
+        &self,
+        node: &str,
+        own: Own<'_>,
+        step: &Step<'_>,
+    ) -> Result<Vec<String>, AuthorityError> {
+        let mut con = self.admin(node, own)?;
+        let Some(user) = acl_user(&mut con, &self.user, node).map_err(AuthorityError::unchanged)?
+        else {
             return Err(permanent(format!(
                 "{node}: ACL user {} does not exist; create it first (ACL SETUSER {} on ~… +@…) with the permissions the application needs",
                 self.user, self.user
-            )));
+            ))
+            .unchanged());
         };
+        if !user.on {
+            return Err(permanent(format!(
+                "{node}: ACL user {} is switched off there; rotor does not switch a user back on. If it should log in, run ACL SETUSER {} on on that node, then rotate",
+                self.user, self.user
+            ))
+            .unchanged());
+        }
+        let hashes = user.hashes;
+        let (rules, back) = step(node, &hashes).map_err(AuthorityError::unchanged)?;
         // Idempotent: removing a hash the user does not have is an error in
         // Redis, so only what would change is sent.
         let rules: Vec<&String> = rules
@@ -87,42 +155,88 @@ impl RedisDualPassword {
                 None => true,
             })
             .collect();
-        let mut cmd = redis::cmd("ACL");
-        cmd.arg("SETUSER").arg(&self.user);
-        for r in rules {
-            cmd.arg(r.as_str());
+        // SETUSER applies all its rules or none.
+        setuser(&mut con, &self.user, &rules, node).map_err(AuthorityError::unchanged)?;
+        match persist(&mut con, node) {
+            Ok(how) => {
+                self.persisted.record(node, how);
+                Ok(back)
+            }
+            Err(e) => {
+                let back: Vec<&String> = back.iter().collect();
+                let text = said(&e).to_owned();
+                Err(match setuser(&mut con, &self.user, &back, node) {
+                    Ok(()) => e
+                        .reworded(format!("{text}; this node was put back"))
+                        .unchanged(),
+                    Err(u) => e.reworded(format!(
+                        "{text}; putting this node back FAILED ({})",
+                        said(&u)
+                    )),
+                })
+            }
         }
-        cmd.query::<()>(&mut con)
-            .map_err(|e| classify(&e, node, "ACL SETUSER"))?;
-        persist(&mut con, node).map(|_| ())
     }
 
-    /// Applies `rules` on every node; if one fails, `rollback` rules go to
-    /// the nodes already changed, and the error says so.
-    fn on_every_node(&self, rules: &[String], rollback: &[String]) -> Result<(), AuthorityError> {
+    /// Runs `step` on every node; if one fails, the nodes already changed
+    /// get their rollback rules, and the error says so. `name` is the crash
+    /// point between two nodes (`mid:<name>`) for the fault-injection tests.
+    fn on_every_node(
+        &self,
+        own: Own<'_>,
+        name: &str,
+        step: &Step<'_>,
+    ) -> Result<(), AuthorityError> {
+        let mut done: Vec<(&str, Vec<String>)> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
-            if let Err(e) = self.set_user(node, rules) {
-                let mut undone = Vec::new();
-                for done in &self.nodes[..i] {
-                    if let Err(u) = self.set_user(done, rollback) {
-                        undone.push(format!("{done}: {u}"));
-                    }
-                }
-                if i == 0 {
-                    return Err(e.unchanged());
-                }
-                let text = if undone.is_empty() {
-                    format!("{e}; the nodes before it were put back")
-                } else {
-                    format!(
-                        "{e}; putting back the nodes before it FAILED ({})",
-                        undone.join("; ")
-                    )
-                };
-                return Err(e.reworded(text));
+            if i > 0 {
+                crate::engine::fault::point("mid", name);
+            }
+            match self.change(node, own, step) {
+                Ok(back) => done.push((node, back)),
+                Err(e) => return Err(self.put_back(e, own, &done)),
             }
         }
         Ok(())
+    }
+
+    /// `e` after the nodes in `done` (changed before the failing one) got
+    /// their rollback rules, saying whether that worked. The failing node
+    /// has already put itself back, or its error says it could not. When
+    /// every node is as it was, the error is [`AuthorityError::Unchanged`]:
+    /// there is nothing left to undo, not even on a node that is down.
+    fn put_back(
+        &self,
+        e: AuthorityError,
+        own: Own<'_>,
+        done: &[(&str, Vec<String>)],
+    ) -> AuthorityError {
+        if done.is_empty() {
+            return e;
+        }
+        let failed: Vec<String> = done
+            .iter()
+            .filter_map(|(node, back)| {
+                self.set_user(node, own, back)
+                    .err()
+                    .map(|u| said(&u).to_owned())
+            })
+            .collect();
+        if failed.is_empty() {
+            let text = format!("{}; the nodes before it were put back", said(&e));
+            if e.changed_nothing() {
+                e.reworded(text).unchanged()
+            } else {
+                e.reworded(text)
+            }
+        } else {
+            let text = format!(
+                "{}; putting back the nodes before it FAILED ({})",
+                said(&e),
+                failed.join("; ")
+            );
+            e.reworded(text)
+        }
     }
 
     /// Whether `password` authenticates as the user on every node; the
@@ -149,14 +263,23 @@ impl Authority for RedisDualPassword {
         Ok(Some(self.user.clone()))
     }
 
+    fn notes(&self) -> Vec<String> {
+        self.persisted.notes()
+    }
+
     fn apply(
         &self,
         new: Credential<'_>,
         old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
-        let add = vec!["on".to_owned(), format!("#{}", sha256_hex(new.secret))];
-        let remove = vec![format!("!{}", sha256_hex(new.secret))];
-        self.on_every_node(&add, &remove)?;
+        let add = vec![format!("#{}", sha256_hex(new.secret))];
+        let own = match old {
+            Some(o) => vec![o.secret, new.secret],
+            None => vec![new.secret],
+        };
+        self.on_every_node(&own, "apply-nodes", &|_, had| {
+            Ok((add.clone(), put_back(&add, had)))
+        })?;
         if let Some(node) = self.accepted_everywhere(new.secret.expose())? {
             // Take it back: a password that does not log in must not stay.
             let _ = self.undo(new, old);
@@ -179,31 +302,125 @@ impl Authority for RedisDualPassword {
         if old.secret.fingerprint() == live.secret.fingerprint() {
             return Ok(());
         }
-        let remove = vec![format!("!{}", sha256_hex(old.secret))];
-        let back = vec![format!("#{}", sha256_hex(old.secret))];
-        self.on_every_node(&remove, &back)
+        // Everything but the live password goes: the old one, and any set
+        // by hand meanwhile, so that the user holds only what rotor issued.
+        let keep = sha256_hex(live.secret);
+        let old_back = format!("#{}", sha256_hex(old.secret));
+        self.on_every_node(&[live.secret, old.secret], "retire-nodes", &|node, hashes| {
+            if !hashes.contains(&keep) {
+                return Err(permanent(format!(
+                    "{node}: ACL user {} does not hold the current password; removing the others would lock every consumer out",
+                    self.user
+                )));
+            }
+            let gone = hashes.iter().filter(|h| **h != keep);
+            // Put back means: the old password works again (also where a
+            // crashed run had already removed it), and whatever else went.
+            let mut back: Vec<String> = gone.clone().map(|h| format!("#{h}")).collect();
+            if !back.contains(&old_back) {
+                back.push(old_back.clone());
+            }
+            Ok((gone.map(|h| format!("!{h}")).collect(), back))
+        })
     }
 
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
         let mut rules = vec![format!("!{}", sha256_hex(new.secret))];
+        let mut own = vec![new.secret];
         if let Some(old) = old {
+            own.insert(0, old.secret);
             if old.secret.fingerprint() == new.secret.fingerprint() {
                 return Ok(());
             }
             rules.push(format!("#{}", sha256_hex(old.secret)));
         }
-        // Undo goes on: a node that fails is reported, the others still
-        // get it.
-        let mut failed = Vec::new();
+        // All or nothing: when undo fails the engine keeps the targets as
+        // they are (they may hold the new password already), so a node
+        // that fails must not leave the others refusing it. Each node undone
+        // is put back exactly as it was.
+        self.on_every_node(&own, "undo-nodes", &|_, had| {
+            Ok((rules.clone(), put_back(&rules, had)))
+        })
+    }
+
+    /// On each node: the user exists, is switched on, holds the live
+    /// password, and holds no password rotor did not set (the previous one
+    /// is allowed while it waits for `rotor retire`).
+    fn drift(
+        &self,
+        live: Credential<'_>,
+        previous: Option<Credential<'_>>,
+    ) -> Result<Vec<String>, AuthorityError> {
+        let known: Vec<String> = std::iter::once(live)
+            .chain(previous)
+            .map(|c| sha256_hex(c.secret))
+            .collect();
+        let mut found = Vec::new();
         for node in &self.nodes {
-            if let Err(e) = self.set_user(node, &rules) {
-                failed.push(e.to_string());
+            let mut con = self.admin(node, &[live.secret])?;
+            let Some(user) = acl_user(&mut con, &self.user, node)? else {
+                found.push(format!(
+                    "{node}: ACL user {} does not exist there (removed by hand?)",
+                    self.user
+                ));
+                continue;
+            };
+            if !user.on {
+                found.push(format!(
+                    "{node}: ACL user {} is switched off there",
+                    self.user
+                ));
+            } else if !user.hashes.contains(&known[0]) {
+                found.push(format!(
+                    "{node}: ACL user {} refuses the current password (changed by hand?); rotate to take control again",
+                    self.user
+                ));
+            }
+            let unknown = user.hashes.iter().filter(|h| !known.contains(h)).count();
+            if unknown > 0 {
+                found.push(format!(
+                    "{node}: ACL user {} also accepts {unknown} password(s) rotor did not set (added by hand?); the next rotation removes them",
+                    self.user
+                ));
             }
         }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(transient(failed.join("; ")))
-        }
+        Ok(found)
+    }
+}
+
+/// The rules that put a node back as it was before `rules` ran on it, given
+/// the hashes it had then: a hash removed is added again, a hash added is
+/// removed again.
+fn put_back(rules: &[String], before: &[String]) -> Vec<String> {
+    let had = |h: &str| before.iter().any(|x| x == h);
+    rules
+        .iter()
+        .filter_map(|r| {
+            if let Some(h) = r.strip_prefix('!') {
+                had(h).then(|| format!("#{h}"))
+            } else if let Some(h) = r.strip_prefix('#') {
+                (!had(h)).then(|| format!("!{h}"))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::put_back;
+
+    #[test]
+    fn put_back_reverses_only_what_changed() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // Undo removed NEW (it was there) and added OLD (it was not).
+        assert_eq!(
+            put_back(&s(&["!new", "#old"]), &s(&["new"])),
+            s(&["#new", "!old"])
+        );
+        // Nothing changed: NEW was gone and OLD was there.
+        assert!(put_back(&s(&["!new", "#old"]), &s(&["old"])).is_empty());
+        assert!(put_back(&s(&["on"]), &[]).is_empty());
     }
 }

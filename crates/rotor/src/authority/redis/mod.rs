@@ -3,6 +3,8 @@
 //!
 //! - [`dual::RedisDualPassword`] (`dual-password`): one ACL user holds the
 //!   old and the new password at once while consumers move;
+//! - [`requirepass::RedisRequirepass`] (`cutover`): the `default` user's one
+//!   password (legacy `requirepass`) changes in place;
 //!
 //! This module holds what they share: connecting with timeouts, `AUTH`,
 //! reading an ACL user's password hashes, persisting a node's
@@ -10,8 +12,10 @@
 //! never quote a password or a hash.
 
 pub mod dual;
+pub mod requirepass;
 
 pub use dual::RedisDualPassword;
+pub use requirepass::RedisRequirepass;
 
 use std::time::Duration;
 
@@ -42,9 +46,6 @@ pub fn build(
     };
     match strategy {
         Strategy::DualPassword => {
-            let admin = admin.ok_or_else(|| {
-                permanent("dual-password needs an admin connection (admin_url_env or admin_secret)".into())
-            })?;
             let user = spec.user.clone().ok_or_else(|| {
                 permanent("dual-password needs the ACL user whose passwords turn (user = \"…\")".into())
             })?;
@@ -53,6 +54,14 @@ pub fn build(
                 user,
                 spec.nodes.clone(),
             )?))
+        }
+        Strategy::Cutover => {
+            if spec.user.is_some() {
+                return Err(permanent(
+                    "cutover rotates requirepass (the default user's password); it takes no user".into(),
+                ));
+            }
+            Ok(Box::new(RedisRequirepass::new(admin, spec.nodes.clone())?))
         }
         other => Err(permanent(format!(
             "strategy {} is not supported by the redis authority; use dual-password (an ACL user) or cutover (requirepass)",
@@ -154,6 +163,53 @@ pub enum Persisted {
     AclSave,
     /// `CONFIG REWRITE` of the node's config file.
     ConfigRewrite,
+    /// Nowhere: the node runs without a config file and without an aclfile
+    /// (all on its command line, as in a docker-compose `--requirepass`),
+    /// so what starts it must carry the password (a template target).
+    Nowhere,
+}
+
+impl Persisted {
+    /// Words for the audit trail.
+    pub fn words(self) -> &'static str {
+        match self {
+            Persisted::AclSave => "persisted with ACL SAVE",
+            Persisted::ConfigRewrite => "persisted with CONFIG REWRITE",
+            Persisted::Nowhere => {
+                "NOT persisted (no config file, no aclfile: its command line must carry the password)"
+            }
+        }
+    }
+}
+
+/// What each node did to persist, for the audit: `node: words`, nodes that
+/// persisted the same way together.
+#[derive(Debug, Default)]
+struct PersistLog(std::sync::Mutex<std::collections::BTreeMap<String, Persisted>>);
+
+impl PersistLog {
+    fn record(&self, node: &str, how: Persisted) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(node.to_owned(), how);
+        }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let Ok(m) = self.0.lock() else {
+            return Vec::new();
+        };
+        let mut by_how: Vec<(Persisted, Vec<&str>)> = Vec::new();
+        for (node, how) in m.iter() {
+            match by_how.iter_mut().find(|(h, _)| h == how) {
+                Some((_, nodes)) => nodes.push(node),
+                None => by_how.push((*how, vec![node])),
+            }
+        }
+        by_how
+            .into_iter()
+            .map(|(how, nodes)| format!("{}: {}", nodes.join(", "), how.words()))
+            .collect()
+    }
 }
 
 /// The lowercase hex SHA-256 of a password: what `#<hash>` takes (it
@@ -188,13 +244,19 @@ fn auth(con: &mut redis::Connection, user: &str, password: &str) -> redis::Redis
     }
 }
 
-/// The password hashes `user` has on this node; `None` if there is no such
-/// user.
-fn password_hashes(
+/// What `ACL GETUSER` says about a user: its password hashes and whether
+/// it is switched on.
+struct AclUser {
+    hashes: Vec<String>,
+    on: bool,
+}
+
+/// `ACL GETUSER user` on this node; `None` if there is no such user.
+fn acl_user(
     con: &mut redis::Connection,
     user: &str,
     node: &str,
-) -> Result<Option<Vec<String>>, AuthorityError> {
+) -> Result<Option<AclUser>, AuthorityError> {
     let reply: redis::Value = redis::cmd("ACL")
         .arg("GETUSER")
         .arg(user)
@@ -217,15 +279,57 @@ fn password_hashes(
             )))
         }
     };
+    let mut out = AclUser {
+        hashes: Vec::new(),
+        on: false,
+    };
     for (k, v) in pairs {
         let key: Option<String> = redis::from_redis_value(k).ok();
-        if key.as_deref() == Some("passwords") {
-            let hashes: Vec<String> = redis::from_redis_value(v)
-                .map_err(|_| permanent(format!("{node}: ACL GETUSER passwords are not a list")))?;
-            return Ok(Some(hashes));
+        match key.as_deref() {
+            Some("passwords") => {
+                out.hashes = redis::from_redis_value(v).map_err(|_| {
+                    permanent(format!("{node}: ACL GETUSER passwords are not a list"))
+                })?;
+            }
+            Some("flags") => {
+                let flags: Vec<String> = redis::from_redis_value(v)
+                    .map_err(|_| permanent(format!("{node}: ACL GETUSER flags are not a list")))?;
+                out.on = flags.iter().any(|f| f == "on");
+            }
+            _ => {}
         }
     }
-    Ok(Some(Vec::new()))
+    Ok(Some(out))
+}
+
+/// `ACL SETUSER user <rules>` (all of them or none take effect); nothing
+/// to send is success.
+fn setuser(
+    con: &mut redis::Connection,
+    user: &str,
+    rules: &[&String],
+    node: &str,
+) -> Result<(), AuthorityError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = redis::cmd("ACL");
+    cmd.arg("SETUSER").arg(user);
+    for r in rules {
+        cmd.arg(r.as_str());
+    }
+    cmd.query::<()>(con)
+        .map_err(|e| classify(&e, node, "ACL SETUSER"))
+}
+
+/// What an error says, without the `redis: ` its `Display` puts in front
+/// (for a message that quotes it, and is shown with that prefix itself).
+fn said(e: &AuthorityError) -> &str {
+    match e {
+        AuthorityError::Transient { message, .. }
+        | AuthorityError::Permanent { message, .. }
+        | AuthorityError::Unchanged { message, .. } => message,
+    }
 }
 
 /// `ACL SAVE` when the node has an aclfile, else `CONFIG REWRITE`.
@@ -243,11 +347,13 @@ fn persist(con: &mut redis::Connection, node: &str) -> Result<Persisted, Authori
             .map_err(|e| classify(&e, node, "ACL SAVE"))?;
         Ok(Persisted::AclSave)
     } else {
-        redis::cmd("CONFIG")
-            .arg("REWRITE")
-            .query::<()>(con)
-            .map_err(|e| classify(&e, node, "CONFIG REWRITE"))?;
-        Ok(Persisted::ConfigRewrite)
+        match redis::cmd("CONFIG").arg("REWRITE").query::<()>(con) {
+            Ok(()) => Ok(Persisted::ConfigRewrite),
+            // Started with everything on its command line (docker-compose's
+            // `redis-server --requirepass …`): nothing on disk to write.
+            Err(e) if e.to_string().contains("without a config file") => Ok(Persisted::Nowhere),
+            Err(e) => Err(classify(&e, node, "CONFIG REWRITE")),
+        }
     }
 }
 

@@ -299,7 +299,7 @@ pub(in crate::inventory) fn admin_source(
             Some(secret),
             match kind {
                 Kind::Postgres => "the postgres authority needs an admin connection: admin_url_env = \"ROTOR_PG_ADMIN_URL\" (a variable holding the URL of a role with CREATEROLE), or admin_secret = \"…\" with admin_url",
-                Kind::Redis => "strategy dual-password needs an admin connection: admin_url_env = \"ROTOR_REDIS_ADMIN_URL\" (a variable holding redis://USER:PASSWORD@HOST:PORT of a user allowed ACL and CONFIG), or admin_secret = \"…\" with admin_url",
+                Kind::Redis => "admin_url goes with admin_secret = \"…\" (the secret whose value is the admin password); or use admin_url_env = \"ROTOR_REDIS_ADMIN_URL\" alone, or neither (rotor then logs in as the user itself)",
             },
         )),
     }

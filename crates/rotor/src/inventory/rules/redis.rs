@@ -63,7 +63,11 @@ pub(in crate::inventory) fn convert_redis(
                 ));
             };
             Ok(AuthoritySpec::Redis(RedisAuthority {
-                admin: Some(admin_source(cx, secret, raw, names, Kind::Redis)?),
+                admin: if has_admin {
+                    Some(admin_source(cx, secret, raw, names, Kind::Redis)?)
+                } else {
+                    None
+                },
                 user: Some(user.get_ref().clone()),
                 nodes,
             }))

@@ -1,6 +1,8 @@
 //! Rules for `[[secret.target]]`: kinds, variables, layouts, modes, and one
 //! writer per (file, variable). A `pgbouncer` target belongs to a secret
-//! with a PostgreSQL authority, whose login roles it manages.
+//! with a PostgreSQL authority, whose login roles it manages. A `template`
+//! target's template is read and checked here, and its file has no other
+//! writer.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,10 +29,12 @@ pub(in crate::inventory) fn convert_target(
         "pgbouncer" => {
             convert_pgbouncer(cx, secret, t, base_dir, authority).map(TargetSpec::Pgbouncer)
         }
+        "template" => convert_template(cx, secret, strategy, raw, base_dir, authority)
+            .map(TargetSpec::Template),
         other => Err(cx.err(
             t.kind.span(),
             Some(secret),
-            format!("unknown target kind \"{other}\"; expected \"dotenv\" or \"pgbouncer\""),
+            format!("unknown target kind \"{other}\"; expected \"dotenv\", \"pgbouncer\" or \"template\""),
         )),
     }
 }
@@ -51,6 +55,7 @@ fn convert_pgbouncer(
         ("format", t.format.as_ref()),
         ("form", t.form.as_ref()),
         ("user_var", t.user_var.as_ref()),
+        ("template", t.template.as_ref()),
     ] {
         not_for_kind(cx, secret, "target", key, value, "pgbouncer", hint)?;
     }
@@ -79,6 +84,120 @@ fn convert_pgbouncer(
         mode: target_mode(cx, secret, t)?,
         users: pg.roles.clone(),
         admin_console_env,
+    })
+}
+
+/// `kind = "template"`: a whole file rendered from a template, which is
+/// read and checked now, so a bad template stops every command before
+/// anything changes.
+fn convert_template(
+    cx: &Cx<'_>,
+    secret: &str,
+    strategy: &Strategy,
+    raw: &Spanned<RawTarget>,
+    base_dir: &Path,
+    authority: Option<&AuthoritySpec>,
+) -> Result<TemplateTarget, InventoryError> {
+    use crate::target::template::{Slot, Template};
+
+    let t = raw.get_ref();
+    let hint = "a template target takes path, template and mode: the template's {{current}}, {{previous}} and {{user}} placeholders say where the values go";
+    for (key, value) in [
+        ("var", t.var.as_ref()),
+        ("previous_var", t.previous_var.as_ref()),
+        ("format", t.format.as_ref()),
+        ("form", t.form.as_ref()),
+        ("user_var", t.user_var.as_ref()),
+        ("admin_console_env", t.admin_console_env.as_ref()),
+    ] {
+        not_for_kind(cx, secret, "target", key, value, "template", hint)?;
+    }
+    let Some(raw_template) = &t.template else {
+        return Err(cx.err(
+            raw.span(),
+            Some(secret),
+            "missing field `template`: a template target needs template = \"…\", the file it renders path from, with {{current}} where the secret goes",
+        ));
+    };
+    let span = raw_template.span();
+    if raw_template.get_ref().trim().is_empty() {
+        return Err(cx.err(span, Some(secret), "template path is empty"));
+    }
+    let path = resolve(base_dir, Path::new(t.path.get_ref()));
+    let template_path = resolve(base_dir, Path::new(raw_template.get_ref()));
+    if template_path == path {
+        return Err(cx.err(
+            span,
+            Some(secret),
+            "template is the target's own path: rotor would overwrite the template with the rendered file; keep the template beside it, e.g. \"docker-compose.yml.tmpl\"",
+        ));
+    }
+    let shown = template_path.display();
+    let bytes = std::fs::read(&template_path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("template {shown} does not exist; create it from the file consumers read, with {{{{current}}}} where the secret goes")
+        } else {
+            format!("cannot read template {shown}: {e}")
+        };
+        cx.err(span.clone(), Some(secret), message)
+    })?;
+    let template = Template::parse(&bytes)
+        .map_err(|e| cx.err(span.clone(), Some(secret), format!("template {shown} {e}")))?;
+    let keeps_previous = matches!(strategy, Strategy::Overlap { .. });
+    match template.first_line(Slot::Previous) {
+        Some(line) if !keeps_previous => {
+            return Err(cx.err(
+                span,
+                Some(secret),
+                format!(
+                    "template {shown} line {line} has {{{{previous}}}}, but strategy {} keeps no previous value; remove it, or use strategy = {{ kind = \"overlap\", window = \"…\" }}",
+                    strategy.kind()
+                ),
+            ));
+        }
+        None if keeps_previous => {
+            return Err(cx.err(
+                span,
+                Some(secret),
+                format!(
+                    "strategy overlap, but template {shown} has no {{{{previous}}}} placeholder: consumers of {} would stop accepting the previous value at once; put {{{{previous}}}} where the old value goes",
+                    t.path.get_ref()
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let has_login = match authority {
+        Some(AuthoritySpec::Postgres(_)) => true,
+        Some(AuthoritySpec::Redis(r)) => r.user.is_some(),
+        None => false,
+    };
+    match template.first_line(Slot::User) {
+        Some(line) if !has_login => {
+            return Err(cx.err(
+                span,
+                Some(secret),
+                format!(
+                    "template {shown} line {line} has {{{{user}}}}, but this secret has no login (only a postgres authority, or a redis authority with a user, names one); remove {{{{user}}}}"
+                ),
+            ));
+        }
+        None if *strategy == Strategy::Alternate => {
+            return Err(cx.err(
+                span,
+                Some(secret),
+                format!(
+                    "strategy alternate switches the login between two roles, but template {shown} has no {{{{user}}}} placeholder; put {{{{user}}}} where the login goes"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    Ok(TemplateTarget {
+        path,
+        template_path,
+        template,
+        mode: target_mode(cx, secret, t)?,
     })
 }
 
@@ -116,6 +235,15 @@ fn convert_dotenv(
         t.admin_console_env.as_ref(),
         "dotenv",
         "only a pgbouncer target has an admin console to RELOAD; remove it",
+    )?;
+    not_for_kind(
+        cx,
+        secret,
+        "target",
+        "template",
+        t.template.as_ref(),
+        "dotenv",
+        "a dotenv target edits its variables in place; use kind = \"template\" to render a whole file from a template",
     )?;
     let Some(raw_var) = &t.var else {
         return Err(cx.err(
@@ -248,10 +376,27 @@ fn file_mode(text: &str) -> Option<u32> {
     (owner_reads && allowed).then_some(m)
 }
 
-/// Every (file, variable) written so far, to refuse two writers of one.
+/// Every (file, variable) written so far, to refuse two writers of one;
+/// and the files template targets write whole or read as templates, which
+/// no other target may write.
 #[derive(Default)]
 pub(in crate::inventory) struct Writers {
     seen: HashMap<(PathBuf, String), (String, usize)>,
+    /// Each written file's first writer.
+    files: HashMap<PathBuf, (String, usize)>,
+    /// Files a template target writes whole.
+    whole: HashMap<PathBuf, (String, usize)>,
+    /// Templates, by path.
+    templates: HashMap<PathBuf, (String, usize)>,
+}
+
+/// "this secret" or `secret "name"`, for messages.
+fn whose(other: &str, secret: &str) -> String {
+    if other == secret {
+        "this secret".to_owned()
+    } else {
+        format!("secret \"{other}\"")
+    }
 }
 
 impl Writers {
@@ -279,28 +424,110 @@ impl Writers {
                 use crate::target::Target;
                 vars.extend(p.keys().into_iter().map(|k| (&raw.path, k)));
             }
+            TargetSpec::Template(tt) => return self.claim_whole(cx, secret, raw, tt),
         }
         let path = t.path().to_path_buf();
+        self.not_whole_or_template(cx, secret, raw, &path)?;
         for (span_of, var) in vars {
             let key = (path.clone(), var.clone());
             let line = cx.line_col(span_of.span().start).0;
             if let Some((other, other_line)) = self.seen.get(&key) {
-                let whose = if other == secret {
-                    "this secret".to_owned()
-                } else {
-                    format!("secret \"{other}\"")
-                };
                 return Err(cx.err(
                     span_of.span(),
                     Some(secret),
                     format!(
-                        "{var} in {} is already written by {whose} (line {other_line}); each variable of a file can have only one writer",
-                        raw.path.get_ref()
+                        "{var} in {} is already written by {} (line {other_line}); each variable of a file can have only one writer",
+                        raw.path.get_ref(),
+                        whose(other, secret)
                     ),
                 ));
             }
             self.seen.insert(key, (secret.to_owned(), line));
         }
+        let line = cx.line_col(raw.path.span().start).0;
+        self.files
+            .entry(path)
+            .or_insert_with(|| (secret.to_owned(), line));
+        Ok(())
+    }
+
+    /// A file that a template target renders whole, or that is a template,
+    /// has no other writer.
+    fn not_whole_or_template(
+        &self,
+        cx: &Cx<'_>,
+        secret: &str,
+        raw: &RawTarget,
+        path: &Path,
+    ) -> Result<(), InventoryError> {
+        if let Some((other, line)) = self.whole.get(path) {
+            return Err(cx.err(
+                raw.path.span(),
+                Some(secret),
+                format!(
+                    "{} is rendered whole from a template by {} (line {line}); a template target must be its file's only writer: put the value into that template instead",
+                    raw.path.get_ref(),
+                    whose(other, secret)
+                ),
+            ));
+        }
+        if let Some((other, line)) = self.templates.get(path) {
+            return Err(cx.err(
+                raw.path.span(),
+                Some(secret),
+                format!(
+                    "{} is the template of a target of {} (line {line}); rotor must not write a template",
+                    raw.path.get_ref(),
+                    whose(other, secret)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A template target's claim: its whole file, and its template.
+    fn claim_whole(
+        &mut self,
+        cx: &Cx<'_>,
+        secret: &str,
+        raw: &RawTarget,
+        t: &TemplateTarget,
+    ) -> Result<(), InventoryError> {
+        self.not_whole_or_template(cx, secret, raw, &t.path)?;
+        if let Some((other, line)) = self.files.get(&t.path) {
+            return Err(cx.err(
+                raw.path.span(),
+                Some(secret),
+                format!(
+                    "{} is already written by {} (line {line}); a template target renders the whole file, so it must be the file's only writer",
+                    raw.path.get_ref(),
+                    whose(other, secret)
+                ),
+            ));
+        }
+        let template_span = raw.template.as_ref().map_or(raw.path.span(), |s| s.span());
+        if let Some((other, line)) = self
+            .files
+            .get(&t.template_path)
+            .or_else(|| self.whole.get(&t.template_path))
+        {
+            return Err(cx.err(
+                template_span,
+                Some(secret),
+                format!(
+                    "template {} is written by a target of {} (line {line}); rotor must not write a template",
+                    t.template_path.display(),
+                    whose(other, secret)
+                ),
+            ));
+        }
+        let line = cx.line_col(raw.path.span().start).0;
+        self.whole.insert(t.path.clone(), (secret.to_owned(), line));
+        self.files.insert(t.path.clone(), (secret.to_owned(), line));
+        let template_line = cx.line_col(template_span.start).0;
+        self.templates
+            .entry(t.template_path.clone())
+            .or_insert_with(|| (secret.to_owned(), template_line));
         Ok(())
     }
 }
