@@ -192,7 +192,8 @@ impl Conn {
         }
     }
 
-    /// Sends `args` and reads the one-line reply (`+…`, `-…`, `:…`).
+    /// Sends `args` and reads the one-line reply (`+…` or `:…`); an error
+    /// reply (`-…`) is `Err` with the server's words.
     async fn call(&mut self, args: &[&str]) -> Result<String, String> {
         let mut req = format!("*{}\r\n", args.len()).into_bytes();
         for a in args {
@@ -209,7 +210,10 @@ impl Conn {
             Err(_) => Err("no reply in time".into()),
             Ok(Err(e)) => Err(e.to_string()),
             Ok(Ok(0)) => Err("connection closed by the server".into()),
-            Ok(Ok(_)) => Ok(line.trim_end().to_owned()),
+            Ok(Ok(_)) => match line.trim_end() {
+                error if error.starts_with('-') => Err(error[1..].to_owned()),
+                reply => Ok(reply.to_owned()),
+            },
         }
     }
 }
