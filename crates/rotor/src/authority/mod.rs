@@ -64,6 +64,16 @@ impl AuthorityError {
         matches!(self, AuthorityError::Unchanged { .. })
     }
 
+    /// What it says, without the authority's name in front (for a message
+    /// that quotes it and is shown with that name itself).
+    pub fn message(&self) -> &str {
+        match self {
+            AuthorityError::Transient { message, .. }
+            | AuthorityError::Permanent { message, .. }
+            | AuthorityError::Unchanged { message, .. } => message,
+        }
+    }
+
     /// The same failure, known to have changed nothing.
     pub fn unchanged(self) -> AuthorityError {
         match self {

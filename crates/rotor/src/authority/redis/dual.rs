@@ -25,7 +25,7 @@
 use secrecy::SecretString;
 
 use super::{
-    acl_user, auth, check_nodes, classify, connect, permanent, persist, said, setuser, sha256_hex,
+    acl_user, auth, check_nodes, classify, connect, permanent, persist, setuser, sha256_hex,
     AdminLogin, PersistLog, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
@@ -164,14 +164,14 @@ impl RedisDualPassword {
             }
             Err(e) => {
                 let back: Vec<&String> = back.iter().collect();
-                let text = said(&e).to_owned();
+                let text = e.message().to_owned();
                 Err(match setuser(&mut con, &self.user, &back, node) {
                     Ok(()) => e
                         .reworded(format!("{text}; this node was put back"))
                         .unchanged(),
                     Err(u) => e.reworded(format!(
                         "{text}; putting this node back FAILED ({})",
-                        said(&u)
+                        u.message()
                     )),
                 })
             }
@@ -219,11 +219,11 @@ impl RedisDualPassword {
             .filter_map(|(node, back)| {
                 self.set_user(node, own, back)
                     .err()
-                    .map(|u| said(&u).to_owned())
+                    .map(|u| u.message().to_owned())
             })
             .collect();
         if failed.is_empty() {
-            let text = format!("{}; the nodes before it were put back", said(&e));
+            let text = format!("{}; the nodes before it were put back", e.message());
             if e.changed_nothing() {
                 e.reworded(text).unchanged()
             } else {
@@ -232,7 +232,7 @@ impl RedisDualPassword {
         } else {
             let text = format!(
                 "{}; putting back the nodes before it FAILED ({})",
-                said(&e),
+                e.message(),
                 failed.join("; ")
             );
             e.reworded(text)

@@ -322,16 +322,6 @@ fn setuser(
         .map_err(|e| classify(&e, node, "ACL SETUSER"))
 }
 
-/// What an error says, without the `redis: ` its `Display` puts in front
-/// (for a message that quotes it, and is shown with that prefix itself).
-fn said(e: &AuthorityError) -> &str {
-    match e {
-        AuthorityError::Transient { message, .. }
-        | AuthorityError::Permanent { message, .. }
-        | AuthorityError::Unchanged { message, .. } => message,
-    }
-}
-
 /// `ACL SAVE` when the node has an aclfile, else `CONFIG REWRITE`.
 fn persist(con: &mut redis::Connection, node: &str) -> Result<Persisted, AuthorityError> {
     let conf: Vec<String> = redis::cmd("CONFIG")

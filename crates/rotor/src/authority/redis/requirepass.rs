@@ -242,7 +242,7 @@ impl RedisRequirepass {
         for url in urls {
             match self.check(url, &offered) {
                 Ok(n) => nodes.push(n),
-                Err(e) => failed.push(message(&scrubbed(e, &[Some(new), old])).to_owned()),
+                Err(e) => failed.push(scrubbed(e, &[Some(new), old]).message().to_owned()),
             }
         }
         nodes.sort_by_key(|n| !n.primary);
@@ -255,7 +255,7 @@ impl RedisRequirepass {
                 Err(e) => Err(e),
             };
             if let Err(e) = result {
-                failed.push(message(&scrubbed(e, &[Some(new), old])).to_owned());
+                failed.push(scrubbed(e, &[Some(new), old]).message().to_owned());
             }
         }
         failed
@@ -310,13 +310,13 @@ impl RedisRequirepass {
                 let text = if failed.is_empty() {
                     format!(
                         "{}; the nodes already changed ({}) were put back to the old password",
-                        message(&f.error),
+                        f.error.message(),
                         changed.join(", ")
                     )
                 } else {
                     format!(
                         "{}; putting the nodes already changed back to the old password FAILED ({})",
-                        message(&f.error),
+                        f.error.message(),
                         failed.join("; ")
                     )
                 };
@@ -498,7 +498,7 @@ fn persist(node: &mut Node) -> Result<Persisted, AuthorityError> {
             let e = classify(&e, url, "CONFIG REWRITE");
             let text = format!(
                 "{}; the password is changed in memory but could not be written to {config_file}, so a restart would bring back what that file holds",
-                message(&e)
+                e.message()
             );
             e.reworded(text)
         })
@@ -603,15 +603,6 @@ fn config_get(
         Some(Value::SimpleString(s)) => s.into_bytes(),
         _ => Vec::new(),
     })
-}
-
-/// What `e` says, without the authority's name in front.
-fn message(e: &AuthorityError) -> &str {
-    match e {
-        AuthorityError::Transient { message, .. }
-        | AuthorityError::Permanent { message, .. }
-        | AuthorityError::Unchanged { message, .. } => message,
-    }
 }
 
 /// `e` with every occurrence of these values (and any SHA-256 hash)
