@@ -13,6 +13,7 @@ pub mod pgbouncer;
 pub mod postgres;
 pub mod project;
 pub mod redis;
+pub mod tls;
 
 pub use http::HealthStub;
 pub use leaks::LeakScanner;
@@ -20,3 +21,4 @@ pub use pgbouncer::PgBouncer;
 pub use postgres::Postgres;
 pub use project::Project;
 pub use redis::Redis;
+pub use tls::TestCa;

@@ -36,6 +36,15 @@
 //! matter: this one has its own config, files and port. A test that needs a
 //! server gets one or panics with the reason and the log: it never skips.
 //!
+//! TLS: [`Redis::start_tls`] and [`Redis::start_tls_with_requirepass`] also
+//! serve TLS on a second loopback port ([`Redis::tls_port`],
+//! [`Redis::tls_url`]), with a server certificate for `127.0.0.1` (an IP
+//! SAN; `localhost` is left out, so a `rediss://localhost:…` node shows a
+//! host name mismatch) signed by a throwaway CA ([`crate::TestCa`]) whose
+//! certificate is [`Redis::tls_ca_path`]. Clients need no certificate of
+//! their own (`tls-auth-clients no`). The plain port stays, for the test
+//! client below.
+//!
 //! [`Redis::cmd`] is a tiny RESP2 client over a `TcpStream` (a fresh
 //! connection per call), enough for tests; no `redis` crate.
 //! [`Redis::session`] keeps one connection open, as a client that logged
@@ -101,6 +110,9 @@ pub struct Redis {
     /// The command line a server without a config file was started with
     /// (and starts again with).
     command_line: Vec<String>,
+    /// The TLS port, when it serves TLS too (its files are in the temp
+    /// dir: `tls-ca.pem`, `tls-server.pem`, `tls-server.key`).
+    tls_port: Option<u16>,
     child: Option<Child>,
 }
 
@@ -223,11 +235,44 @@ impl Redis {
         }
     }
 
+    /// Like [`Redis::start`] (ACL users in an ACL file), also serving TLS
+    /// on [`Redis::tls_port`] with a certificate for `127.0.0.1` signed by
+    /// a throwaway CA ([`Redis::tls_ca_path`]).
+    pub fn start_tls() -> Redis {
+        Redis::start_full(Logins::Acl { aclfile: true }, None, None, &[], true)
+    }
+
+    /// Like [`Redis::start_with_requirepass`] (a legacy server, the
+    /// `default` user's password in the config file), also serving TLS as
+    /// [`Redis::start_tls`] does.
+    pub fn start_tls_with_requirepass(password: &str) -> Redis {
+        Redis::start_full(
+            Logins::Requirepass {
+                acl_command: true,
+                config_file: true,
+            },
+            Some(password),
+            None,
+            &[],
+            true,
+        )
+    }
+
     fn start_inner(
         logins: Logins,
         password: Option<&str>,
         primary: Option<&Redis>,
         extra: &[&str],
+    ) -> Redis {
+        Redis::start_full(logins, password, primary, extra, false)
+    }
+
+    fn start_full(
+        logins: Logins,
+        password: Option<&str>,
+        primary: Option<&Redis>,
+        extra: &[&str],
+        tls: bool,
     ) -> Redis {
         let bin = std::env::var_os("ROTOR_REDIS_SERVER")
             .map(PathBuf::from)
@@ -256,8 +301,26 @@ impl Redis {
             primary: primary.map(|p| p.port),
             extra: extra.iter().map(|l| l.to_string()).collect(),
             command_line: Vec::new(),
+            tls_port: None,
             child: None,
         };
+        if tls {
+            assert!(
+                redis.has_config_file(),
+                "testkit::Redis: TLS needs a config file"
+            );
+            let ca = crate::TestCa::new("rotor-testkit Redis CA");
+            ca.write_cert(&redis.tls_ca_path());
+            let server = ca.issue(&["127.0.0.1"]);
+            for (name, pem) in [
+                ("tls-server.pem", &server.cert_pem),
+                ("tls-server.key", &server.key_pem),
+            ] {
+                let path = redis.dir.path().join(name);
+                fs::write(&path, pem)
+                    .unwrap_or_else(|e| panic!("testkit::Redis: write {}: {e}", path.display()));
+            }
+        }
         if logins == (Logins::Acl { aclfile: true }) {
             let acl = redis.acl_path();
             fs::write(&acl, redis.user_lines())
@@ -266,6 +329,9 @@ impl Redis {
         let mut last_log = String::new();
         for _ in 0..PORT_ATTEMPTS {
             redis.port = crate::postgres::free_port();
+            if tls {
+                redis.tls_port = Some(crate::postgres::free_port());
+            }
             if redis.has_config_file() {
                 let conf = redis.config_path();
                 fs::write(&conf, redis.config())
@@ -289,6 +355,25 @@ impl Redis {
     /// The loopback TCP port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The loopback TLS port, for a server started with
+    /// [`Redis::start_tls`] (or [`Redis::start_tls_with_requirepass`]).
+    /// Panics for a server without TLS.
+    pub fn tls_port(&self) -> u16 {
+        self.tls_port
+            .unwrap_or_else(|| panic!("testkit::Redis: this server was started without TLS"))
+    }
+
+    /// `rediss://127.0.0.1:<tls port>`: the node URL of the TLS port.
+    pub fn tls_url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.tls_port())
+    }
+
+    /// The PEM certificate of the throwaway CA that signed this server's
+    /// TLS certificate (`<temp dir>/tls-ca.pem`).
+    pub fn tls_ca_path(&self) -> PathBuf {
+        self.dir.path().join("tls-ca.pem")
     }
 
     /// `redis://rotor_admin:<password>@127.0.0.1:<port>`: the admin on the
@@ -566,6 +651,16 @@ impl Redis {
                 }
                 Logins::Requirepass { .. } => {}
             }
+        }
+        if let Some(tls_port) = self.tls_port {
+            let file = |name: &str| quote(&self.dir.path().join(name).to_string_lossy());
+            conf.push_str(&format!(
+                "tls-port {tls_port}\ntls-cert-file {}\ntls-key-file {}\n\
+                 tls-ca-cert-file {}\ntls-auth-clients no\n",
+                file("tls-server.pem"),
+                file("tls-server.key"),
+                file("tls-ca.pem"),
+            ));
         }
         for line in &self.extra {
             conf.push_str(line);

@@ -1448,3 +1448,165 @@ fn a_rendered_file_has_one_writer() {
     );
     assert_eq!(inv.unwrap().secrets[0].targets.len(), 3);
 }
+
+/// A dual-password Redis secret; `NODES` and `TLS` (a line, or nothing)
+/// are filled in by each test.
+const REDIS_TLS: &str = r#"[[secret]]
+name = "cache"
+generator = { kind = "password", length = 32 }
+strategy = { kind = "dual-password" }
+[secret.authority]
+kind = "redis"
+admin_url_env = "ROTOR_REDIS_ADMIN_URL"
+user = "app"
+nodes = NODES
+TLS
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "REDIS_PASSWORD"
+"#;
+
+/// Enough PEM for the loader, which checks the file holds a certificate
+/// block (the TLS library checks the certificate itself).
+const CA_PEM: &str =
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
+
+fn redis_tls(nodes: &str, tls: &str) -> String {
+    REDIS_TLS.replace("NODES", nodes).replace("TLS", tls)
+}
+
+/// The Redis authority of the one secret.
+fn redis_authority(inv: &Inventory) -> &RedisAuthority {
+    match &inv.secrets[0].authority {
+        Some(AuthoritySpec::Redis(r)) => r,
+        other => panic!("expected a redis authority, got {other:?}"),
+    }
+}
+
+/// Asserts that `text` (with `files` beside it) is refused at `line:col`
+/// on secret `cache` with a message containing every needle (`DIR` stands
+/// for the inventory directory).
+#[track_caller]
+fn assert_redis_invalid(
+    text: &str,
+    files: &[(&str, &str)],
+    line: usize,
+    col: usize,
+    needles: &[&str],
+) {
+    let (dir, result) = parse_in(text, files);
+    match result {
+        Err(InventoryError::Invalid {
+            line: l,
+            col: c,
+            secret,
+            message,
+            ..
+        }) => {
+            assert_eq!((l, c), (line, col), "position for message: {message}");
+            assert_eq!(secret.as_deref(), Some("cache"));
+            for n in needles {
+                let n = n.replace("DIR", &dir.path().display().to_string());
+                assert!(message.contains(&n), "{message:?} lacks {n:?}");
+            }
+        }
+        Err(e) => panic!("expected Invalid, got {e}"),
+        Ok(_) => panic!("expected an error for:\n{text}"),
+    }
+}
+
+#[test]
+fn rediss_nodes_take_a_tls_ca_file_resolved_against_the_inventory_dir() {
+    let text = redis_tls(
+        r#"["rediss://127.0.0.1:6379", "rediss://127.0.0.1:6380"]"#,
+        r#"tls_ca_file = "redis-ca.pem""#,
+    );
+    let (dir, inv) = parse_in(&text, &[("redis-ca.pem", CA_PEM)]);
+    let inv = inv.expect("valid");
+    let r = redis_authority(&inv);
+    assert_eq!(
+        r.tls_ca_file.as_deref(),
+        Some(dir.path().join("redis-ca.pem").as_path())
+    );
+    assert_eq!(
+        r.nodes,
+        ["rediss://127.0.0.1:6379", "rediss://127.0.0.1:6380"]
+    );
+}
+
+#[test]
+fn rediss_nodes_without_a_ca_file_use_the_system_roots() {
+    let (_dir, inv) = parse_in(&redis_tls(r#"["rediss://redis.internal:6380"]"#, ""), &[]);
+    assert_eq!(redis_authority(&inv.expect("valid")).tls_ca_file, None);
+}
+
+#[test]
+fn tls_ca_file_is_refused_without_a_rediss_node() {
+    assert_redis_invalid(
+        &redis_tls(
+            r#"["redis://127.0.0.1:6379"]"#,
+            r#"tls_ca_file = "redis-ca.pem""#,
+        ),
+        &[("redis-ca.pem", CA_PEM)],
+        10,
+        15,
+        &[
+            "tls_ca_file applies to TLS nodes only",
+            "rediss://HOST:PORT",
+        ],
+    );
+}
+
+#[test]
+fn an_unreadable_tls_ca_file_is_refused_with_its_path() {
+    let text = redis_tls(
+        r#"["rediss://127.0.0.1:6379"]"#,
+        r#"tls_ca_file = "certs/redis-ca.pem""#,
+    );
+    assert_redis_invalid(
+        &text,
+        &[],
+        10,
+        15,
+        &["tls_ca_file DIR/certs/redis-ca.pem does not exist"],
+    );
+    let text = redis_tls(
+        r#"["rediss://127.0.0.1:6379"]"#,
+        r#"tls_ca_file = "redis-ca.pem""#,
+    );
+    assert_redis_invalid(
+        &text,
+        &[("redis-ca.pem", "not a certificate\n")],
+        10,
+        15,
+        &["tls_ca_file DIR/redis-ca.pem holds no PEM certificate"],
+    );
+    let text = redis_tls(r#"["rediss://127.0.0.1:6379"]"#, r#"tls_ca_file = """#);
+    assert_redis_invalid(&text, &[], 10, 15, &["tls_ca_file is empty"]);
+}
+
+#[test]
+fn redis_and_rediss_nodes_do_not_mix() {
+    assert_redis_invalid(
+        &redis_tls(
+            r#"["redis://127.0.0.1:6379", "rediss://127.0.0.1:6380"]"#,
+            "",
+        ),
+        &[],
+        9,
+        36,
+        &["mix redis:// and rediss://", "either all nodes use TLS"],
+    );
+}
+
+#[test]
+fn there_is_no_insecure_tls_mode() {
+    assert_redis_invalid(
+        &redis_tls(r#"["rediss://127.0.0.1:6379/#insecure"]"#, ""),
+        &[],
+        9,
+        10,
+        &["no insecure TLS mode", "tls_ca_file"],
+    );
+}

@@ -276,9 +276,14 @@ pub struct RedisAuthority {
     /// The ACL user whose passwords turn (`dual-password`); `None` for a
     /// `requirepass` cutover.
     pub user: Option<String>,
-    /// Every node to change: `redis://HOST:PORT` (primary, replicas, or every
-    /// cluster node); ACLs and `requirepass` are not replicated.
+    /// Every node to change: `redis://HOST:PORT`, or all of them
+    /// `rediss://HOST:PORT` (TLS) (primary, replicas, or every cluster
+    /// node); ACLs and `requirepass` are not replicated.
     pub nodes: Vec<String>,
+    /// `tls_ca_file`, resolved against the inventory directory: the CA
+    /// (PEM) that signs the `rediss://` nodes' certificates. `None`: the
+    /// system's roots.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// `kind = "postgres"`.

@@ -26,7 +26,7 @@ use secrecy::SecretString;
 
 use super::{
     acl_user, auth, check_nodes, classify, connect, permanent, persist, setuser, sha256_hex,
-    AdminLogin, PersistLog, NAME,
+    AdminLogin, NodeTls, PersistLog, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
@@ -50,6 +50,8 @@ pub struct RedisDualPassword {
     user: String,
     /// `redis://host:port` (or `rediss://`), without credentials.
     nodes: Vec<String>,
+    /// What `rediss://` nodes' certificates are checked against.
+    tls: NodeTls,
 }
 
 impl RedisDualPassword {
@@ -83,7 +85,16 @@ impl RedisDualPassword {
             admin,
             user,
             nodes,
+            tls: NodeTls::default(),
         })
+    }
+
+    /// The same, checking the `rediss://` nodes' certificates against
+    /// `tls` (a CA file) instead of the system's roots.
+    pub fn with_tls(mut self, tls: NodeTls) -> Result<Self, AuthorityError> {
+        tls.check_nodes(&self.nodes)?;
+        self.tls = tls;
+        Ok(self)
     }
 
     /// A connection to `node`, authenticated as the admin, or else as the
@@ -95,9 +106,9 @@ impl RedisDualPassword {
 
     fn login(&self, node: &str, own: Own<'_>) -> Result<redis::Connection, AuthorityError> {
         if let Some(a) = &self.admin {
-            return a.connect(node);
+            return a.connect(node, &self.tls);
         }
-        let mut con = connect(node)?;
+        let mut con = connect(node, &self.tls)?;
         for pw in own {
             if auth(&mut con, &self.user, pw.expose()).map_err(|e| classify(&e, node, "AUTH"))? {
                 return Ok(con);
@@ -243,7 +254,7 @@ impl RedisDualPassword {
     /// first node that refuses, if any.
     fn accepted_everywhere(&self, password: &str) -> Result<Option<String>, AuthorityError> {
         for node in &self.nodes {
-            let mut con = connect(node)?;
+            let mut con = connect(node, &self.tls)?;
             let ok =
                 auth(&mut con, &self.user, password).map_err(|e| classify(&e, node, "AUTH"))?;
             if !ok {

@@ -6,7 +6,11 @@
 //! - [`requirepass::RedisRequirepass`] (`cutover`): the `default` user's one
 //!   password (legacy `requirepass`) changes in place;
 //!
-//! This module holds what they share: connecting with timeouts, `AUTH`,
+//! Nodes are `redis://HOST:PORT`, or all `rediss://HOST:PORT` (TLS, the
+//! server's certificate checked against the system's roots or against the
+//! CA of `tls_ca_file`: [`NodeTls`]; there is no way to skip the check).
+//!
+//! This module holds what they share: connecting with timeouts and TLS, `AUTH`,
 //! reading an ACL user's password hashes, persisting a node's
 //! configuration, and turning Redis errors into [`AuthorityError`]s that
 //! never quote a password or a hash.
@@ -17,9 +21,12 @@ pub mod requirepass;
 pub use dual::RedisDualPassword;
 pub use requirepass::RedisRequirepass;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_lc_rs::digest;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Admin, Authority, AuthorityError};
@@ -44,16 +51,18 @@ pub fn build(
         Admin::Url(url) => Some(AdminLogin::from_url(&url)?),
         Admin::UrlAndPassword { url, password } => Some(AdminLogin::from_parts(&url, &password)?),
     };
+    let tls = match &spec.tls_ca_file {
+        Some(path) => NodeTls::from_ca_file(path)?,
+        None => NodeTls::default(),
+    };
     match strategy {
         Strategy::DualPassword => {
             let user = spec.user.clone().ok_or_else(|| {
                 permanent("dual-password needs the ACL user whose passwords turn (user = \"…\")".into())
             })?;
-            Ok(Box::new(RedisDualPassword::with_admin(
-                admin,
-                user,
-                spec.nodes.clone(),
-            )?))
+            Ok(Box::new(
+                RedisDualPassword::with_admin(admin, user, spec.nodes.clone())?.with_tls(tls)?,
+            ))
         }
         Strategy::Cutover => {
             if spec.user.is_some() {
@@ -61,7 +70,9 @@ pub fn build(
                     "cutover rotates requirepass (the default user's password); it takes no user".into(),
                 ));
             }
-            Ok(Box::new(RedisRequirepass::new(admin, spec.nodes.clone())?))
+            Ok(Box::new(
+                RedisRequirepass::new(admin, spec.nodes.clone())?.with_tls(tls)?,
+            ))
         }
         other => Err(permanent(format!(
             "strategy {} is not supported by the redis authority; use dual-password (an ACL user) or cutover (requirepass)",
@@ -120,8 +131,8 @@ impl AdminLogin {
     }
 
     /// A connection to `node`, authenticated as this login.
-    fn connect(&self, node: &str) -> Result<redis::Connection, AuthorityError> {
-        let mut con = connect(node)?;
+    fn connect(&self, node: &str, tls: &NodeTls) -> Result<redis::Connection, AuthorityError> {
+        let mut con = connect(node, tls)?;
         auth(&mut con, &self.user, self.password.expose_secret())
             .map_err(|e| classify(&e, node, "admin AUTH"))?
             .then_some(())
@@ -135,6 +146,91 @@ impl AdminLogin {
     }
 }
 
+/// What the certificates of `rediss://` nodes are checked against: the
+/// system's roots (the default), or the CA certificates of a PEM file
+/// (`tls_ca_file`). Its `Debug` shows the file's path, not its contents.
+#[derive(Clone, Default)]
+pub struct NodeTls {
+    /// The file and the PEM it held when the authority was built.
+    ca: Option<(PathBuf, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for NodeTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeTls")
+            .field("ca_file", &self.ca.as_ref().map(|(path, _)| path))
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeTls {
+    /// Checks `rediss://` nodes against the CA certificates in the PEM
+    /// file at `path` (read now) instead of the system's roots.
+    pub fn from_ca_file(path: &Path) -> Result<Self, AuthorityError> {
+        let pem = std::fs::read(path).map_err(|e| {
+            permanent(format!(
+                "cannot read tls_ca_file {}: {e}; it must hold the PEM certificate of the CA that signs the nodes' certificates",
+                path.display()
+            ))
+        })?;
+        // Checked here, so a bad file is named before any node is touched.
+        let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&pem).collect();
+        match certs {
+            Ok(c) if !c.is_empty() => {}
+            Ok(_) => {
+                return Err(permanent(format!(
+                    "tls_ca_file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                    path.display()
+                )))
+            }
+            Err(e) => {
+                return Err(permanent(format!(
+                    "tls_ca_file {} is not a PEM certificate file: {e}",
+                    path.display()
+                )))
+            }
+        }
+        Ok(NodeTls {
+            ca: Some((path.to_path_buf(), pem)),
+        })
+    }
+
+    /// A CA file goes with TLS nodes only.
+    fn check_nodes(&self, nodes: &[String]) -> Result<(), AuthorityError> {
+        if let Some((path, _)) = &self.ca {
+            if let Some(plain) = nodes.iter().find(|n| !n.starts_with("rediss://")) {
+                return Err(permanent(format!(
+                    "tls_ca_file {} is set, but node {plain} is not a rediss:// (TLS) URL",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the certificates are checked against, for messages.
+    fn roots(&self) -> String {
+        match &self.ca {
+            Some((path, _)) => format!("the CA in tls_ca_file {}", path.display()),
+            None => "the system's root certificates".to_owned(),
+        }
+    }
+
+    /// A client for `node`, TLS with this CA for a `rediss://` node.
+    fn client(&self, node: &str) -> redis::RedisResult<redis::Client> {
+        match &self.ca {
+            Some((_, pem)) if node.starts_with("rediss://") => redis::Client::build_with_tls(
+                node,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                },
+            ),
+            _ => redis::Client::open(node),
+        }
+    }
+}
+
 /// Nodes must be `redis://HOST:PORT` or `rediss://HOST:PORT`, without a
 /// credential, and there must be at least one.
 fn check_nodes(nodes: &[String]) -> Result<(), AuthorityError> {
@@ -145,6 +241,11 @@ fn check_nodes(nodes: &[String]) -> Result<(), AuthorityError> {
         if !(n.starts_with("redis://") || n.starts_with("rediss://")) {
             return Err(permanent(format!(
                 "node {n} is not a redis:// or rediss:// URL"
+            )));
+        }
+        if n.contains('#') {
+            return Err(permanent(format!(
+                "node {n} has a #fragment; there is no insecure TLS mode (name a private CA in tls_ca_file)"
             )));
         }
         if url::password(n).ok().flatten().is_some() {
@@ -223,16 +324,71 @@ fn sha256_hex(value: &SecretValue) -> String {
     out
 }
 
-fn connect(node: &str) -> Result<redis::Connection, AuthorityError> {
-    let client = redis::Client::open(node)
+/// A connection to `node`, with timeouts; over TLS for `rediss://`, where
+/// the handshake is done here (by a `PING`), so a certificate the node
+/// should not be trusted with fails before anything is sent.
+fn connect(node: &str, tls: &NodeTls) -> Result<redis::Connection, AuthorityError> {
+    let client = tls
+        .client(node)
         .map_err(|_| permanent(format!("{node} is not a valid Redis URL")))?;
-    let con = client
+    let mut con = client
         .get_connection_with_timeout(TIMEOUT)
-        .map_err(|e| classify(&e, node, "connect"))?;
+        .map_err(|e| classify_connect(&e, node, tls))?;
     con.set_read_timeout(Some(TIMEOUT))
         .and_then(|_| con.set_write_timeout(Some(TIMEOUT)))
-        .map_err(|e| classify(&e, node, "connect"))?;
+        .map_err(|e| classify_connect(&e, node, tls))?;
+    if node.starts_with("rediss://") {
+        // Before AUTH: no password is written until the server is trusted.
+        match redis::cmd("PING").query::<redis::Value>(&mut con) {
+            Ok(_) => {}
+            // A node that wants AUTH first still completed the handshake.
+            Err(e) if e.code() == Some("NOAUTH") => {}
+            Err(e) => return Err(classify_connect(&e, node, tls)),
+        }
+    }
     Ok(con)
+}
+
+/// A connection error, with what TLS said in words (a certificate the CA
+/// did not sign, a certificate for another host, a node that does not
+/// speak TLS): those are permanent, retrying does not help. The redis
+/// crate hands rustls' error over only as text, so the words are matched
+/// (tests/redis_tls.rs pins each case).
+fn classify_connect(e: &redis::RedisError, node: &str, tls: &NodeTls) -> AuthorityError {
+    let text = e.to_string();
+    let hint = if text.contains("UnknownIssuer") || text.contains("unknown issuer") {
+        Some(format!(
+            "its TLS certificate is not signed by {}; name the CA that signs it in tls_ca_file",
+            tls.roots()
+        ))
+    } else if text.contains("NotValidForName") || text.contains("not valid for name") {
+        Some(format!(
+            "its TLS certificate is not valid for the host name in {node}; list the node under a name (or IP address) its certificate holds"
+        ))
+    } else if text.contains("Expired") || text.contains("expired") || text.contains("NotValidYet") {
+        Some("its TLS certificate is expired or not yet valid".to_owned())
+    } else if text.contains("invalid peer certificate") {
+        Some(format!(
+            "its TLS certificate was refused (checked against {})",
+            tls.roots()
+        ))
+    } else if node.starts_with("rediss://")
+        && (text.contains("corrupt message") || text.contains("InvalidContentType"))
+    {
+        Some("it did not answer in TLS; is this its TLS port (tls-port), or should the node be redis://?".to_owned())
+    } else {
+        None
+    };
+    match hint {
+        Some(hint) => permanent(format!("{node}: TLS connect failed: {hint} ({text})")),
+        // A plain Redis port waits for the end of a line that a TLS hello
+        // never sends: worth retrying only if the port is right.
+        None if node.starts_with("rediss://") && e.is_timeout() => transient(format!(
+            "{node}: connect: {text}; no TLS answer within {} s: is this the node's TLS port (tls-port)?",
+            TIMEOUT.as_secs()
+        )),
+        None => classify(e, node, "connect"),
+    }
 }
 
 /// `AUTH user password`: `Ok(false)` when refused.

@@ -56,8 +56,8 @@ use redis::Value;
 use zeroize::Zeroize;
 
 use super::{
-    check_nodes, classify, connect, permanent, scrub_hashes, sha256_hex, AdminLogin, PersistLog,
-    Persisted, NAME,
+    check_nodes, classify, connect, permanent, scrub_hashes, sha256_hex, AdminLogin, NodeTls,
+    PersistLog, Persisted, NAME,
 };
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential};
 use crate::secret::SecretValue;
@@ -69,6 +69,8 @@ pub struct RedisRequirepass {
     admin: Option<AdminLogin>,
     /// `redis://host:port` (or `rediss://`), without credentials.
     nodes: Vec<String>,
+    /// What `rediss://` nodes' certificates are checked against.
+    tls: NodeTls,
     /// How each node persisted, for the audit.
     persisted: PersistLog,
 }
@@ -127,8 +129,17 @@ impl RedisRequirepass {
         Ok(RedisRequirepass {
             admin,
             nodes,
+            tls: NodeTls::default(),
             persisted: PersistLog::default(),
         })
+    }
+
+    /// The same, checking the `rediss://` nodes' certificates against
+    /// `tls` (a CA file) instead of the system's roots.
+    pub fn with_tls(mut self, tls: NodeTls) -> Result<Self, AuthorityError> {
+        tls.check_nodes(&self.nodes)?;
+        self.tls = tls;
+        Ok(self)
     }
 
     /// A connection to `node`, logged in as the admin, else with the first
@@ -139,9 +150,9 @@ impl RedisRequirepass {
         offered: &[(Offered, Option<&SecretValue>)],
     ) -> Result<(redis::Connection, Login), AuthorityError> {
         if let Some(admin) = &self.admin {
-            return Ok((admin.connect(node)?, Login::Admin));
+            return Ok((admin.connect(node, &self.tls)?, Login::Admin));
         }
-        let mut con = connect(node)?;
+        let mut con = connect(node, &self.tls)?;
         for (which, value) in offered {
             let Some(value) = value.filter(|v| !v.expose().is_empty()) else {
                 continue;
@@ -213,7 +224,7 @@ impl RedisRequirepass {
     /// fresh connection; `None` (or empty) asks whether it takes no
     /// password at all.
     fn accepts(&self, node: &str, value: Option<&SecretValue>) -> Result<bool, AuthorityError> {
-        let mut con = connect(node)?;
+        let mut con = connect(node, &self.tls)?;
         match value.filter(|v| !v.expose().is_empty()) {
             None => open(&mut con, node),
             Some(v) => Ok(matches!(

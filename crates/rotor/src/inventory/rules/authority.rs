@@ -22,11 +22,12 @@ pub(in crate::inventory) fn convert_authority(
     strategy: &Strategy,
     raw: &Spanned<RawAuthority>,
     names: &HashMap<&str, usize>,
+    base_dir: &Path,
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
     match a.kind.get_ref().as_str() {
         "postgres" => convert_postgres(cx, secret, strategy, raw, names),
-        "redis" => super::redis::convert_redis(cx, secret, strategy, raw, names),
+        "redis" => super::redis::convert_redis(cx, secret, strategy, raw, names, base_dir),
         other => Err(cx.err(
             a.kind.span(),
             Some(secret),
@@ -48,6 +49,7 @@ fn convert_postgres(
     for (key, value) in [
         ("user", a.user.as_ref().map(|u| u.span())),
         ("nodes", a.nodes.as_ref().map(|n| n.span())),
+        ("tls_ca_file", a.tls_ca_file.as_ref().map(|n| n.span())),
     ] {
         if let Some(span) = value {
             return Err(cx.err(

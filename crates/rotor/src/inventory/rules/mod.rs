@@ -186,7 +186,7 @@ pub(in crate::inventory) fn convert_secret(
         ));
     }
     let authority = match &s.authority {
-        Some(a) => Some(convert_authority(cx, name, &strategy, a, names)?),
+        Some(a) => Some(convert_authority(cx, name, &strategy, a, names, base_dir)?),
         None if strategy == Strategy::Alternate => {
             return Err(cx.err(
                 s.strategy.as_ref().map_or(s.name.span(), |st| st.span()),

@@ -1,12 +1,15 @@
 //! Rules for `[secret.authority] kind = "redis"`: the nodes, the ACL user,
-//! the admin connection, and which strategies a Redis server can carry.
+//! the admin connection, TLS (`rediss://` nodes, `tls_ca_file`), and which
+//! strategies a Redis server can carry.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use redis::IntoConnectionInfo;
 use toml::Spanned;
 
 use super::authority::{admin_source, Kind};
+use super::resolve;
 use crate::inventory::error::InventoryError;
 use crate::inventory::model::*;
 use crate::inventory::position::Cx;
@@ -19,6 +22,7 @@ pub(in crate::inventory) fn convert_redis(
     strategy: &Strategy,
     raw: &Spanned<RawAuthority>,
     names: &HashMap<&str, usize>,
+    base_dir: &Path,
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
     for (key, span) in [
@@ -38,6 +42,7 @@ pub(in crate::inventory) fn convert_redis(
         }
     }
     let nodes = nodes(cx, secret, raw)?;
+    let tls_ca_file = tls_ca_file(cx, secret, raw, &nodes, base_dir)?;
     let user = match &a.user {
         None => None,
         Some(u) => {
@@ -70,6 +75,7 @@ pub(in crate::inventory) fn convert_redis(
                 },
                 user: Some(user.get_ref().clone()),
                 nodes,
+                tls_ca_file,
             }))
         }
         Strategy::Cutover => {
@@ -88,6 +94,7 @@ pub(in crate::inventory) fn convert_redis(
                 },
                 user: None,
                 nodes,
+                tls_ca_file,
             }))
         }
         Strategy::Overlap { .. } | Strategy::Alternate => Err(cx.err(
@@ -101,7 +108,12 @@ pub(in crate::inventory) fn convert_redis(
     }
 }
 
-/// `nodes`: at least one `redis://HOST:PORT`, no credentials, no repeats.
+/// `nodes`: at least one `redis://HOST:PORT`, or all `rediss://HOST:PORT`
+/// (TLS); no credentials, no repeats.
+///
+/// A mix of the two is refused: the admin password, and for a cutover the
+/// new password itself, would cross the wire in clear text to some nodes
+/// of a deployment that otherwise needs TLS (most likely a typo).
 fn nodes(
     cx: &Cx<'_>,
     secret: &str,
@@ -136,19 +148,35 @@ fn nodes(
                 "a node URL holds a credential; a credential does not belong in rotor.toml. List nodes as \"redis://HOST:PORT\" (the admin URL carries the login)",
             ));
         }
-        if !text.starts_with("redis://") {
+        if !(text.starts_with("redis://") || text.starts_with("rediss://")) {
             return Err(cx.err(
                 n.span(),
                 Some(secret),
-                format!("node \"{text}\" is not a redis://HOST:PORT URL"),
+                format!("node \"{text}\" is not a redis://HOST:PORT (or, for TLS, rediss://HOST:PORT) URL"),
+            ));
+        }
+        if text.contains('#') {
+            return Err(cx.err(
+                n.span(),
+                Some(secret),
+                format!("node \"{text}\" has a #fragment; rotor has no insecure TLS mode: to trust a private CA, name its certificate in tls_ca_file"),
             ));
         }
         if text.as_str().into_connection_info().is_err() {
             return Err(cx.err(
                 n.span(),
                 Some(secret),
-                format!("node \"{text}\" is not a valid Redis URL; write it as redis://HOST:PORT"),
+                format!("node \"{text}\" is not a valid Redis URL; write it as redis://HOST:PORT (or rediss://HOST:PORT for TLS)"),
             ));
+        }
+        if let Some(first) = out.first() {
+            if is_tls(first) != is_tls(text) {
+                return Err(cx.err(
+                    n.span(),
+                    Some(secret),
+                    format!("node \"{text}\" and node \"{first}\" mix redis:// and rediss://; rotor sends passwords to every node, so either all nodes use TLS (rediss://) or none does"),
+                ));
+            }
         }
         if out.contains(text) {
             return Err(cx.err(
@@ -162,19 +190,78 @@ fn nodes(
     Ok(out)
 }
 
-/// An `admin_url` that goes with `admin_secret`: a redis:// URL with a user
-/// and no password.
+/// Whether a node URL asks for TLS.
+fn is_tls(node: &str) -> bool {
+    node.starts_with("rediss://")
+}
+
+/// `tls_ca_file`: only with `rediss://` nodes, resolved against the
+/// inventory directory, and readable now, holding at least one PEM
+/// certificate (so a typo stops every command, not the first rotation).
+fn tls_ca_file(
+    cx: &Cx<'_>,
+    secret: &str,
+    raw: &Spanned<RawAuthority>,
+    nodes: &[String],
+    base_dir: &Path,
+) -> Result<Option<PathBuf>, InventoryError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let Some(raw_path) = &raw.get_ref().tls_ca_file else {
+        return Ok(None);
+    };
+    let span = raw_path.span();
+    if !nodes.iter().any(|n| is_tls(n)) {
+        return Err(cx.err(
+            span,
+            Some(secret),
+            "tls_ca_file applies to TLS nodes only, and no node is rediss://HOST:PORT; write the nodes as rediss://HOST:PORT, or remove tls_ca_file",
+        ));
+    }
+    if raw_path.get_ref().trim().is_empty() {
+        return Err(cx.err(span, Some(secret), "tls_ca_file is empty; name the CA certificate (PEM), e.g. \"certs/redis-ca.pem\", or remove it to use the system's roots"));
+    }
+    let path = resolve(base_dir, Path::new(raw_path.get_ref()));
+    let shown = path.display();
+    let bytes = std::fs::read(&path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("tls_ca_file {shown} does not exist; name the PEM file of the CA that signs the nodes' certificates")
+        } else {
+            format!("cannot read tls_ca_file {shown}: {e}")
+        };
+        cx.err(span.clone(), Some(secret), message)
+    })?;
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
+    match certs {
+        Ok(c) if !c.is_empty() => Ok(Some(path)),
+        Ok(_) => Err(cx.err(
+            span,
+            Some(secret),
+            format!("tls_ca_file {shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        )),
+        Err(e) => Err(cx.err(
+            span,
+            Some(secret),
+            format!("tls_ca_file {shown} is not a PEM certificate file: {e}"),
+        )),
+    }
+}
+
+/// An `admin_url` that goes with `admin_secret`: a redis:// (or rediss://)
+/// URL with a user and no password. Its host is not used (every step goes
+/// to the listed nodes, whose scheme says whether TLS is used).
 pub(in crate::inventory) fn admin_url(
     cx: &Cx<'_>,
     secret: &str,
     u: &Spanned<String>,
 ) -> Result<(), InventoryError> {
     let text = u.get_ref();
-    if !text.starts_with("redis://") {
+    if !(text.starts_with("redis://") || text.starts_with("rediss://")) {
         return Err(cx.err(
             u.span(),
             Some(secret),
-            "admin_url is not a redis:// URL; write e.g. \"redis://rotor-admin@127.0.0.1:6379\"",
+            "admin_url is not a redis:// or rediss:// URL; write e.g. \"redis://rotor-admin@127.0.0.1:6379\"",
         ));
     }
     if url::password(text).ok().flatten().is_some() {
