@@ -23,6 +23,7 @@
 //! Error messages never hold a password, a hash or the admin URL.
 
 use secrecy::SecretString;
+use zeroize::Zeroize;
 
 use super::{
     acl_user, auth, check_nodes, classify, connect, permanent, persist, setuser, sha256_hex,
@@ -157,6 +158,16 @@ impl RedisDualPassword {
         }
         let hashes = user.hashes;
         let (rules, back) = step(node, &hashes).map_err(AuthorityError::unchanged)?;
+        // Adding a password to a `nopass` user switches `nopass` off: every
+        // password it took until then (the targets' too) is refused at once,
+        // and taking the new one back leaves it with none at all.
+        if user.nopass && rules.iter().any(|r| r.starts_with('#')) {
+            return Err(permanent(format!(
+                "{node}: ACL user {} has nopass (it takes any password); adding one would switch that off and refuse every consumer at once. Give it a password first (ACL SETUSER {} resetpass >…) and put that into the targets, or use strategy cutover for a default user without a password",
+                self.user, self.user
+            ))
+            .unchanged());
+        }
         // Idempotent: removing a hash the user does not have is an error in
         // Redis, so only what would change is sent.
         let rules: Vec<&String> = rules
@@ -168,7 +179,10 @@ impl RedisDualPassword {
             .collect();
         // SETUSER applies all its rules or none.
         setuser(&mut con, &self.user, &rules, node).map_err(AuthorityError::unchanged)?;
-        match persist(&mut con, node) {
+        match self
+            .forget_requirepass(&mut con, node)
+            .and_then(|()| persist(&mut con, node))
+        {
             Ok(how) => {
                 self.persisted.record(node, how);
                 Ok(back)
@@ -187,6 +201,53 @@ impl RedisDualPassword {
                 })
             }
         }
+    }
+
+    /// For the `default` user: `requirepass` cleared, its passwords kept.
+    /// Redis keeps `requirepass` apart from the user's passwords, so
+    /// `CONFIG REWRITE` would otherwise write the replaced plaintext back
+    /// into the config file, where it stays after retire. Both commands
+    /// run in one transaction, so the server is never left open.
+    fn forget_requirepass(
+        &self,
+        con: &mut redis::Connection,
+        node: &str,
+    ) -> Result<(), AuthorityError> {
+        if self.user != "default" {
+            return Ok(());
+        }
+        let mut conf: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("requirepass")
+            .query(con)
+            .map_err(|e| classify(&e, node, "CONFIG GET requirepass"))?;
+        let set = conf.get(1).is_some_and(|v| !v.is_empty());
+        conf.zeroize();
+        if !set {
+            return Ok(());
+        }
+        let Some(user) = acl_user(con, &self.user, node)? else {
+            return Ok(());
+        };
+        let mut tx = redis::pipe();
+        tx.atomic();
+        tx.cmd("CONFIG")
+            .arg("SET")
+            .arg("requirepass")
+            .arg("")
+            .ignore();
+        let setuser = tx.cmd("ACL").arg("SETUSER").arg("default").arg("resetpass");
+        for h in &user.hashes {
+            setuser.arg(format!("#{h}"));
+        }
+        setuser.ignore();
+        tx.query::<()>(con).map_err(|e| {
+            classify(
+                &e,
+                node,
+                "MULTI/EXEC (CONFIG SET requirepass, ACL SETUSER default)",
+            )
+        })
     }
 
     /// Runs `step` on every node; if one fails, the nodes already changed

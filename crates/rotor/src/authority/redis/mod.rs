@@ -400,11 +400,12 @@ fn auth(con: &mut redis::Connection, user: &str, password: &str) -> redis::Redis
     }
 }
 
-/// What `ACL GETUSER` says about a user: its password hashes and whether
-/// it is switched on.
+/// What `ACL GETUSER` says about a user: its password hashes, whether it
+/// is switched on, and whether it takes any password (`nopass`).
 struct AclUser {
     hashes: Vec<String>,
     on: bool,
+    nopass: bool,
 }
 
 /// `ACL GETUSER user` on this node; `None` if there is no such user.
@@ -438,6 +439,7 @@ fn acl_user(
     let mut out = AclUser {
         hashes: Vec::new(),
         on: false,
+        nopass: false,
     };
     for (k, v) in pairs {
         let key: Option<String> = redis::from_redis_value(k).ok();
@@ -451,6 +453,7 @@ fn acl_user(
                 let flags: Vec<String> = redis::from_redis_value(v)
                     .map_err(|_| permanent(format!("{node}: ACL GETUSER flags are not a list")))?;
                 out.on = flags.iter().any(|f| f == "on");
+                out.nopass = flags.iter().any(|f| f == "nopass");
             }
             _ => {}
         }
