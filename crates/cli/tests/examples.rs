@@ -244,7 +244,8 @@ fn baander_example_rotates_redis_without_a_restart() {
     h.rotor(&["init"]).expect_code(0);
     h.rotor(&["plan"])
         .expect_code(0)
-        .expect_output("ACL SETUSER default");
+        .expect_output("ACL SETUSER default")
+        .expect_output("wait 2s (retire_delay)");
     h.rotor(&["rotate", "--all"])
         .expect_code(0)
         .expect_output("NOT persisted");

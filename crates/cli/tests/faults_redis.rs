@@ -76,6 +76,7 @@ fn inventory(user: &str, nodes: &Nodes) -> String {
         "[[secret]]\nname = \"{SECRET}\"\ngenerator = {{ kind = \"password\", length = 32 }}\n\
          strategy = {{ kind = \"dual-password\" }}\n\
          [secret.authority]\nkind = \"redis\"\nadmin_url_env = \"{ADMIN_ENV}\"\nuser = \"{user}\"\n\
+         retire_delay = \"0s\"\n\
          nodes = [\"redis://127.0.0.1:{}\", \"redis://127.0.0.1:{}\"]\n\
          [[secret.target]]\nkind = \"dotenv\"\npath = \"app.env\"\nvar = \"REDIS_URL\"\nform = \"url\"\n\
          [[secret.target]]\nkind = \"dotenv\"\npath = \"app.env\"\nvar = \"REDIS_REPLICA_URL\"\nform = \"url\"\n\

@@ -39,6 +39,7 @@ kind = "redis"
 {admin}
 user = "{USER}"
 nodes = [{nodes}]
+retire_delay = "0s" # no consumer here reads the file just before delivery
 [[secret.target]]
 kind = "dotenv"
 path = ".env"

@@ -129,6 +129,24 @@ impl Engine<'_> {
         // previous, due for `rotor retire`.
         let mut retire_pending = Vec::new();
         if kind == RunKind::Rotate {
+            // A consumer that read the old password just before delivery
+            // may connect a moment later: the old one keeps working that
+            // long (`retire_delay`; the longest of the run's secrets).
+            let delay = changes
+                .iter()
+                .filter(|c| c.old_credential().is_some())
+                .filter_map(|c| match &c.spec.authority {
+                    Some(crate::inventory::AuthoritySpec::Redis(r))
+                        if c.spec.strategy == Strategy::DualPassword =>
+                    {
+                        Some(r.retire_delay)
+                    }
+                    _ => None,
+                })
+                .max();
+            if let Some(d) = delay.filter(|d| !d.is_zero()) {
+                std::thread::sleep(d);
+            }
             for c in changes.iter().filter(|c| c.spec.strategy.retires_in_run()) {
                 let Some(old) = c.old_credential() else {
                     continue;

@@ -365,7 +365,7 @@ pub(crate) fn spec_digest(spec: &SecretSpec) -> String {
             pg.group, pg.roles, pg.retire
         )),
         Some(crate::inventory::AuthoritySpec::Redis(r)) => {
-            text.push_str(&format!("|redis {:?}", r.user))
+            text.push_str(&format!("|redis {:?} {:?}", r.user, r.nodes))
         }
         None => {}
     }

@@ -161,9 +161,16 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 ));
             }
             Strategy::DualPassword => {
+                let delay = match &spec.authority {
+                    Some(AuthoritySpec::Redis(r)) if !r.retire_delay.is_zero() => format!(
+                        "wait {} (retire_delay), then ",
+                        humantime::format_duration(r.retire_delay)
+                    ),
+                    _ => String::new(),
+                };
                 steps.push(step(
                     "retire",
-                    "after verify: remove the old password from the ACL user on every node (connections opened with it stay open)".into(),
+                    format!("after verify: {delay}remove the old password from the ACL user on every node (connections opened with it stay open)"),
                 ));
                 steps.push(step("promote", "NEW becomes current".into()));
             }

@@ -1610,3 +1610,39 @@ fn there_is_no_insecure_tls_mode() {
         &["no insecure TLS mode", "tls_ca_file"],
     );
 }
+
+#[test]
+fn dual_password_waits_two_seconds_before_retire_unless_told() {
+    let (_dir, inv) = parse_in(&redis_tls(r#"["redis://127.0.0.1:6379"]"#, ""), &[]);
+    assert_eq!(
+        redis_authority(&inv.expect("valid")).retire_delay,
+        Duration::from_secs(2)
+    );
+    for (text, want) in [("0s", Duration::ZERO), ("30s", Duration::from_secs(30))] {
+        let (_dir, inv) = parse_in(
+            &redis_tls(
+                r#"["redis://127.0.0.1:6379"]"#,
+                &format!("retire_delay = \"{text}\""),
+            ),
+            &[],
+        );
+        assert_eq!(redis_authority(&inv.expect("valid")).retire_delay, want);
+    }
+    assert_redis_invalid(
+        &redis_tls(r#"["redis://127.0.0.1:6379"]"#, r#"retire_delay = "soon""#),
+        &[],
+        10,
+        16,
+        &["retire_delay = \"soon\" is not a duration"],
+    );
+    let cutover = redis_tls(r#"["redis://127.0.0.1:6379"]"#, r#"retire_delay = "5s""#)
+        .replace("{ kind = \"dual-password\" }", "{ kind = \"cutover\" }")
+        .replace("user = \"app\"\n", "");
+    assert_redis_invalid(
+        &cutover,
+        &[],
+        9,
+        16,
+        &["retire_delay applies to strategy dual-password"],
+    );
+}

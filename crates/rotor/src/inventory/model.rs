@@ -284,6 +284,10 @@ pub struct RedisAuthority {
     /// (PEM) that signs the `rediss://` nodes' certificates. `None`: the
     /// system's roots.
     pub tls_ca_file: Option<PathBuf>,
+    /// `dual-password`: how long retire waits after verify before it
+    /// removes the old password (a consumer that read the old one just
+    /// before delivery may connect a moment later). Zero for `cutover`.
+    pub retire_delay: Duration,
 }
 
 /// `kind = "postgres"`.

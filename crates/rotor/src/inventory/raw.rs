@@ -55,6 +55,7 @@ pub(super) struct RawAuthority {
     pub(super) valid_for: Option<Spanned<String>>,
     pub(super) user: Option<Spanned<String>>,
     pub(super) nodes: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) retire_delay: Option<Spanned<String>>,
     pub(super) tls_ca_file: Option<Spanned<String>>,
 }
 

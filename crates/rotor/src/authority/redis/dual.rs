@@ -177,8 +177,13 @@ impl RedisDualPassword {
                 None => true,
             })
             .collect();
-        // SETUSER applies all its rules or none.
-        setuser(&mut con, &self.user, &rules, node).map_err(AuthorityError::unchanged)?;
+        // SETUSER applies all its rules or none: a refusal changed nothing.
+        // A lost connection or a timeout may have come after it ran, so
+        // that one stays a change for undo to take back.
+        setuser(&mut con, &self.user, &rules, node).map_err(|e| match e {
+            AuthorityError::Transient { .. } => e,
+            _ => e.unchanged(),
+        })?;
         match self
             .forget_requirepass(&mut con, node)
             .and_then(|()| persist(&mut con, node))
@@ -429,7 +434,11 @@ impl Authority for RedisDualPassword {
             .collect();
         let mut found = Vec::new();
         for node in &self.nodes {
-            let mut con = self.admin(node, &[live.secret])?;
+            let own: Vec<&SecretValue> = std::iter::once(live)
+                .chain(previous)
+                .map(|c| c.secret)
+                .collect();
+            let mut con = self.admin(node, &own)?;
             let Some(user) = acl_user(&mut con, &self.user, node)? else {
                 found.push(format!(
                     "{node}: ACL user {} does not exist there (removed by hand?)",

@@ -50,6 +50,7 @@ fn convert_postgres(
         ("user", a.user.as_ref().map(|u| u.span())),
         ("nodes", a.nodes.as_ref().map(|n| n.span())),
         ("tls_ca_file", a.tls_ca_file.as_ref().map(|n| n.span())),
+        ("retire_delay", a.retire_delay.as_ref().map(|n| n.span())),
     ] {
         if let Some(span) = value {
             return Err(cx.err(

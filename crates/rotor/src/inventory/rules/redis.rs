@@ -4,17 +4,23 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use redis::IntoConnectionInfo;
 use toml::Spanned;
 
 use super::authority::{admin_source, Kind};
-use super::resolve;
+use super::{duration, resolve};
 use crate::inventory::error::InventoryError;
 use crate::inventory::model::*;
 use crate::inventory::position::Cx;
 use crate::inventory::raw::RawAuthority;
 use crate::target::dotenv::url;
+
+/// How long the old password keeps working after consumers verified the
+/// new one, unless told: for a consumer that read the old one from its file
+/// just before delivery and connects a moment later.
+const DEFAULT_RETIRE_DELAY: Duration = Duration::from_secs(2);
 
 pub(in crate::inventory) fn convert_redis(
     cx: &Cx<'_>,
@@ -67,6 +73,11 @@ pub(in crate::inventory) fn convert_redis(
                     "strategy dual-password needs user = \"…\": the ACL user whose old and new passwords overlap (Redis 6 or later)",
                 ));
             };
+            let retire_delay = match &a.retire_delay {
+                None => DEFAULT_RETIRE_DELAY,
+                Some(d) if matches!(d.get_ref().trim(), "0" | "0s") => Duration::ZERO,
+                Some(d) => duration(cx, secret, "retire_delay", d)?,
+            };
             Ok(AuthoritySpec::Redis(RedisAuthority {
                 admin: if has_admin {
                     Some(admin_source(cx, secret, raw, names, Kind::Redis)?)
@@ -76,6 +87,7 @@ pub(in crate::inventory) fn convert_redis(
                 user: Some(user.get_ref().clone()),
                 nodes,
                 tls_ca_file,
+                retire_delay,
             }))
         }
         Strategy::Cutover => {
@@ -84,6 +96,13 @@ pub(in crate::inventory) fn convert_redis(
                     u.span(),
                     Some(secret),
                     "strategy cutover rotates requirepass (the default user's one password); remove user, or use strategy = { kind = \"dual-password\" } to give an ACL user two passwords at once without downtime",
+                ));
+            }
+            if let Some(d) = &a.retire_delay {
+                return Err(cx.err(
+                    d.span(),
+                    Some(secret),
+                    "retire_delay applies to strategy dual-password (a cutover removes the old password at once); remove it",
                 ));
             }
             Ok(AuthoritySpec::Redis(RedisAuthority {
@@ -95,6 +114,7 @@ pub(in crate::inventory) fn convert_redis(
                 user: None,
                 nodes,
                 tls_ca_file,
+                retire_delay: Duration::ZERO,
             }))
         }
         Strategy::Overlap { .. } | Strategy::Alternate => Err(cx.err(
