@@ -495,6 +495,14 @@ fn persist(node: &mut Node) -> Result<Persisted, AuthorityError> {
         .lines()
         .find_map(|l| l.trim().strip_prefix("config_file:"))
         .unwrap_or("");
+    if config_file.is_empty() && aclfile {
+        // The password is in the aclfile; only the replica's masterauth,
+        // which lives in the config, cannot be saved.
+        tracing::warn!(
+            "{url}: masterauth is NOT persisted: the server runs without a config file, so a restart brings back the masterauth it was started with; pass the new one where it starts"
+        );
+        return Ok(Persisted::AclSave);
+    }
     if config_file.is_empty() {
         tracing::warn!(
             "{url}: the password change is NOT persisted: the server runs without a config file (started with --requirepass on its command line?), so CONFIG REWRITE cannot save it and a restart brings back the password it was started with. Make the file that starts it (docker-compose.yml, or the .env it reads) a target of this secret"
