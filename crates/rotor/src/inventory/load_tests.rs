@@ -1224,9 +1224,10 @@ fn parse_in(
 }
 
 /// Asserts that `text` (with `files` beside it) is refused at `line:col`
-/// with a message containing every needle.
+/// on secret `cache` with a message containing every needle (`DIR` stands
+/// for the inventory directory).
 #[track_caller]
-fn assert_template_invalid(
+fn assert_cache_invalid(
     text: &str,
     files: &[(&str, &str)],
     line: usize,
@@ -1277,14 +1278,14 @@ fn template_target_reads_its_template_at_load() {
 fn template_target_rules() {
     let files = &[("compose.yml.tmpl", COMPOSE_TMPL)][..];
     // Keys of other kinds.
-    assert_template_invalid(
+    assert_cache_invalid(
         &CACHE.replace("TARGET", "var = \"REDIS_PASSWORD\""),
         files,
         12,
         7,
         &["target key `var` does not apply to kind = \"template\"; a template target takes path, template and mode"],
     );
-    assert_template_invalid(
+    assert_cache_invalid(
         &CACHE.replace("TARGET", "admin_console_env = \"X\""),
         files,
         12,
@@ -1292,7 +1293,7 @@ fn template_target_rules() {
         &["target key `admin_console_env` does not apply to kind = \"template\""],
     );
     // No template.
-    assert_template_invalid(
+    assert_cache_invalid(
         &CACHE
             .replace("template = \"compose.yml.tmpl\"\n", "")
             .replace("TARGET", ""),
@@ -1302,7 +1303,7 @@ fn template_target_rules() {
         &["missing field `template`: a template target needs template = \"…\""],
     );
     // A template that does not exist.
-    assert_template_invalid(
+    assert_cache_invalid(
         &CACHE.replace("TARGET", ""),
         &[],
         11,
@@ -1310,7 +1311,7 @@ fn template_target_rules() {
         &["template DIR/compose.yml.tmpl does not exist; create it"],
     );
     // The template is the file itself.
-    assert_template_invalid(
+    assert_cache_invalid(
         &CACHE
             .replace("TARGET", "")
             .replace("\"compose.yml.tmpl\"", "\"compose.yml\""),
@@ -1320,7 +1321,7 @@ fn template_target_rules() {
         &["template is the target's own path"],
     );
     // A template on another kind of target.
-    assert_template_invalid(
+    assert_cache_invalid(
         &CACHE.replace("TARGET", "").replace(
             "var = \"REDIS_PASSWORD\"",
             "var = \"REDIS_PASSWORD\"\ntemplate = \"x\"",
@@ -1336,7 +1337,7 @@ fn template_target_rules() {
 fn template_text_is_checked_at_load() {
     let text = CACHE.replace("TARGET", "");
     // No {{current}}: the message names the template and what would happen.
-    assert_template_invalid(
+    assert_cache_invalid(
         &text,
         &[("compose.yml.tmpl", "command: redis-server --requirepass s3cret\n")],
         11,
@@ -1344,7 +1345,7 @@ fn template_text_is_checked_at_load() {
         &["template DIR/compose.yml.tmpl has no {{current}} placeholder; rotor would write a file without the secret"],
     );
     // An unknown placeholder: the template and its line.
-    assert_template_invalid(
+    assert_cache_invalid(
         &text,
         &[("compose.yml.tmpl", "a: {{current}}\nb: {{ foo }}\n")],
         11,
@@ -1352,7 +1353,7 @@ fn template_text_is_checked_at_load() {
         &["template DIR/compose.yml.tmpl line 2: unknown placeholder {{foo}}"],
     );
     // {{previous}} without a strategy that keeps one.
-    assert_template_invalid(
+    assert_cache_invalid(
         &text,
         &[("compose.yml.tmpl", "a: {{current}}\nb: {{previous}}\n")],
         11,
@@ -1369,7 +1370,7 @@ fn template_text_is_checked_at_load() {
             "var = \"REDIS_PASSWORD\"",
             "var = \"REDIS_PASSWORD\"\nformat = \"list\"",
         );
-    assert_template_invalid(
+    assert_cache_invalid(
         &overlap,
         &[("compose.yml.tmpl", "a: {{current}}\n")],
         13,
@@ -1382,7 +1383,7 @@ fn template_text_is_checked_at_load() {
     );
     inv.unwrap();
     // {{user}} on a secret without a login.
-    assert_template_invalid(
+    assert_cache_invalid(
         &text,
         &[("compose.yml.tmpl", "user: {{user}}\npass: {{current}}\n")],
         11,
@@ -1395,7 +1396,7 @@ fn template_text_is_checked_at_load() {
 fn a_rendered_file_has_one_writer() {
     let files = &[("compose.yml.tmpl", COMPOSE_TMPL)][..];
     // A dotenv variable in a file a template renders.
-    assert_template_invalid(
+    assert_cache_invalid(
         &format!(
             "{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml\"\nvar = \"X\"\n",
             CACHE.replace("TARGET", "")
@@ -1406,7 +1407,7 @@ fn a_rendered_file_has_one_writer() {
         &["compose.yml is rendered whole from a template by this secret (line 10)"],
     );
     // A template target for a file a dotenv target writes.
-    assert_template_invalid(
+    assert_cache_invalid(
         &CACHE
             .replace("TARGET", "")
             .replace("path = \"compose.yml\"", "path = \".env\""),
@@ -1420,7 +1421,7 @@ fn a_rendered_file_has_one_writer() {
         .replace("TARGET", "")
         .replace("\"cache\"", "\"other\"")
         .replace("\".env\"", "\"other.env\"");
-    assert_template_invalid(
+    assert_cache_invalid(
         &format!("{second}{}", CACHE.replace("TARGET", "")),
         files,
         22,
@@ -1428,7 +1429,7 @@ fn a_rendered_file_has_one_writer() {
         &["compose.yml is rendered whole from a template by secret \"other\" (line 10)"],
     );
     // A target writing a template.
-    assert_template_invalid(
+    assert_cache_invalid(
         &format!(
             "{}[[secret.target]]\nkind = \"dotenv\"\npath = \"compose.yml.tmpl\"\nvar = \"X\"\n",
             CACHE.replace("TARGET", "")
@@ -1484,38 +1485,6 @@ fn redis_authority(inv: &Inventory) -> &RedisAuthority {
     }
 }
 
-/// Asserts that `text` (with `files` beside it) is refused at `line:col`
-/// on secret `cache` with a message containing every needle (`DIR` stands
-/// for the inventory directory).
-#[track_caller]
-fn assert_redis_invalid(
-    text: &str,
-    files: &[(&str, &str)],
-    line: usize,
-    col: usize,
-    needles: &[&str],
-) {
-    let (dir, result) = parse_in(text, files);
-    match result {
-        Err(InventoryError::Invalid {
-            line: l,
-            col: c,
-            secret,
-            message,
-            ..
-        }) => {
-            assert_eq!((l, c), (line, col), "position for message: {message}");
-            assert_eq!(secret.as_deref(), Some("cache"));
-            for n in needles {
-                let n = n.replace("DIR", &dir.path().display().to_string());
-                assert!(message.contains(&n), "{message:?} lacks {n:?}");
-            }
-        }
-        Err(e) => panic!("expected Invalid, got {e}"),
-        Ok(_) => panic!("expected an error for:\n{text}"),
-    }
-}
-
 #[test]
 fn rediss_nodes_take_a_tls_ca_file_resolved_against_the_inventory_dir() {
     let text = redis_tls(
@@ -1543,7 +1512,7 @@ fn rediss_nodes_without_a_ca_file_use_the_system_roots() {
 
 #[test]
 fn tls_ca_file_is_refused_without_a_rediss_node() {
-    assert_redis_invalid(
+    assert_cache_invalid(
         &redis_tls(
             r#"["redis://127.0.0.1:6379"]"#,
             r#"tls_ca_file = "redis-ca.pem""#,
@@ -1564,7 +1533,7 @@ fn an_unreadable_tls_ca_file_is_refused_with_its_path() {
         r#"["rediss://127.0.0.1:6379"]"#,
         r#"tls_ca_file = "certs/redis-ca.pem""#,
     );
-    assert_redis_invalid(
+    assert_cache_invalid(
         &text,
         &[],
         10,
@@ -1575,7 +1544,7 @@ fn an_unreadable_tls_ca_file_is_refused_with_its_path() {
         r#"["rediss://127.0.0.1:6379"]"#,
         r#"tls_ca_file = "redis-ca.pem""#,
     );
-    assert_redis_invalid(
+    assert_cache_invalid(
         &text,
         &[("redis-ca.pem", "not a certificate\n")],
         10,
@@ -1583,12 +1552,12 @@ fn an_unreadable_tls_ca_file_is_refused_with_its_path() {
         &["tls_ca_file DIR/redis-ca.pem holds no PEM certificate"],
     );
     let text = redis_tls(r#"["rediss://127.0.0.1:6379"]"#, r#"tls_ca_file = """#);
-    assert_redis_invalid(&text, &[], 10, 15, &["tls_ca_file is empty"]);
+    assert_cache_invalid(&text, &[], 10, 15, &["tls_ca_file is empty"]);
 }
 
 #[test]
 fn redis_and_rediss_nodes_do_not_mix() {
-    assert_redis_invalid(
+    assert_cache_invalid(
         &redis_tls(
             r#"["redis://127.0.0.1:6379", "rediss://127.0.0.1:6380"]"#,
             "",
@@ -1602,7 +1571,7 @@ fn redis_and_rediss_nodes_do_not_mix() {
 
 #[test]
 fn there_is_no_insecure_tls_mode() {
-    assert_redis_invalid(
+    assert_cache_invalid(
         &redis_tls(r#"["rediss://127.0.0.1:6379/#insecure"]"#, ""),
         &[],
         9,
@@ -1628,7 +1597,7 @@ fn dual_password_waits_two_seconds_before_retire_unless_told() {
         );
         assert_eq!(redis_authority(&inv.expect("valid")).retire_delay, want);
     }
-    assert_redis_invalid(
+    assert_cache_invalid(
         &redis_tls(r#"["redis://127.0.0.1:6379"]"#, r#"retire_delay = "soon""#),
         &[],
         10,
@@ -1638,7 +1607,7 @@ fn dual_password_waits_two_seconds_before_retire_unless_told() {
     let cutover = redis_tls(r#"["redis://127.0.0.1:6379"]"#, r#"retire_delay = "5s""#)
         .replace("{ kind = \"dual-password\" }", "{ kind = \"cutover\" }")
         .replace("user = \"app\"\n", "");
-    assert_redis_invalid(
+    assert_cache_invalid(
         &cutover,
         &[],
         9,
