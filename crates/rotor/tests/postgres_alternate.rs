@@ -704,6 +704,7 @@ fn build_makes_an_alternating_pair_from_either_admin_form() {
         retire: RetireMode::Nologin,
         drain_timeout: Duration::from_secs(5),
         valid_for: None,
+        retire_delay: Duration::ZERO,
     };
     let (old, new) = values();
     let by_url = build(

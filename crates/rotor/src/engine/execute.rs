@@ -129,7 +129,7 @@ impl Engine<'_> {
         // previous, due for `rotor retire`.
         let mut retire_pending = Vec::new();
         if kind == RunKind::Rotate {
-            // A consumer that read the old password just before delivery
+            // A consumer that read the old credential just before delivery
             // may connect a moment later: the old one keeps working that
             // long (`retire_delay`; the longest of the run's secrets).
             let delay = changes
@@ -140,6 +140,11 @@ impl Engine<'_> {
                         if c.spec.strategy == Strategy::DualPassword =>
                     {
                         Some(r.retire_delay)
+                    }
+                    Some(crate::inventory::AuthoritySpec::Postgres(pg))
+                        if c.spec.strategy == Strategy::Alternate =>
+                    {
+                        Some(pg.retire_delay)
                     }
                     _ => None,
                 })

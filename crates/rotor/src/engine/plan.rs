@@ -175,9 +175,16 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 steps.push(step("promote", "NEW becomes current".into()));
             }
             Strategy::Alternate => {
+                let delay = match &spec.authority {
+                    Some(AuthoritySpec::Postgres(pg)) if !pg.retire_delay.is_zero() => format!(
+                        "wait {} (retire_delay), then ",
+                        humantime::format_duration(pg.retire_delay)
+                    ),
+                    _ => String::new(),
+                };
                 steps.push(step(
                     "retire",
-                    "after verify: wait (up to the drain timeout) until the old role has no session, then retire it at the server".into(),
+                    format!("after verify: {delay}wait (up to the drain timeout) until the old role has no session, then retire it at the server"),
                 ));
                 steps.push(step("promote", "NEW becomes current".into()));
             }

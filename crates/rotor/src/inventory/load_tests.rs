@@ -1615,3 +1615,34 @@ fn dual_password_waits_two_seconds_before_retire_unless_told() {
         &["retire_delay applies to strategy dual-password"],
     );
 }
+
+#[test]
+fn alternate_waits_two_seconds_before_retire_unless_told() {
+    let delay = |text: &str| match &ok(&text.to_owned()).secrets[0].authority {
+        Some(AuthoritySpec::Postgres(pg)) => pg.retire_delay,
+        other => panic!("expected a postgres authority, got {other:?}"),
+    };
+    assert_eq!(delay(&pg_secret("")), Duration::from_secs(2));
+    let with = |d: &str| {
+        pg_secret("").replace(
+            "roles = [\"app_blue\", \"app_green\"]",
+            &format!("roles = [\"app_blue\", \"app_green\"]\nretire_delay = \"{d}\""),
+        )
+    };
+    assert_eq!(delay(&with("0s")), Duration::ZERO);
+    assert_eq!(delay(&with("10s")), Duration::from_secs(10));
+    let cutover = with("5s")
+        .replace("{ kind = \"alternate\" }", "{ kind = \"cutover\" }")
+        .replace("group = \"app\"\n", "")
+        .replace("roles = [\"app_blue\", \"app_green\"]", "role = \"app\"");
+    let (line, col, secret, message) = invalid(&cutover);
+    assert_eq!(
+        (line, col, secret.as_deref()),
+        (9, 16, Some("db")),
+        "{message}"
+    );
+    assert!(
+        message.contains("retire_delay applies to strategy alternate only"),
+        "{message}"
+    );
+}

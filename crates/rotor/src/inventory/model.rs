@@ -307,6 +307,10 @@ pub struct PostgresAuthority {
     /// If set, every new password gets `VALID UNTIL now + valid_for`: a
     /// safety net should rotation stop happening.
     pub valid_for: Option<Duration>,
+    /// `alternate`: how long retire waits after verify before it starts
+    /// draining the old role (a consumer that read the old login just
+    /// before delivery may connect a moment later).
+    pub retire_delay: Duration,
 }
 
 /// Where the admin connection's credentials come from.

@@ -50,7 +50,6 @@ fn convert_postgres(
         ("user", a.user.as_ref().map(|u| u.span())),
         ("nodes", a.nodes.as_ref().map(|n| n.span())),
         ("tls_ca_file", a.tls_ca_file.as_ref().map(|n| n.span())),
-        ("retire_delay", a.retire_delay.as_ref().map(|n| n.span())),
     ] {
         if let Some(span) = value {
             return Err(cx.err(
@@ -145,6 +144,13 @@ fn convert_postgres(
                     "retire applies to strategy alternate only (a cutover keeps its one role); remove it",
                 ));
             }
+            if let Some(d) = &a.retire_delay {
+                return Err(cx.err(
+                    d.span(),
+                    Some(secret),
+                    "retire_delay applies to strategy alternate only (a cutover changes the password at once); remove it",
+                ));
+            }
         }
         Strategy::Overlap { .. } => {
             return Err(cx.err(
@@ -193,7 +199,26 @@ fn convert_postgres(
         retire,
         drain_timeout,
         valid_for,
+        retire_delay: retire_delay(cx, secret, a)?,
     }))
+}
+
+/// How long the old credential keeps working after consumers verified the
+/// new one, unless told: for a consumer that read the old one from its file
+/// just before delivery and connects a moment later.
+const DEFAULT_RETIRE_DELAY: Duration = Duration::from_secs(2);
+
+/// `retire_delay`: a duration, `"0s"` for none, 2 s unless told.
+pub(in crate::inventory) fn retire_delay(
+    cx: &Cx<'_>,
+    secret: &str,
+    a: &RawAuthority,
+) -> Result<Duration, InventoryError> {
+    match &a.retire_delay {
+        None => Ok(DEFAULT_RETIRE_DELAY),
+        Some(d) if matches!(d.get_ref().trim(), "0" | "0s") => Ok(Duration::ZERO),
+        Some(d) => duration(cx, secret, "retire_delay", d),
+    }
 }
 
 /// Which server an admin URL is for.

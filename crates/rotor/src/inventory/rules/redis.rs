@@ -9,18 +9,13 @@ use std::time::Duration;
 use redis::IntoConnectionInfo;
 use toml::Spanned;
 
-use super::authority::{admin_source, Kind};
-use super::{duration, resolve};
+use super::authority::{admin_source, retire_delay, Kind};
+use super::resolve;
 use crate::inventory::error::InventoryError;
 use crate::inventory::model::*;
 use crate::inventory::position::Cx;
 use crate::inventory::raw::RawAuthority;
 use crate::target::dotenv::url;
-
-/// How long the old password keeps working after consumers verified the
-/// new one, unless told: for a consumer that read the old one from its file
-/// just before delivery and connects a moment later.
-const DEFAULT_RETIRE_DELAY: Duration = Duration::from_secs(2);
 
 pub(in crate::inventory) fn convert_redis(
     cx: &Cx<'_>,
@@ -73,11 +68,7 @@ pub(in crate::inventory) fn convert_redis(
                     "strategy dual-password needs user = \"…\": the ACL user whose old and new passwords overlap (Redis 6 or later)",
                 ));
             };
-            let retire_delay = match &a.retire_delay {
-                None => DEFAULT_RETIRE_DELAY,
-                Some(d) if matches!(d.get_ref().trim(), "0" | "0s") => Duration::ZERO,
-                Some(d) => duration(cx, secret, "retire_delay", d)?,
-            };
+            let retire_delay = retire_delay(cx, secret, a)?;
             Ok(AuthoritySpec::Redis(RedisAuthority {
                 admin: if has_admin {
                     Some(admin_source(cx, secret, raw, names, Kind::Redis)?)
