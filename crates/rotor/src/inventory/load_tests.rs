@@ -1618,7 +1618,7 @@ fn dual_password_waits_two_seconds_before_retire_unless_told() {
 
 #[test]
 fn alternate_waits_two_seconds_before_retire_unless_told() {
-    let delay = |text: &str| match &ok(&text.to_owned()).secrets[0].authority {
+    let delay = |text: &str| match &ok(text).secrets[0].authority {
         Some(AuthoritySpec::Postgres(pg)) => pg.retire_delay,
         other => panic!("expected a postgres authority, got {other:?}"),
     };
