@@ -457,3 +457,30 @@ fn bad_node_urls_are_refused_without_echoing_a_password() {
         .expect_err("a credential in a node URL");
     assert_quotes_nothing(&err, &["url-secret-55"]);
 }
+
+#[test]
+fn a_replica_whose_masterauth_is_stale_is_drift() {
+    let primary = Redis::start_with_requirepass(OLD);
+    let replica = Redis::start_replica_of(&primary);
+    let auth = authority(&[&primary, &replica]);
+    let (old, new) = values();
+    auth.apply(cred(&new), Some(cred(&old))).expect("apply");
+    assert_eq!(
+        auth.drift(cred(&new), None).expect("drift"),
+        Vec::<String>::new(),
+        "apply set the replica's masterauth"
+    );
+    replica
+        .cmd_with_password(NEW, &["CONFIG", "SET", "masterauth", "stale-by-hand-7e1f"])
+        .expect("masterauth changed by hand");
+    let found = auth.drift(cred(&new), None).expect("drift");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains(&node(&replica)), "{found:?}");
+    assert!(found[0].contains("masterauth"), "{found:?}");
+    for text in &found {
+        assert!(
+            !text.contains(NEW) && !text.contains("stale-by-hand-7e1f"),
+            "{text}"
+        );
+    }
+}

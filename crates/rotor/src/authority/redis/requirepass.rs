@@ -412,6 +412,40 @@ impl Authority for RedisRequirepass {
         Ok(())
     }
 
+    /// A replica that logs in to its primary as the default user must hold
+    /// the current password as `masterauth`, or it cannot re-sync once its
+    /// link drops (a restart, a network blip).
+    fn drift(
+        &self,
+        live: Credential<'_>,
+        previous: Option<Credential<'_>>,
+    ) -> Result<Vec<String>, AuthorityError> {
+        let offered = [
+            (Offered::New, Some(live.secret)),
+            (Offered::Old, previous.map(|p| p.secret)),
+        ];
+        let mut found = Vec::new();
+        for url in &self.nodes {
+            let (mut con, _) = self.login(url, &offered)?;
+            if role(&mut con, url)? != "slave" {
+                continue;
+            }
+            let user = config_get(&mut con, url, "masteruser")?;
+            if !user.is_empty() && user != b"default" {
+                continue;
+            }
+            let mut auth = config_get(&mut con, url, "masterauth")?;
+            let current = auth.as_slice() == live.secret.expose().as_bytes();
+            auth.zeroize();
+            if !current {
+                found.push(format!(
+                    "{url}: this replica's masterauth is not the current password, so it cannot re-sync once its link to the primary drops; set it (CONFIG SET masterauth, CONFIG REWRITE) or rotate"
+                ));
+            }
+        }
+        Ok(found)
+    }
+
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
         let old = old.map(|c| c.secret).filter(|v| !v.expose().is_empty());
         if old.is_some_and(|o| o.fingerprint() == new.secret.fingerprint()) {
