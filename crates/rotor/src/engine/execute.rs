@@ -135,22 +135,11 @@ impl Engine<'_> {
             let delay = changes
                 .iter()
                 .filter(|c| c.old_credential().is_some())
-                .filter_map(|c| match &c.spec.authority {
-                    Some(crate::inventory::AuthoritySpec::Redis(r))
-                        if c.spec.strategy == Strategy::DualPassword =>
-                    {
-                        Some(r.retire_delay)
-                    }
-                    Some(crate::inventory::AuthoritySpec::Postgres(pg))
-                        if c.spec.strategy == Strategy::Alternate =>
-                    {
-                        Some(pg.retire_delay)
-                    }
-                    _ => None,
-                })
-                .max();
-            if let Some(d) = delay.filter(|d| !d.is_zero()) {
-                std::thread::sleep(d);
+                .map(|c| c.spec.retire_delay())
+                .max()
+                .unwrap_or_default();
+            if !delay.is_zero() {
+                std::thread::sleep(delay);
             }
             for c in changes.iter().filter(|c| c.spec.strategy.retires_in_run()) {
                 let Some(old) = c.old_credential() else {

@@ -161,13 +161,7 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 ));
             }
             Strategy::DualPassword => {
-                let delay = match &spec.authority {
-                    Some(AuthoritySpec::Redis(r)) if !r.retire_delay.is_zero() => format!(
-                        "wait {} (retire_delay), then ",
-                        humantime::format_duration(r.retire_delay)
-                    ),
-                    _ => String::new(),
-                };
+                let delay = delay_words(spec);
                 steps.push(step(
                     "retire",
                     format!("after verify: {delay}remove the old password from the ACL user on every node (connections opened with it stay open)"),
@@ -175,13 +169,7 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 steps.push(step("promote", "NEW becomes current".into()));
             }
             Strategy::Alternate => {
-                let delay = match &spec.authority {
-                    Some(AuthoritySpec::Postgres(pg)) if !pg.retire_delay.is_zero() => format!(
-                        "wait {} (retire_delay), then ",
-                        humantime::format_duration(pg.retire_delay)
-                    ),
-                    _ => String::new(),
-                };
+                let delay = delay_words(spec);
                 steps.push(step(
                     "retire",
                     format!("after verify: {delay}wait (up to the drain timeout) until the old role has no session, then retire it at the server"),
@@ -333,6 +321,17 @@ fn found_in_targets(
         }
     }
     found
+}
+
+/// `wait 2s (retire_delay), then ` when retire waits after verify.
+fn delay_words(spec: &SecretSpec) -> String {
+    match spec.retire_delay() {
+        d if d.is_zero() => String::new(),
+        d => format!(
+            "wait {} (retire_delay), then ",
+            humantime::format_duration(d)
+        ),
+    }
 }
 
 /// What the apply step does at the secret's authority, in words.

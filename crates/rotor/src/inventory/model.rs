@@ -17,6 +17,19 @@ pub struct Inventory {
     pub secrets: Vec<SecretSpec>,
 }
 
+impl SecretSpec {
+    /// How long the old credential keeps working after verify before it is
+    /// retired within the run (`retire_delay` of a `dual-password` or
+    /// `alternate` authority); zero for every other secret.
+    pub fn retire_delay(&self) -> Duration {
+        match (&self.strategy, &self.authority) {
+            (Strategy::DualPassword, Some(AuthoritySpec::Redis(r))) => r.retire_delay,
+            (Strategy::Alternate, Some(AuthoritySpec::Postgres(pg))) => pg.retire_delay,
+            _ => Duration::ZERO,
+        }
+    }
+}
+
 impl Inventory {
     /// The secret with this name.
     pub fn secret(&self, name: &str) -> Option<&SecretSpec> {

@@ -59,6 +59,13 @@ pub(in crate::inventory) fn convert_redis(
         }
     };
     let has_admin = a.admin_url_env.is_some() || a.admin_secret.is_some() || a.admin_url.is_some();
+    let admin = || -> Result<Option<AdminSource>, InventoryError> {
+        if has_admin {
+            admin_source(cx, secret, raw, names, Kind::Redis).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
     match strategy {
         Strategy::DualPassword => {
             let Some(user) = user else {
@@ -70,11 +77,7 @@ pub(in crate::inventory) fn convert_redis(
             };
             let retire_delay = retire_delay(cx, secret, a)?;
             Ok(AuthoritySpec::Redis(RedisAuthority {
-                admin: if has_admin {
-                    Some(admin_source(cx, secret, raw, names, Kind::Redis)?)
-                } else {
-                    None
-                },
+                admin: admin()?,
                 user: Some(user.get_ref().clone()),
                 nodes,
                 tls_ca_file,
@@ -97,11 +100,7 @@ pub(in crate::inventory) fn convert_redis(
                 ));
             }
             Ok(AuthoritySpec::Redis(RedisAuthority {
-                admin: if has_admin {
-                    Some(admin_source(cx, secret, raw, names, Kind::Redis)?)
-                } else {
-                    None
-                },
+                admin: admin()?,
                 user: None,
                 nodes,
                 tls_ca_file,
