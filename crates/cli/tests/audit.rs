@@ -135,3 +135,132 @@ fn audit_holds_ticket_actor_and_fingerprints_only() {
     assert!(fp.bytes().all(|b| b.is_ascii_hexdigit()));
     h.finish();
 }
+
+fn audit_count(h: &Harness) -> i64 {
+    db(h)
+        .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))
+        .expect("count")
+}
+
+/// Puts bytes that are not UTF-8 into a text column of entry `seq`, as a
+/// flipped bit in the file would (SQLite keeps them as TEXT).
+fn break_utf8(h: &Harness, seq: i64, col: &str) {
+    db(h)
+        .execute(
+            &format!("UPDATE audit SET {col} = CAST(X'C328FF' || CAST({col} AS BLOB) AS TEXT) WHERE seq = ?1"),
+            [seq],
+        )
+        .expect("tamper");
+    let kind: String = db(h)
+        .query_row(
+            &format!("SELECT typeof({col}) FROM audit WHERE seq = ?1"),
+            [seq],
+            |r| r.get(0),
+        )
+        .expect("typeof");
+    assert_eq!(kind, "text", "the damaged value is still stored as text");
+}
+
+#[test]
+fn audit_byte_flip_that_breaks_utf8_names_the_entry() {
+    let mut h = trail();
+    let entries = audit_count(&h);
+    for (seq, col) in [(2, "actor"), (entries, "detail"), (1, "step"), (3, "hash")] {
+        let conn = db(&h);
+        let original: Vec<u8> = conn
+            .query_row(
+                &format!("SELECT CAST({col} AS BLOB) FROM audit WHERE seq = ?1"),
+                [seq],
+                |r| r.get(0),
+            )
+            .expect("read");
+        drop(conn);
+        break_utf8(&h, seq, col);
+        h.rotor(&["audit", "verify"])
+            .expect_code(1)
+            .expect_output(&format!("audit entry {seq} was altered"));
+        let json = h.rotor(&["audit", "verify", "--json"]).json();
+        assert_eq!(json["ok"], false);
+        assert_eq!(json["entry"], seq);
+        // `history` still shows the trail, damaged entry included.
+        h.rotor(&["history", "csrf"]).expect_code(0);
+        // A blob where text belongs is the same alteration.
+        db(&h)
+            .execute(
+                &format!("UPDATE audit SET {col} = ?1 WHERE seq = ?2"),
+                rusqlite::params![original.clone(), seq],
+            )
+            .expect("as blob");
+        h.rotor(&["audit", "verify"])
+            .expect_code(1)
+            .expect_output(&format!("audit entry {seq} was altered"));
+        db(&h)
+            .execute(
+                &format!("UPDATE audit SET {col} = CAST(?1 AS TEXT) WHERE seq = ?2"),
+                rusqlite::params![original, seq],
+            )
+            .expect("restore");
+        h.rotor(&["audit", "verify"]).expect_code(0);
+    }
+    h.finish();
+}
+
+#[test]
+fn rotate_refuses_to_append_to_a_damaged_audit_chain() {
+    let mut h = trail();
+    let entries = audit_count(&h);
+    // The head itself altered: every command that appends refuses, names
+    // it, says what to do, and changes nothing.
+    break_utf8(&h, entries, "outcome");
+    let before = h.project.snapshot();
+    for args in [
+        &["rotate", "csrf"][..],
+        &["rotate", "--all"],
+        &["retire", "csrf"],
+        &["rollback", "csrf"],
+    ] {
+        h.rotor(args)
+            .expect_code(2)
+            .expect_output(&format!("audit entry {entries} was altered"))
+            .expect_output("rotor audit verify")
+            .expect_output("restore the store directory from a backup");
+        h.project
+            .assert_unchanged(&before, &format!("`rotor {}`", args.join(" ")));
+    }
+    assert_eq!(audit_count(&h), entries, "nothing was appended");
+    // An earlier entry altered as well: the message names the first one.
+    db(&h)
+        .execute("UPDATE audit SET actor = 'mallory' WHERE seq = 2", [])
+        .expect("tamper");
+    h.rotor(&["rotate", "csrf"])
+        .expect_code(2)
+        .expect_output("audit entry 2 was altered");
+    // The head unlinked from the entry before it (a removed entry).
+    let mut h = trail();
+    let entries = audit_count(&h);
+    db(&h)
+        .execute("DELETE FROM audit WHERE seq = ?1", [entries - 1])
+        .expect("delete");
+    h.rotor(&["rotate", "csrf"])
+        .expect_code(2)
+        .expect_output(&format!("audit entry {} is missing", entries - 1));
+    h.finish();
+}
+
+/// Appending checks only the chain's head (two rows, so rotation costs the
+/// same however long the trail grows); `status` and `audit verify` check
+/// all of it.
+#[test]
+fn status_checks_the_whole_audit_chain() {
+    let mut h = trail();
+    db(&h)
+        .execute("UPDATE audit SET detail = 'nothing to see' WHERE seq = 2", [])
+        .expect("tamper");
+    h.rotor(&["status"])
+        .expect_code(1)
+        .expect_output("audit entry 2 was altered");
+    h.rotor(&["status", "--json"])
+        .expect_code(1)
+        .expect_output("audit entry 2 was altered");
+    h.finish();
+}

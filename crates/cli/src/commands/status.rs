@@ -15,6 +15,16 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let inv = ctx.inventory()?;
     let store = ctx.store(&inv)?;
     let mut rows = status::status(&inv, &store).map_err(RotorError::from)?;
+    // The whole audit chain (commands that append check only its head).
+    let audit_broken = match store.audit_verify().map_err(RotorError::from)? {
+        Ok(_) => false,
+        Err(br) => {
+            eprintln!(
+                "warning: the audit trail is damaged: {br}; rotations are refused until it is restored (`rotor audit verify` shows it)"
+            );
+            true
+        }
+    };
     // A run can outlive its secret's entry in the inventory: say so.
     for run in store.open_runs().map_err(RotorError::from)? {
         for s in run.secrets.iter().filter(|s| inv.secret(s).is_none()) {
@@ -25,6 +35,13 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    for r in rows.iter().filter(|r| r.future_secs.is_some()) {
+        eprintln!(
+            "warning: secret \"{}\": its current version's time ({}) is after this machine's clock; check the clock (ages and due dates are measured from it)",
+            r.name,
+            r.created_at.map(fmt_time).unwrap_or_default()
+        );
+    }
     // Secrets with an authority get a real login check; the engine takes
     // over the inventory and store already loaded.
     let drifted = inv.secrets.iter().any(|s| s.authority.is_some())
@@ -32,7 +49,7 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             &ctx.engine_over(inv, store, Options::default(), &Quiet),
             &mut rows,
         )?;
-    let code = if drifted {
+    let code = if drifted || audit_broken {
         ExitCode::from(crate::exit::FAILED)
     } else {
         ExitCode::SUCCESS
@@ -94,7 +111,11 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             r.version
                 .map(|v| format!("v{v}"))
                 .unwrap_or_else(|| "-".into()),
-            r.age_secs.map(fmt_age).unwrap_or_else(|| "-".into()),
+            match (r.age_secs, r.future_secs) {
+                (Some(a), _) => fmt_age(a),
+                (None, Some(f)) => format!("{} in the future", fmt_age(f)),
+                (None, None) => "-".into(),
+            },
             r.cadence_secs
                 .map(|c| fmt_age(i64::try_from(c).unwrap_or(i64::MAX)))
                 .unwrap_or_else(|| "on demand".into()),

@@ -3,9 +3,22 @@
 //! ticket). Each entry's hash covers its fields and the previous entry's
 //! hash, so `rotor audit verify` finds any edited, removed or reordered row.
 //! Values never appear here: only fingerprints.
+//!
+//! Cost: `audit verify` (and `status`) check the whole chain. Every append
+//! checks only the chain's head: the last entry's hash and its link to the
+//! entry before it (two rows, whatever the trail's length), so a rotation
+//! costs the same with ten entries or a million. A command that appends
+//! runs that check before it changes anything and refuses a damaged head,
+//! naming the first bad entry (found by a full check, on that failure path
+//! only). An older entry edited in place is found by `audit verify` and
+//! `status`, not by every rotation.
+
+mod decode;
 
 use aws_lc_rs::digest;
 use rusqlite::params;
+
+use decode::{decode, Decoded, COLUMNS};
 
 use crate::store::{Store, StoreError};
 
@@ -110,6 +123,16 @@ pub enum ChainBreak {
     },
 }
 
+impl ChainBreak {
+    /// The first entry that does not verify (for a gap, the one missing).
+    pub fn seq(&self) -> i64 {
+        match self {
+            ChainBreak::Altered { seq } | ChainBreak::Unlinked { seq, .. } => *seq,
+            ChainBreak::Gap { expected, .. } => *expected,
+        }
+    }
+}
+
 /// Outcome of a verification.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Verified {
@@ -121,20 +144,11 @@ pub struct Verified {
 
 impl Store {
     /// Appends one entry. Call inside [`Store::write`] so the chain head
-    /// cannot move between reading it and appending.
+    /// cannot move between reading it and appending. Refuses
+    /// ([`StoreError::AuditBroken`]) to append to a chain whose head does
+    /// not verify ([`Store::audit_head`]).
     pub fn audit(&self, e: &NewEntry<'_>) -> Result<Entry, StoreError> {
-        let (last_seq, prev_hash): (i64, String) = self
-            .conn()
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .or_else(|err| match err {
-                rusqlite::Error::QueryReturnedNoRows => Ok((0, GENESIS.to_owned())),
-                other => Err(other),
-            })
-            .map_err(|err| self.sql(err))?;
+        let (last_seq, prev_hash) = self.audit_head()?;
         let at = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
@@ -166,68 +180,139 @@ impl Store {
         Ok(entry)
     }
 
-    /// Audit entries, oldest first, optionally for one secret.
+    /// Audit entries, oldest first, optionally for one secret. A damaged
+    /// entry is shown as well as it can be (`audit verify` names it).
     pub fn audit_entries(&self, secret: Option<&str>) -> Result<Vec<Entry>, StoreError> {
         let mut st = self
             .conn()
-            .prepare_cached(
-                "SELECT seq, at, actor, ticket, secret, version, fingerprint, step, outcome, detail, prev_hash, hash
-                 FROM audit WHERE ?1 IS NULL OR secret = ?1 ORDER BY seq",
-            )
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM audit WHERE ?1 IS NULL OR secret = ?1 ORDER BY seq"
+            ))
             .map_err(|err| self.sql(err))?;
         let rows = st
-            .query_map([secret], |r| {
-                Ok(Entry {
-                    seq: r.get(0)?,
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    ticket: r.get(3)?,
-                    secret: r.get(4)?,
-                    version: r.get(5)?,
-                    fingerprint: r.get(6)?,
-                    step: r.get(7)?,
-                    outcome: r.get(8)?,
-                    detail: r.get(9)?,
-                    prev_hash: r.get(10)?,
-                    hash: r.get(11)?,
-                })
-            })
+            .query_map([secret], |r| decode(r).map(|d| d.entry))
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|err| self.sql(err))?;
         Ok(rows)
     }
 
-    /// Checks the whole chain. `Ok(Err(_))` names the first bad entry.
+    /// Checks the whole chain, one row at a time. `Ok(Err(_))` names the
+    /// first bad entry.
     pub fn audit_verify(&self) -> Result<Result<Verified, ChainBreak>, StoreError> {
-        Ok(verify_chain(&self.audit_entries(None)?))
+        let mut st = self
+            .conn()
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM audit ORDER BY seq"))
+            .map_err(|err| self.sql(err))?;
+        let mut rows = st.query([]).map_err(|err| self.sql(err))?;
+        let mut walk = Walk::new();
+        while let Some(r) = rows.next().map_err(|err| self.sql(err))? {
+            let d = decode(r).map_err(|err| self.sql(err))?;
+            if let Err(br) = walk.step(&d) {
+                return Ok(Err(br));
+            }
+        }
+        Ok(Ok(walk.done()))
+    }
+
+    /// The chain's head (last sequence number and hash; 0 and [`GENESIS`]
+    /// when empty), after checking it: the last entry matches its hash and
+    /// follows the entry before it, which matches its own. Two rows, not the
+    /// whole trail (see the module's notes on cost). A damaged head is
+    /// [`StoreError::AuditBroken`], naming the first bad entry of the chain.
+    pub fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        let mut st = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM audit ORDER BY seq DESC LIMIT 2"
+            ))
+            .map_err(|err| self.sql(err))?;
+        let last: Vec<Decoded> = st
+            .query_map([], decode)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|err| self.sql(err))?;
+        let checked = match last.as_slice() {
+            [] => return Ok((0, GENESIS.to_owned())),
+            [head] => Walk::new().step(head),
+            [head, before, ..] => {
+                let mut walk = Walk::after(before.entry.seq - 1, before.entry.prev_hash.clone());
+                walk.step(before).and_then(|()| walk.step(head))
+            }
+        };
+        match checked {
+            Ok(()) => Ok((last[0].entry.seq, last[0].entry.hash.clone())),
+            Err(near_head) => {
+                // Only on this failure path: the whole chain, for the first
+                // bad entry, which may lie before the head.
+                let first = match self.audit_verify()? {
+                    Err(first) => first,
+                    Ok(_) => near_head,
+                };
+                Err(StoreError::AuditBroken {
+                    path: self.db_path().to_path_buf(),
+                    source: first,
+                })
+            }
+        }
+    }
+}
+
+/// Walks a chain in order, entry by entry.
+struct Walk {
+    prev_hash: String,
+    prev_seq: i64,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        Walk::after(0, GENESIS.to_owned())
+    }
+
+    /// A walk that takes entry `prev_seq` (with hash `prev_hash`) as checked.
+    fn after(prev_seq: i64, prev_hash: String) -> Walk {
+        Walk {
+            prev_hash,
+            prev_seq,
+        }
+    }
+
+    fn step(&mut self, d: &Decoded) -> Result<(), ChainBreak> {
+        let e = &d.entry;
+        if e.seq != self.prev_seq + 1 {
+            return Err(ChainBreak::Gap {
+                expected: self.prev_seq + 1,
+                found: e.seq,
+            });
+        }
+        if !d.intact || e.compute_hash() != e.hash {
+            return Err(ChainBreak::Altered { seq: e.seq });
+        }
+        if e.prev_hash != self.prev_hash {
+            return Err(ChainBreak::Unlinked {
+                seq: e.seq,
+                prev: self.prev_seq,
+            });
+        }
+        self.prev_hash.clone_from(&e.hash);
+        self.prev_seq = e.seq;
+        Ok(())
+    }
+
+    fn done(self) -> Verified {
+        Verified {
+            entries: self.prev_seq,
+            head: self.prev_hash,
+        }
     }
 }
 
 /// Checks a chain of entries in order.
 pub fn verify_chain(entries: &[Entry]) -> Result<Verified, ChainBreak> {
-    let mut prev_hash = GENESIS.to_owned();
-    let mut prev_seq = 0;
+    let mut walk = Walk::new();
     for e in entries {
-        if e.seq != prev_seq + 1 {
-            return Err(ChainBreak::Gap {
-                expected: prev_seq + 1,
-                found: e.seq,
-            });
-        }
-        if e.compute_hash() != e.hash {
-            return Err(ChainBreak::Altered { seq: e.seq });
-        }
-        if e.prev_hash != prev_hash {
-            return Err(ChainBreak::Unlinked {
-                seq: e.seq,
-                prev: prev_seq,
-            });
-        }
-        prev_hash = e.hash.clone();
-        prev_seq = e.seq;
+        walk.step(&Decoded {
+            entry: e.clone(),
+            intact: true,
+        })?;
     }
-    Ok(Verified {
-        entries: prev_seq,
-        head: prev_hash,
-    })
+    Ok(walk.done())
 }

@@ -30,6 +30,50 @@ fn mode_of(modes: &FileModes, path: &Path) -> u32 {
     modes.get(path).copied().unwrap_or(0o600)
 }
 
+/// A warning when the file at `path` exists with another mode than `want`,
+/// the mode rotor gives it when it writes (the target's `mode`, 0600 unless
+/// the inventory says otherwise; the inventory decides, not the mode the
+/// file happens to have, so the result never depends on leftovers).
+pub fn mode_change(path: &Path, want: u32) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let now = std::fs::metadata(path).ok()?.permissions().mode() & 0o7777;
+    if now == want {
+        return None;
+    }
+    // A mode the inventory accepts (owner reads, nobody outside the group).
+    let allowed = now & 0o400 != 0 && now & !0o640 == 0;
+    let why = if now & 0o040 != 0 && want & 0o040 == 0 {
+        " and its group loses read access (set mode = \"0640\" on the target if a group of readers needs it)".to_owned()
+    } else if allowed && now & 0o200 == 0 && want & 0o200 != 0 {
+        format!(
+            ", so its owner may write it again (set mode = \"{now:04o}\" on the target to keep it read-only)"
+        )
+    } else if allowed {
+        format!(" (set mode = \"{now:04o}\" on the target to keep its mode)")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{} has mode {now:04o}; rotor writes it as {want:04o}{why}",
+        path.display()
+    ))
+}
+
+/// [`mode_change`] for every file these secrets' targets write, once per path.
+pub fn mode_changes(specs: &[&crate::inventory::SecretSpec]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for spec in specs {
+        for ts in &spec.targets {
+            let t = crate::target::of(ts);
+            if seen.insert(t.path().to_path_buf()) {
+                out.extend(mode_change(t.path(), t.mode()));
+            }
+        }
+    }
+    out
+}
+
 /// Directory for the per-file lock files.
 pub fn lock_dir(store: &Store) -> PathBuf {
     store.dir().join("locks")

@@ -233,6 +233,14 @@ impl<'o> Engine<'o> {
         Ok(())
     }
 
+    /// Refuses, before anything is changed, a command that would append to
+    /// an audit trail whose head is damaged (the head's check reads two
+    /// rows, so this costs the same however long the trail is).
+    pub(crate) fn refuse_damaged_audit(&self) -> Result<(), RotorError> {
+        self.store.audit_head()?;
+        Ok(())
+    }
+
     /// Resolves names to specs, in inventory order, rejecting unknown names.
     pub fn select(&self, names: &[String]) -> Result<Vec<&SecretSpec>, RotorError> {
         for n in names {

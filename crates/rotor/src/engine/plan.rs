@@ -120,7 +120,10 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
             };
             steps.push(step(
                 "deliver",
-                format!("{detail} (atomic replace, mode 0600, other lines untouched)"),
+                format!(
+                    "{detail} (atomic replace, mode {:04o}, other lines untouched)",
+                    d.mode
+                ),
             ));
         }
         match &spec.hooks.restart {
@@ -260,22 +263,7 @@ fn found_in_targets(
     let mut found = None;
     for ts in &spec.targets {
         let t = target::of(ts);
-        if let Ok(meta) = std::fs::metadata(t.path()) {
-            use std::os::unix::fs::PermissionsExt;
-            let now = meta.permissions().mode() & 0o7777;
-            if now != t.mode() {
-                warnings.push(format!(
-                    "{} has mode {now:04o}; rotor writes it as {:04o}{}",
-                    t.path().display(),
-                    t.mode(),
-                    if now & 0o040 != 0 && t.mode() & 0o040 == 0 {
-                        " and its group loses read access (set mode = \"0640\" on the target if a group of readers needs it)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-        }
+        warnings.extend(deliver::mode_change(t.path(), t.mode()));
         let bytes = match deliver::read_optional(t.path()) {
             Ok(Some(b)) => b,
             Ok(None) => {

@@ -15,6 +15,7 @@ impl Engine<'_> {
     /// (runs whose owner is alive are left to it).
     pub fn resume(&mut self, name: Option<&str>) -> Result<Report, RotorError> {
         self.check_writers()?;
+        self.refuse_damaged_audit()?;
         let mut runs: Vec<RunRecord> = match name {
             Some(n) => match self.store.open_run_for(n)? {
                 Some(run) => vec![run],

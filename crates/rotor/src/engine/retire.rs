@@ -13,6 +13,7 @@ impl Engine<'_> {
     /// empty), only those whose window has ended when `expired_only`.
     pub fn retire(&mut self, names: &[String], expired_only: bool) -> Result<Report, RotorError> {
         self.check_writers()?;
+        self.refuse_damaged_audit()?;
         let selected: Vec<SecretSpec> = if names.is_empty() {
             self.inventory.secrets.clone()
         } else {

@@ -15,6 +15,7 @@ impl Engine<'_> {
     /// Rolls back `name`.
     pub fn rollback(&mut self, name: &str) -> Result<Vec<Outcome>, RotorError> {
         self.check_writers()?;
+        self.refuse_damaged_audit()?;
         // An unfinished run is undone from its backups, even for a secret
         // that has left the inventory since.
         if let Some(run) = self.store.open_run_for(name)? {

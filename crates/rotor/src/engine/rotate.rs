@@ -35,8 +35,12 @@ impl Engine<'_> {
     /// reported in the [`Report`]; the others still run.
     pub fn rotate(&mut self, names: &[String]) -> Result<Report, RotorError> {
         self.check_writers()?;
+        self.refuse_damaged_audit()?;
         let specs: Vec<SecretSpec> = self.select(names)?.into_iter().cloned().collect();
         let refs: Vec<&SecretSpec> = specs.iter().collect();
+        for w in super::deliver::mode_changes(&refs) {
+            self.observer.note(&format!("warning: {w}"));
+        }
         // What the store held when this command began: a secret that moves on
         // before its group is locked was rotated by someone else meanwhile.
         let baseline = self.store.live_versions()?;

@@ -25,8 +25,13 @@ pub struct StatusRow {
     pub fingerprint: Option<String>,
     /// When the current version was made (Unix seconds).
     pub created_at: Option<i64>,
-    /// Its age in seconds.
+    /// Its age in seconds, never negative and never wrapped: `None` when
+    /// its time is after now (see `future_secs`).
     pub age_secs: Option<i64>,
+    /// How far the current version's time lies after now, in seconds, when
+    /// it does: this machine's clock is behind the one that made it, or the
+    /// store holds a wrong time.
+    pub future_secs: Option<i64>,
     /// Cadence in seconds.
     pub cadence_secs: Option<u64>,
     /// When the next rotation is due (Unix seconds); `None` without cadence.
@@ -147,7 +152,8 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                 state,
                 fingerprint: live.current.as_ref().map(|c| c.fingerprint.to_string()),
                 created_at: created,
-                age_secs: created.map(|c| t - c),
+                age_secs: created.and_then(|c| age(t, c)),
+                future_secs: created.and_then(|c| age(c, t)).filter(|&f| f > 0),
                 cadence_secs: cadence,
                 next_due,
                 overdue: next_due.is_some_and(|d| d <= t),
@@ -179,6 +185,12 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
         })
         .collect();
     Ok(rows)
+}
+
+/// Seconds from `then` to `now`, saturating for times far apart, `None`
+/// when `then` is after `now`.
+pub fn age(now: i64, then: i64) -> Option<i64> {
+    (then <= now).then(|| now.saturating_sub(then))
 }
 
 /// Names of secrets that are due: overdue, or never rotated with a cadence.
@@ -232,6 +244,17 @@ mod tests {
         assert_eq!(fmt_age(59), "59s");
         assert_eq!(fmt_age(3_661), "1h 1m");
         assert_eq!(fmt_age(90 * 86_400 + 7_200), "90d 2h");
+    }
+
+    #[test]
+    fn age_of_a_future_or_extreme_timestamp_never_wraps() {
+        let t = 1_800_000_000;
+        assert_eq!(age(t, t - 60), Some(60));
+        assert_eq!(age(t, t + 3_600), None, "a time after now has no age");
+        assert_eq!(age(t, i64::MIN), Some(i64::MAX), "saturates");
+        assert_eq!(age(t, i64::MAX), None);
+        assert_eq!(age(i64::MAX, t), Some(i64::MAX - t));
+        assert!(fmt_age(i64::MIN).starts_with("-106751991167300d"));
     }
 
     #[test]

@@ -75,6 +75,9 @@ impl Cx<'_> {
         if message.starts_with("unknown field") {
             message.push_str(" (check the key's spelling and the table it is in)");
         }
+        if message.contains("number overflowed") {
+            message.push_str(": the number is far beyond what any key accepts; check the value");
+        }
         self.err(span, secret.as_deref(), message)
     }
 

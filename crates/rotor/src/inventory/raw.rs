@@ -1,8 +1,47 @@
 //! The raw TOML shape of `rotor.toml`, with source spans kept for
 //! messages. Only `load` and `rules` see it; the model is what leaves.
 
+use std::fmt;
+
 use serde::Deserialize;
 use toml::Spanned;
+
+/// An integer as written, at any size TOML reads (saturating at the i128
+/// range), so a value out of its key's range gets that key's own message,
+/// naming the range, rather than serde's "expected i64".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct RawInt(pub(super) i128);
+
+impl<'de> Deserialize<'de> for RawInt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawInt, D::Error> {
+        struct Int;
+        impl serde::de::Visitor<'_> for Int {
+            type Value = RawInt;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawInt, E> {
+                Ok(RawInt(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawInt, E> {
+                Ok(RawInt(v.into()))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<RawInt, E> {
+                Ok(RawInt(v))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<RawInt, E> {
+                Ok(RawInt(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+        }
+        d.deserialize_any(Int)
+    }
+}
+
+impl fmt::Display for RawInt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 // ---------------------------------------------------------------------------
 // Raw TOML shape. Private: only the model leaves this module.
@@ -65,9 +104,9 @@ pub(super) struct RawAuthority {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawGenerator {
     pub(super) kind: Spanned<String>,
-    pub(super) bytes: Option<Spanned<i64>>,
+    pub(super) bytes: Option<Spanned<RawInt>>,
     pub(super) encoding: Option<Spanned<String>>,
-    pub(super) length: Option<Spanned<i64>>,
+    pub(super) length: Option<Spanned<RawInt>>,
     pub(super) alphabet: Option<Spanned<String>>,
 }
 
@@ -101,7 +140,7 @@ pub(super) struct RawHooks {
     pub(super) restart_timeout: Option<Spanned<String>>,
     pub(super) verify: Option<Spanned<RawVerify>>,
     /// Attempts in all for a failing restart or verify.
-    pub(super) retries: Option<Spanned<i64>>,
+    pub(super) retries: Option<Spanned<RawInt>>,
     /// Wait before the second attempt (a duration).
     pub(super) retry_backoff: Option<Spanned<String>>,
 }
@@ -110,7 +149,7 @@ pub(super) struct RawHooks {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawVerify {
     pub(super) http: Option<Spanned<String>>,
-    pub(super) status: Option<Spanned<i64>>,
+    pub(super) status: Option<Spanned<RawInt>>,
     pub(super) command: Option<Spanned<toml::Value>>,
     pub(super) timeout: Option<Spanned<String>>,
 }

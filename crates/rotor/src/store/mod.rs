@@ -2,6 +2,7 @@
 //! every value sealed under the master key, plus the run journal, sealed file
 //! backups and the audit trail.
 
+mod diagnose;
 mod master_key;
 pub mod owner;
 mod runs;
@@ -70,6 +71,26 @@ pub enum StoreError {
         /// Database file.
         path: PathBuf,
         /// What SQLite reported.
+        detail: String,
+    },
+    /// The file is no SQLite database, or its header is damaged.
+    #[error("the store at {path} is not a rotor database or is damaged (header: {detail}); restore {dir} from a backup")]
+    NotADatabase {
+        /// Database file.
+        path: PathBuf,
+        /// Store directory.
+        dir: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// This process may not read or write the store's files.
+    #[error("cannot {op} the store at {path}: {detail}")]
+    Permission {
+        /// Database file.
+        path: PathBuf,
+        /// `read` or `write`.
+        op: &'static str,
+        /// Which file or directory, its mode and owner, and what to do.
         detail: String,
     },
     /// The store was written by a newer rotor.
@@ -142,6 +163,14 @@ pub enum StoreError {
     /// The OS random source failed.
     #[error("the operating system's random source failed")]
     Random,
+    /// The audit trail does not verify, so nothing is added to it.
+    #[error("the audit trail in store {path} is damaged: {source}. rotor adds nothing to a damaged trail and refuses commands that would. Find out who or what changed the store (`rotor audit verify` names the first bad entry), then restore the store directory from a backup that `rotor audit verify` accepts")]
+    AuditBroken {
+        /// Database file.
+        path: PathBuf,
+        /// The first bad entry.
+        source: crate::audit::ChainBreak,
+    },
 }
 
 impl StoreError {
@@ -249,14 +278,11 @@ impl Store {
                 path: dir.to_path_buf(),
             });
         }
-        check_header(&db_path)?;
+        diagnose::check_header(&db_path)?;
         let key_path = master_key_path(dir);
         let key = master_key::load(&key_path)?;
         let conn = connect(&db_path, false)?;
-        let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
-            path: db_path.clone(),
-            detail: e.to_string(),
-        };
+        let corrupt = |e: rusqlite::Error| diagnose::open_error(&db_path, e);
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(corrupt)?;
@@ -270,9 +296,10 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(corrupt)?;
         if found < 1 {
-            return Err(StoreError::Corrupt {
+            return Err(StoreError::NotADatabase {
+                dir: dir.to_path_buf(),
                 path: db_path,
-                detail: "it is an SQLite file but not a rotor store".into(),
+                detail: "it is an SQLite file, but rotor's schema is not in it".into(),
             });
         }
         schema::migrate(&conn).map_err(corrupt)?;
@@ -321,6 +348,12 @@ impl Store {
     }
 
     pub(crate) fn sql(&self, source: rusqlite::Error) -> StoreError {
+        // SQLite opens a store it may not write read-only, silently (read
+        // commands still work); the first write says why it cannot.
+        use rusqlite::ErrorCode;
+        if let Some(ErrorCode::ReadOnly | ErrorCode::NotADatabase) = source.sqlite_error_code() {
+            return diagnose::open_error(&self.db_path, source);
+        }
         StoreError::Sql {
             path: self.db_path.clone(),
             source,
@@ -350,47 +383,20 @@ impl Store {
     }
 }
 
-/// Refuses, before SQLite touches it, a file that is not an SQLite database
-/// (empty, truncated to nothing, or something else), so opening it never
-/// writes a fresh schema into it.
-fn check_header(db_path: &Path) -> Result<(), StoreError> {
-    use std::io::Read;
-    let mut header = [0u8; 16];
-    let read = fs::File::open(db_path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .map_err(|e| StoreError::Corrupt {
-            path: db_path.to_path_buf(),
-            detail: format!("cannot read its header: {e}"),
-        });
-    read?;
-    if &header != b"SQLite format 3\0" {
-        return Err(StoreError::Corrupt {
-            path: db_path.to_path_buf(),
-            detail: "it is not an SQLite database".into(),
-        });
-    }
-    Ok(())
-}
-
 fn connect(db_path: &Path, create: bool) -> Result<Connection, StoreError> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let conn = Connection::open_with_flags(db_path, flags).map_err(|e| StoreError::Corrupt {
-        path: db_path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+    let conn = Connection::open_with_flags(db_path, flags)
+        .map_err(|e| diagnose::open_error(db_path, e))?;
     conn.busy_timeout(Duration::from_secs(30))
         .and_then(|()| {
             conn.execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
         })
-        .map_err(|e| StoreError::Corrupt {
-            path: db_path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
+        .map_err(|e| diagnose::open_error(db_path, e))?;
     if create {
         set_private(db_path)?;
     }

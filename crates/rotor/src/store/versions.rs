@@ -99,9 +99,9 @@ fn record(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
         secret: r.get(0)?,
         number: r.get(1)?,
         fingerprint: Fingerprint::from_stored(r.get(2)?),
-        created_at: r.get(3)?,
+        created_at: unix_time(r, 3)?.unwrap_or(0),
         stage: Stage::parse(&stage),
-        retire_after: r.get(5)?,
+        retire_after: unix_time(r, 5)?,
         origin: if origin == "adopted" {
             Origin::Adopted
         } else {
@@ -110,6 +110,18 @@ fn record(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
         run_id: r.get(7)?,
         principal: r.get(8)?,
     })
+}
+
+/// A Unix time column. SQLite keeps an integer literal beyond 64 bits as
+/// a float: such a time is taken as the nearest 64-bit one (saturating),
+/// rather than failing every command that reads the row.
+fn unix_time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<i64>> {
+    use rusqlite::types::ValueRef;
+    match r.get_ref(i)? {
+        // `as` saturates (and maps NaN to 0).
+        ValueRef::Real(f) => Ok(Some(f as i64)),
+        _ => r.get(i),
+    }
 }
 
 /// What a sealed value is bound to: its secret, number and (when it has one)

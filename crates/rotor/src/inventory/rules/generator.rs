@@ -45,8 +45,8 @@ pub(in crate::inventory) fn convert_generator(
             )?;
             let bytes = match &raw.bytes {
                 Some(b) => {
-                    let n = *b.get_ref();
-                    if n < MIN_BYTES {
+                    let n = b.get_ref().0;
+                    if n < i128::from(MIN_BYTES) {
                         return Err(cx.err(
                             b.span(),
                             Some(secret),
@@ -56,7 +56,7 @@ pub(in crate::inventory) fn convert_generator(
                             ),
                         ));
                     }
-                    if n > MAX_BYTES {
+                    if n > i128::from(MAX_BYTES) {
                         return Err(cx.err(
                             b.span(),
                             Some(secret),
@@ -65,7 +65,7 @@ pub(in crate::inventory) fn convert_generator(
                     }
                     n
                 }
-                None => DEFAULT_BYTES,
+                None => i128::from(DEFAULT_BYTES),
             };
             let encoding = match &raw.encoding {
                 Some(e) => match e.get_ref().as_str() {
@@ -129,8 +129,8 @@ pub(in crate::inventory) fn convert_generator(
             let size = crate::generate::alphabet_chars(alphabet).len() as f64;
             let per_char = size.log2();
             let (length, span) = match &raw.length {
-                Some(l) => (*l.get_ref(), l.span()),
-                None => (DEFAULT_LENGTH, g.span()),
+                Some(l) => (l.get_ref().0, l.span()),
+                None => (i128::from(DEFAULT_LENGTH), g.span()),
             };
             if length < 1 {
                 return Err(cx.err(
@@ -139,7 +139,7 @@ pub(in crate::inventory) fn convert_generator(
                     format!("generator length = {length} must be positive"),
                 ));
             }
-            if length > MAX_LENGTH {
+            if length > i128::from(MAX_LENGTH) {
                 return Err(cx.err(
                     span,
                     Some(secret),

@@ -139,9 +139,9 @@ fn convert_retry(cx: &Cx<'_>, secret: &str, raw: &RawHooks) -> Result<Retry, Inv
     let default = Retry::default();
     let tries = match &raw.retries {
         Some(r) => {
-            let n = *r.get_ref();
+            let n = r.get_ref().0;
             match u32::try_from(n) {
-                Ok(t) if (1..=MAX_TRIES).contains(&n) => t,
+                Ok(t) if (1..=i128::from(MAX_TRIES)).contains(&n) => t,
                 _ => {
                     return Err(cx.err(
                         r.span(),
@@ -218,7 +218,7 @@ pub(in crate::inventory) fn convert_verify(
             }
             let status = match &raw.status {
                 Some(s) => {
-                    let n = *s.get_ref();
+                    let n = s.get_ref().0;
                     match u16::try_from(n) {
                         Ok(code) if (100..=599).contains(&code) => code,
                         _ => {

@@ -8,7 +8,8 @@
 //! dotenvy 0.15 and python-dotenv 1.x would split or decode them differently: quotes or
 //! backslashes in unquoted values, `\\` or `\'` in single quotes, other escapes, a
 //! double-quoted value ending in a backslash, text glued to a closing quote, a lone CR,
-//! invalid UTF-8, and any variable assigned twice ([`EnvError::Duplicate`], at parse time).
+//! invalid UTF-8, a leading byte order mark ([`EnvError::Bom`]: python-dotenv makes it part
+//! of the first name), and any variable assigned twice ([`EnvError::Duplicate`], at parse time).
 //! Still accepted though readers differ (we never write these): blanks inside unquoted
 //! values (dotenvy rejects the file), `\r`/`\t` (dotenvy rejects), `\$` (python keeps the
 //! backslash), `KEY= # comment` (python reads the comment as the value).
@@ -27,6 +28,9 @@ pub enum EnvError {
     /// The file is not a dotenv file rotor can edit without changing its meaning.
     #[error("line {line}: {message}")]
     Parse { line: usize, message: String },
+    /// The file starts with a UTF-8 byte order mark.
+    #[error("starts with a UTF-8 byte order mark (BOM): python-dotenv reads it as part of the first variable's name, dotenvy skips it; remove it (the first 3 bytes, EF BB BF) and save the file as UTF-8 without BOM")]
+    Bom,
     /// The same variable is assigned twice.
     #[error("{var} is assigned on lines {first} and {second}; dotenv readers disagree on which wins, so remove one")]
     Duplicate {
@@ -376,6 +380,9 @@ fn render(
 impl EnvDoc {
     /// Parses `bytes` (UTF-8). Rejects duplicates and constructs readers disagree on.
     pub fn parse(bytes: &[u8]) -> Result<EnvDoc, EnvError> {
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Err(EnvError::Bom);
+        }
         let line_at = |pos: usize| 1 + count_newlines(&bytes[..pos]);
         let text = std::str::from_utf8(bytes)
             .map_err(|e| perr(line_at(e.valid_up_to()), "not valid UTF-8"))?;

@@ -516,3 +516,48 @@ fn python_dotenv_agrees() {
         paths.len()
     );
 }
+
+const BOM_FILE: &[u8] = b"\xEF\xBB\xBFJWT_SECRET=abc\nB=2\n";
+
+/// The readers disagree on a leading BOM (dotenvy skips it, python-dotenv
+/// 1.x keeps it as part of the first name, see
+/// `python_dotenv_reads_a_bom_into_the_first_name`), so an edit could not
+/// mean the same to both: rotor refuses the file and names the BOM.
+#[test]
+fn env_file_with_a_bom_is_refused_naming_the_bom() {
+    assert_eq!(dotenvy_pairs(BOM_FILE)[0].0, "JWT_SECRET", "dotenvy skips it");
+    match EnvDoc::parse(BOM_FILE) {
+        Err(e @ EnvError::Bom) => {
+            let words = e.to_string();
+            assert!(words.contains("byte order mark (BOM)"), "{words}");
+            assert!(words.contains("remove it"), "{words}");
+        }
+        other => panic!("expected the BOM to be named, got {other:?}"),
+    }
+    // U+FEFF anywhere else is an ordinary character of a value.
+    let d = doc("A=x\u{feff}y\n");
+    assert_eq!(d.get("A").unwrap().as_str(), "x\u{feff}y");
+}
+
+/// Run with `cargo test python_dotenv_reads_a_bom -- --ignored`; needs
+/// `python3` with python-dotenv.
+#[test]
+#[ignore = "needs python3 with python-dotenv installed"]
+fn python_dotenv_reads_a_bom_into_the_first_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bom.env");
+    std::fs::write(&path, BOM_FILE).unwrap();
+    let script = "import sys\nfrom dotenv import dotenv_values\n\
+        print(','.join(k.encode().hex() for k in dotenv_values(sys.argv[1])))\n";
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("needs `python3` on PATH");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let keys = String::from_utf8(out.stdout).unwrap();
+    let first = keys.trim().split(',').next().unwrap_or_default();
+    // python-dotenv's first name is BOM + JWT_SECRET; dotenvy's is JWT_SECRET.
+    assert_eq!(first, format!("efbbbf{}", hex::encode("JWT_SECRET")));
+}
