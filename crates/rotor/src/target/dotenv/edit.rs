@@ -29,7 +29,7 @@ pub enum EnvError {
     #[error("line {line}: {message}")]
     Parse { line: usize, message: String },
     /// The file starts with a UTF-8 byte order mark.
-    #[error("starts with a UTF-8 byte order mark (BOM): python-dotenv reads it as part of the first variable's name, dotenvy skips it; remove it (the first 3 bytes, EF BB BF) and save the file as UTF-8 without BOM")]
+    #[error("starts with a UTF-8 byte order mark (BOM), on which dotenv readers disagree (python-dotenv makes it part of the first variable's name; dotenvy skips it when it loads the environment and rejects the line when it iterates); remove it (the first 3 bytes, EF BB BF) and save the file as UTF-8 without BOM")]
     Bom,
     /// The same variable is assigned twice.
     #[error("{var} is assigned on lines {first} and {second}; dotenv readers disagree on which wins, so remove one")]
