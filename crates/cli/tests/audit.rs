@@ -254,7 +254,10 @@ fn rotate_refuses_to_append_to_a_damaged_audit_chain() {
 fn status_checks_the_whole_audit_chain() {
     let mut h = trail();
     db(&h)
-        .execute("UPDATE audit SET detail = 'nothing to see' WHERE seq = 2", [])
+        .execute(
+            "UPDATE audit SET detail = 'nothing to see' WHERE seq = 2",
+            [],
+        )
         .expect("tamper");
     h.rotor(&["status"])
         .expect_code(1)

@@ -249,9 +249,19 @@ fn empty_or_foreign_store_file_is_refused_untouched() {
     let mut h = ready();
     let db = h.project.join(".rotor/rotor.db");
     std::fs::write(&db, b"").expect("empty the db");
-    refused(&mut h, &["status"], &[], "not a rotor database or is damaged");
+    refused(
+        &mut h,
+        &["status"],
+        &[],
+        "not a rotor database or is damaged",
+    );
     std::fs::write(&db, b"this is not a database at all, just text\n").expect("write");
-    refused(&mut h, &["rotate", "jwt"], &[], "not a rotor database or is damaged");
+    refused(
+        &mut h,
+        &["rotate", "jwt"],
+        &[],
+        "not a rotor database or is damaged",
+    );
     h.finish();
 }
 

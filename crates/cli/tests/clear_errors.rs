@@ -102,7 +102,8 @@ fn store_permission_problem_is_named() {
         assert_eq!(std::fs::metadata(&wal).expect("stat").len(), 0, "{out}");
         std::fs::remove_file(&wal).expect("rm wal");
     }
-    h.project.assert_unchanged(&before, "rotate on a read-only store");
+    h.project
+        .assert_unchanged(&before, "rotate on a read-only store");
     h.finish();
 }
 
@@ -184,8 +185,16 @@ fn out_of_range_integers_in_the_inventory_name_line_and_column() {
             "window = \"99999999999999999999999d\"",
             "rotor.toml:5:",
         ),
-        ("cadence = \"30d\"", "cadence = \"584942417356y\"", "rotor.toml:6:"),
-        ("cadence = \"30d\"", "cadence = \"1000000000y\"", "rotor.toml:6:"),
+        (
+            "cadence = \"30d\"",
+            "cadence = \"584942417356y\"",
+            "rotor.toml:6:",
+        ),
+        (
+            "cadence = \"30d\"",
+            "cadence = \"1000000000y\"",
+            "rotor.toml:6:",
+        ),
     ] {
         let text = INVENTORY.replacen(from, to, 1);
         let mut h = Harness::new(&text, &[("conf/.env", ENV)]);
@@ -220,7 +229,8 @@ fn status_age_never_wraps_with_a_future_or_extreme_timestamp() {
     // This machine's clock an hour behind the one that made the version.
     set(&h, now + 3_600);
     let run = h.rotor(&["status", "--json"]);
-    run.expect_code(0).expect_output("after this machine's clock");
+    run.expect_code(0)
+        .expect_output("after this machine's clock");
     let row = &run.json()[0];
     assert!(row["age_secs"].is_null(), "{row}");
     let ahead = row["future_secs"].as_i64().expect("future_secs");
@@ -282,7 +292,10 @@ fn env_file_at_0400_mode_change_is_said_by_plan_and_rotate() {
     // Asked for in the inventory, 0400 is kept and nothing is said.
     h.project.write(
         "rotor.toml",
-        INVENTORY.replace("path = \"conf/.env\"", "path = \"conf/.env\"\nmode = \"0400\""),
+        INVENTORY.replace(
+            "path = \"conf/.env\"",
+            "path = \"conf/.env\"\nmode = \"0400\"",
+        ),
     );
     std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o400)).expect("chmod");
     let run = h.rotor(&["rotate", "jwt"]);

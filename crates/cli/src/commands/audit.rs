@@ -26,7 +26,9 @@ pub fn verify(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
         }
         Err(br) => {
             if json {
-                output::json(&serde_json::json!({ "ok": false, "entry": br.seq(), "error": br.to_string() }))?;
+                output::json(
+                    &serde_json::json!({ "ok": false, "entry": br.seq(), "error": br.to_string() }),
+                )?;
             } else {
                 eprintln!("audit chain BROKEN: {br}");
             }

@@ -55,7 +55,9 @@ fn header_problem(h: &[u8; HEADER_LEN]) -> Option<String> {
         n => u32::from(n),
     };
     if !(512..=65_536).contains(&page_size) || !page_size.is_power_of_two() {
-        return Some(format!("page size {page_size} is not a power of two from 512 to 65536"));
+        return Some(format!(
+            "page size {page_size} is not a power of two from 512 to 65536"
+        ));
     }
     if !matches!(h[18], 1 | 2) || !matches!(h[19], 1 | 2) {
         return Some(format!(
@@ -112,9 +114,7 @@ pub(super) fn open_error(db_path: &Path, e: rusqlite::Error) -> StoreError {
     let code = e.sqlite_error_code();
     match code {
         Some(ErrorCode::NotADatabase) => not_a_database(db_path, &e.to_string()),
-        Some(
-            ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen,
-        ) => {
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => {
             // A header damaged since the first check reads as read-only too.
             let exists = fs::metadata(db_path).is_ok_and(|m| m.len() > 0);
             if let (true, Err(header)) = (exists, check_header(db_path)) {
@@ -144,9 +144,7 @@ fn permission_problem(db_path: &Path) -> String {
         ),
         Err(_) => p.display().to_string(),
     };
-    let denied = |r: std::io::Result<fs::File>| {
-        matches!(r, Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied)
-    };
+    let denied = |r: std::io::Result<fs::File>| matches!(r, Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied);
     if denied(fs::File::open(db_path)) {
         return format!("this user cannot read {}", describe(db_path));
     }

@@ -557,7 +557,11 @@ fn python_dotenv_reads_a_bom_into_the_first_name() {
         .arg(&path)
         .output()
         .expect("needs `python3` on PATH");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let keys = String::from_utf8(out.stdout).unwrap();
     let first = keys.trim().split(',').next().unwrap_or_default();
     // python-dotenv's first name is BOM + JWT_SECRET; dotenvy's is JWT_SECRET.
