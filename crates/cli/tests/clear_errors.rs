@@ -159,48 +159,55 @@ fn as_unprivileged(h: &Harness, args: &[&str]) -> (i32, String) {
 
 #[test]
 fn out_of_range_integers_in_the_inventory_name_line_and_column() {
-    for (from, to, at) in [
+    for (from, to, at, says) in [
         (
             "bytes = 32",
             "bytes = 99999999999999999999",
-            "rotor.toml:4:",
+            "rotor.toml:4:40",
+            "generator bytes = 99999999999999999999 is too large; use at most 4096",
         ),
         (
             "bytes = 32",
             "bytes = -99999999999999999999",
-            "rotor.toml:4:",
+            "rotor.toml:4:40",
+            "is too small; use at least 16",
         ),
         (
             "bytes = 32",
             "bytes = 999999999999999999999999999999999999999999",
-            "rotor.toml:4:",
+            "rotor.toml:4:40",
+            "far beyond what any key accepts",
         ),
         (
             "{ kind = \"random\", bytes = 32 }",
             "{ kind = \"password\", length = 18446744073709551617 }",
-            "rotor.toml:4:",
+            "rotor.toml:4:43",
+            "length = 18446744073709551617 is too large; use at most 4096",
         ),
         (
             "window = \"1d\"",
             "window = \"99999999999999999999999d\"",
             "rotor.toml:5:",
+            "is longer than 100 years",
         ),
         (
             "cadence = \"30d\"",
             "cadence = \"584942417356y\"",
-            "rotor.toml:6:",
+            "rotor.toml:6:11",
+            "is longer than 100 years",
         ),
         (
             "cadence = \"30d\"",
             "cadence = \"1000000000y\"",
-            "rotor.toml:6:",
+            "rotor.toml:6:11",
+            "is longer than 100 years",
         ),
     ] {
         let text = INVENTORY.replacen(from, to, 1);
         let mut h = Harness::new(&text, &[("conf/.env", ENV)]);
         h.manage("conf/.env", &["JWT_SECRET"]);
         for args in [&["plan"][..], &["rotate", "jwt"]] {
-            let out = refused(&mut h, args, &[at]);
+            let out = refused(&mut h, args, &[at, says]);
             assert!(
                 !out.contains("panicked") && !out.contains("invalid type"),
                 "{to}: {out}"

@@ -83,7 +83,23 @@ pub(in crate::inventory) fn duration(
     key: &str,
     value: &Spanned<String>,
 ) -> Result<Duration, InventoryError> {
+    let too_long = || {
+        cx.err(
+            value.span(),
+            Some(secret),
+            format!(
+                "{key} = \"{}\" is longer than 100 years; no secret should wait that long",
+                value.get_ref()
+            ),
+        )
+    };
     let d = humantime::parse_duration(value.get_ref().trim()).map_err(|e| {
+        // A whole number too large for any duration is too long, said as
+        // such (a fraction finer than 1ns overflows the same way).
+        let fraction = value.get_ref().contains('.');
+        if matches!(e, humantime::DurationError::NumberOverflow) && !fraction {
+            return too_long();
+        }
         cx.err(
             value.span(),
             Some(secret),
@@ -101,14 +117,7 @@ pub(in crate::inventory) fn duration(
         ));
     }
     if d > MAX_DURATION {
-        return Err(cx.err(
-            value.span(),
-            Some(secret),
-            format!(
-                "{key} = \"{}\" is longer than 100 years; no secret should wait that long",
-                value.get_ref()
-            ),
-        ));
+        return Err(too_long());
     }
     Ok(d)
 }
