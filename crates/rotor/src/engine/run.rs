@@ -169,13 +169,17 @@ impl Engine<'_> {
                 .join(", ");
             self.journal(run, "deliver", "intent", &files)?;
             self.observer.begin("deliver", edits.len() as u64);
-            let delivered = deliver::deliver(
-                &self.store,
-                run,
-                &edits,
-                &self.modes,
-                self.options.create_missing,
-            );
+            // Paths are checked again right before writing: a link made
+            // since the command started must not aim a write at a template.
+            let delivered = self.check_same_files().and_then(|()| {
+                deliver::deliver(
+                    &self.store,
+                    run,
+                    &edits,
+                    &self.modes,
+                    self.options.create_missing,
+                )
+            });
             self.observer.end();
             // Consumers that read the file only when told (PgBouncer's
             // RELOAD) are told now; failing that fails the delivery.
