@@ -182,6 +182,9 @@ fn a_fifo_master_key_or_template_is_refused_without_blocking() {
     let mut h = project_with(&env_inventory("app.env", ""), &[("app.env", ENV)]);
     let fifo = h.project.join("key.fifo");
     mkfifo(&fifo);
+    // mode 0600, so that only its type is wrong (reading it would block)
+    std::fs::set_permissions(&fifo, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
     let key = fifo.to_string_lossy().into_owned();
     refused(
         &mut h,
