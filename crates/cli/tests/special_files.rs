@@ -211,13 +211,13 @@ fn a_file_larger_than_max_file_size_is_refused() {
     let mut h = project_with(&inv, &[("app.env", &big)]);
     refused(&mut h, "is larger than 2048 bytes", &[], 0);
     // the default (16 MiB) reads it
-    h.project.write("rotor.toml", &env_inventory("app.env", ""));
+    h.project.write("rotor.toml", env_inventory("app.env", ""));
     h.manage("app.env", &["JWT_SECRET"]);
     h.rotor(&["rotate", "jwt"]).expect_code(0);
     // a bad limit is named
     h.project.write(
         "rotor.toml",
-        &env_inventory("app.env", "[limits]\nmax_file_size = \"lots\"\n"),
+        env_inventory("app.env", "[limits]\nmax_file_size = \"lots\"\n"),
     );
     h.rotor(&["plan"])
         .expect_code(2)
