@@ -242,10 +242,18 @@ impl<'o> Engine<'o> {
 
     /// Refuses a template rendered over itself, a target that is the master
     /// key or the store, or two target paths that are hard links of one
-    /// file (canonical paths and device+inode compared). Checked when a
-    /// command starts and again right before files are written.
+    /// file (canonical paths and device+inode compared), over the whole
+    /// inventory. Checked when a command starts; [`Engine::check_same_files_of`]
+    /// checks a run's own files again right before they are written.
     pub(crate) fn check_same_files(&self) -> Result<(), RotorError> {
-        let names = crate::target::identity::inventory_files(&self.inventory);
+        self.check_same_files_of(&self.inventory.secrets.iter().collect::<Vec<_>>())
+    }
+
+    /// [`Engine::check_same_files`] for the files of `specs` only (so that a
+    /// run's check costs its own files, not the inventory's).
+    pub(crate) fn check_same_files_of(&self, specs: &[&SecretSpec]) -> Result<(), RotorError> {
+        let names =
+            crate::target::identity::files_of(&self.inventory.store.path, specs.iter().copied());
         match crate::target::identity::find_clash(&names) {
             None => Ok(()),
             Some((_, clash)) => Err(RotorError::Secret {

@@ -169,9 +169,10 @@ impl Engine<'_> {
                 .join(", ");
             self.journal(run, "deliver", "intent", &files)?;
             self.observer.begin("deliver", edits.len() as u64);
-            // Paths are checked again right before writing: a link made
-            // since the command started must not aim a write at a template.
-            let delivered = self.check_same_files().and_then(|()| {
+            // The run's paths are checked again right before writing: a
+            // link made since the command started must not aim a write at
+            // a template or the store.
+            let delivered = self.check_same_files_of(&specs).and_then(|()| {
                 deliver::deliver(
                     &self.store,
                     run,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::inventory::{Inventory, TargetSpec};
+use crate::inventory::{SecretSpec, TargetSpec};
 
 /// What a path is to rotor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,11 +178,14 @@ pub fn store_files(store_dir: &Path) -> Vec<Named> {
     ]
 }
 
-/// Every path of the inventory: the store's files, then each target's file
-/// and template in inventory order.
-pub fn inventory_files(inv: &Inventory) -> Vec<Named> {
-    let mut out = store_files(&inv.store.path);
-    for s in &inv.secrets {
+/// Every path of `secrets`: the store's files, then each target's file and
+/// template in inventory order.
+pub fn files_of<'a>(
+    store_dir: &Path,
+    secrets: impl IntoIterator<Item = &'a SecretSpec>,
+) -> Vec<Named> {
+    let mut out = store_files(store_dir);
+    for s in secrets {
         for t in &s.targets {
             let target = crate::target::of(t);
             out.push(Named {
