@@ -178,7 +178,7 @@ fn target_that_is_not_a_regular_file_is_refused() {
 }
 
 #[test]
-fn a_fifo_master_key_or_template_is_refused_without_blocking() {
+fn a_fifo_master_key_template_or_rendered_file_is_refused_without_blocking() {
     let mut h = project_with(&env_inventory("app.env", ""), &[("app.env", ENV)]);
     let fifo = h.project.join("key.fifo");
     mkfifo(&fifo);
@@ -200,6 +200,19 @@ fn a_fifo_master_key_or_template_is_refused_without_blocking() {
         "app.conf.tmpl is a FIFO (named pipe), not a regular file",
         &[],
         2,
+    );
+
+    // the rendered file
+    let mut h = project_with(
+        &template_inventory("app.conf", "app.conf.tmpl"),
+        &[("app.conf.tmpl", "requirepass {{current}}\n")],
+    );
+    mkfifo(&h.project.join("app.conf"));
+    refused(
+        &mut h,
+        "app.conf is a FIFO (named pipe), not a regular file",
+        &[],
+        0,
     );
     h.finish();
 }
