@@ -35,9 +35,13 @@ enum Recovery {
     Rollback,
 }
 
+/// `mid:replace` kills rotor inside the atomic replace of the first file
+/// (temp file written and fsynced, not yet renamed): the temp file, which
+/// holds the new value, is left behind for the recovery to remove.
 const ROTATE_POINTS: &[&str] = &[
     "after:generate",
     "after:apply",
+    "mid:replace",
     "mid:deliver",
     "after:deliver",
     "after:restart",
@@ -45,6 +49,7 @@ const ROTATE_POINTS: &[&str] = &[
     "after:promote",
 ];
 const OTHER_POINTS: &[&str] = &[
+    "mid:replace",
     "mid:deliver",
     "after:deliver",
     "after:restart",
@@ -154,12 +159,7 @@ fn check_consistent(h: &mut Harness, strategy: Strategy, case: &str) {
             .map(|it| it.count())
             .unwrap_or_else(|e| panic!("{case}: {f} does not parse: {e}"));
     }
-    let leftovers: Vec<String> = std::fs::read_dir(h.project.path())
-        .expect("list")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("rotor-tmp"))
-        .collect();
+    let leftovers = temp_files(h);
     assert!(
         leftovers.is_empty(),
         "{case}: temp files left: {leftovers:?}"
@@ -173,6 +173,16 @@ fn check_consistent(h: &mut Harness, strategy: Strategy, case: &str) {
         .success();
     assert!(ok, "{case}: verify hook fails");
     h.rotor(&["audit", "verify"]).expect_code(0);
+}
+
+/// The rotor temp files in the project directory.
+fn temp_files(h: &Harness) -> Vec<String> {
+    std::fs::read_dir(h.project.path())
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("rotor-tmp"))
+        .collect()
 }
 
 fn crash(h: &mut Harness, args: &[&str], point: &str, case: &str) -> Run {
@@ -200,7 +210,20 @@ fn run_case(strategy: Strategy, kind: Kind, point: &str, recovery: Recovery) {
     };
     crash(&mut h, &args, point, &case);
     let completed = point == "after:promote";
-    if !completed {
+    // Killed inside the atomic replace: the temp file is there, and it is
+    // the recovery (not a `status` before it) that must remove it.
+    let in_replace = point == "mid:replace";
+    if in_replace {
+        let left = temp_files(&h);
+        assert!(!left.is_empty(), "{case}: the kill left no temp file");
+        for name in &left {
+            assert!(
+                name.starts_with("api.env.") || name.starts_with("web.env."),
+                "{case}: {name} is not covered by its file's ignore rule"
+            );
+        }
+    }
+    if !completed && !in_replace {
         let status = h.rotor(&["status", "--json"]).expect_code(0).json();
         assert_eq!(status[0]["state"], "interrupted", "{case}: {status}");
         // a new rotation is refused with the advice
@@ -226,6 +249,10 @@ fn run_case(strategy: Strategy, kind: Kind, point: &str, recovery: Recovery) {
             recovered.expect_code(0);
         }
     }
+    if in_replace {
+        recovered.expect_output("a temp file left by a rotor process that died");
+    }
+    // (check_consistent asserts that no temp file survived the recovery)
     check_consistent(&mut h, strategy, &case);
     if !completed && recovery == Recovery::Rollback {
         let after: Vec<(String, Option<String>)> = vars(strategy)
@@ -247,11 +274,11 @@ fn matrix(strategy: Strategy, kind: Kind) -> usize {
     let points: Vec<&str> = match kind {
         Kind::Rotate => ROTATE_POINTS.to_vec(),
         Kind::Retire => OTHER_POINTS.to_vec(),
-        // `rotor rollback NAME` swaps one secret: one file, no "mid" point
+        // `rotor rollback NAME` swaps one secret: one file, no "mid:deliver"
         Kind::Rollback => OTHER_POINTS
             .iter()
             .copied()
-            .filter(|p| !p.starts_with("mid"))
+            .filter(|p| *p != "mid:deliver")
             .collect(),
     };
     let mut n = 0;
@@ -266,35 +293,118 @@ fn matrix(strategy: Strategy, kind: Kind) -> usize {
 
 #[test]
 fn rotate_pair() {
-    assert_eq!(matrix(Strategy::Pair, Kind::Rotate), 14);
+    assert_eq!(matrix(Strategy::Pair, Kind::Rotate), 16);
 }
 
 #[test]
 fn rotate_list() {
-    assert_eq!(matrix(Strategy::List, Kind::Rotate), 14);
+    assert_eq!(matrix(Strategy::List, Kind::Rotate), 16);
 }
 
 #[test]
 fn rotate_cutover() {
-    assert_eq!(matrix(Strategy::Cutover, Kind::Rotate), 14);
+    assert_eq!(matrix(Strategy::Cutover, Kind::Rotate), 16);
 }
 
 #[test]
 fn retire_pair() {
-    assert_eq!(matrix(Strategy::Pair, Kind::Retire), 10);
+    assert_eq!(matrix(Strategy::Pair, Kind::Retire), 12);
 }
 
 #[test]
 fn retire_list() {
-    assert_eq!(matrix(Strategy::List, Kind::Retire), 10);
+    assert_eq!(matrix(Strategy::List, Kind::Retire), 12);
 }
 
 #[test]
 fn rollback_pair() {
-    assert_eq!(matrix(Strategy::Pair, Kind::Rollback), 8);
+    assert_eq!(matrix(Strategy::Pair, Kind::Rollback), 10);
 }
 
 #[test]
 fn rollback_list() {
-    assert_eq!(matrix(Strategy::List, Kind::Rollback), 8);
+    assert_eq!(matrix(Strategy::List, Kind::Rollback), 10);
+}
+
+/// A pid that is certainly dead: a child that was reaped.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().expect("spawn");
+    let pid = child.id();
+    child.wait().expect("wait");
+    pid
+}
+
+#[test]
+fn crash_leftover_temp_files_are_removed() {
+    let mut h = setup(Strategy::Pair, Kind::Rotate);
+    let dead = dead_pid();
+    let live = std::process::id();
+    let plant = |h: &Harness, name: &str| {
+        h.project
+            .write(name, "API_KEY=a-secret-a-dead-rotor-was-writing\n");
+        name.to_owned()
+    };
+    // `status` removes those of dead owners beside managed files ...
+    let stale = [
+        plant(&h, &format!("api.env.rotor-tmp.{dead}.0")),
+        plant(&h, &format!(".web.env.rotor-tmp.{dead}.4")), // older rotors' naming
+    ];
+    // ... and leaves a live owner's, and files that are not managed files'
+    let kept = [
+        plant(&h, &format!("api.env.rotor-tmp.{live}.0")),
+        plant(&h, &format!("notes.txt.rotor-tmp.{dead}.0")),
+    ];
+    // something with a temp name that rotor did not make is reported
+    let odd = format!("web.env.rotor-tmp.{dead}.7");
+    std::fs::create_dir(h.project.join(&odd)).expect("mkdir");
+    let status = h.rotor(&["status", "--json"]).expect_code(0).json();
+    for name in &stale {
+        assert!(!h.project.join(name).exists(), "status left {name}");
+    }
+    for name in &kept {
+        assert!(h.project.join(name).exists(), "status removed {name}");
+    }
+    let reported = status[1]["stale_temp_files"].as_array().expect("array");
+    assert_eq!(reported.len(), 1, "{status}");
+    assert!(reported[0]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .ends_with(&odd));
+    assert!(status[0]["stale_temp_files"]
+        .as_array()
+        .expect("array")
+        .is_empty());
+    h.rotor(&["status"])
+        .expect_code(0)
+        .expect_output(&format!("{odd} (a temp file left beside"));
+    std::fs::remove_dir(h.project.join(&odd)).expect("rmdir");
+
+    // `resume` of an interrupted run removes them too
+    crash(&mut h, &["rotate", "--all"], "after:deliver", "resume");
+    let stale = plant(&h, &format!("web.env.rotor-tmp.{dead}.1"));
+    h.rotor(&["resume"])
+        .expect_code(0)
+        .expect_output("a temp file left by a rotor process that died");
+    assert!(!h.project.join(&stale).exists(), "resume left {stale}");
+    assert!(
+        h.project.join(&kept[0]).exists(),
+        "resume removed a live owner's"
+    );
+    // and `rollback`, and every `rotate`
+    crash(&mut h, &["rotate", "--all"], "after:deliver", "rollback");
+    let stale = plant(&h, &format!("api.env.rotor-tmp.{dead}.2"));
+    h.rotor(&["rollback", "api"]).expect_code(0);
+    assert!(!h.project.join(&stale).exists(), "rollback left {stale}");
+    let stale = plant(&h, &format!("api.env.rotor-tmp.{dead}.3"));
+    h.rotor(&["rotate", "--all"]).expect_code(0);
+    assert!(!h.project.join(&stale).exists(), "rotate left {stale}");
+    assert!(
+        h.project.join(&kept[0]).exists(),
+        "rotate removed a live owner's"
+    );
+    for name in &kept {
+        std::fs::remove_file(h.project.join(name)).expect("remove");
+    }
+    check_consistent(&mut h, Strategy::Pair, "after the sweeps");
+    h.finish();
 }

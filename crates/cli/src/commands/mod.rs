@@ -84,7 +84,10 @@ impl Ctx {
     pub fn inventory(&self) -> anyhow::Result<Inventory> {
         let path =
             inventory::find_inventory(self.config.as_deref()).map_err(rotor::RotorError::from)?;
-        Ok(inventory::load(&path).map_err(rotor::RotorError::from)?)
+        let inv = inventory::load(&path).map_err(rotor::RotorError::from)?;
+        // Every file this process reads is bounded by the inventory's limit.
+        rotor::target::atomic::set_max_file_size(inv.limits.max_file_size);
+        Ok(inv)
     }
 
     /// Opens the store the inventory names.

@@ -42,6 +42,14 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             r.created_at.map(fmt_time).unwrap_or_default()
         );
     }
+    // Temp files a dead rotor left that could not be removed may hold a
+    // secret: say so (`--json` has them in `stale_temp_files`).
+    let mut warned = std::collections::BTreeSet::new();
+    for left in rows.iter().flat_map(|r| &r.stale_temp_files) {
+        if warned.insert(&left.path) {
+            eprintln!("warning: {left}");
+        }
+    }
     // Secrets with an authority get a real login check; the engine takes
     // over the inventory and store already loaded.
     let drifted = inv.secrets.iter().any(|s| s.authority.is_some())

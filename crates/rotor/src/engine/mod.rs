@@ -151,6 +151,7 @@ impl<'o> Engine<'o> {
         options: Options,
         observer: &'o dyn Observer,
     ) -> Self {
+        crate::target::atomic::set_max_file_size(inventory.limits.max_file_size);
         Engine {
             inventory,
             store,
@@ -175,7 +176,13 @@ impl<'o> Engine<'o> {
     /// (two targets that reach the same file through a link or `..`), or a
     /// file a target owns whole has another, before anything is written or
     /// recorded.
+    ///
+    /// Also refuses paths that name one file where they must not (see
+    /// [`Engine::check_same_files`]), and removes the temp files a killed
+    /// rotor left beside the targets (see [`Engine::sweep_leftovers`]).
     pub(crate) fn check_writers(&mut self) -> Result<(), RotorError> {
+        self.check_same_files()?;
+        self.sweep_leftovers();
         let mut seen: HashMap<(PathBuf, String), &str> = HashMap::new();
         // Each file's first writer, and the files a target owns whole.
         let mut writer: HashMap<PathBuf, &str> = HashMap::new();
@@ -239,6 +246,45 @@ impl<'o> Engine<'o> {
     pub(crate) fn refuse_damaged_audit(&self) -> Result<(), RotorError> {
         self.store.audit_head()?;
         Ok(())
+    }
+
+    /// Refuses a template rendered over itself, a target that is the master
+    /// key or the store, or two target paths that are hard links of one
+    /// file (canonical paths and device+inode compared), over the whole
+    /// inventory. Checked when a command starts; [`Engine::check_same_files_of`]
+    /// checks a run's own files again right before they are written.
+    pub(crate) fn check_same_files(&self) -> Result<(), RotorError> {
+        self.check_same_files_of(&self.inventory.secrets.iter().collect::<Vec<_>>())
+    }
+
+    /// [`Engine::check_same_files`] for the files of `specs` only (so that a
+    /// run's check costs its own files, not the inventory's).
+    pub(crate) fn check_same_files_of(&self, specs: &[&SecretSpec]) -> Result<(), RotorError> {
+        let names =
+            crate::target::identity::files_of(&self.inventory.store.path, specs.iter().copied());
+        match crate::target::identity::find_clash(&names) {
+            None => Ok(()),
+            Some((_, clash)) => Err(RotorError::Secret {
+                secret: clash.second.secret.clone().unwrap_or_default(),
+                message: clash.to_string(),
+            }),
+        }
+    }
+
+    /// Removes the temp files that rotor processes which died left beside
+    /// the targets, saying so; one it cannot remove is noted, not fatal.
+    pub(crate) fn sweep_leftovers(&self) {
+        let files = crate::target::leftovers::managed_files(&self.inventory);
+        let sweep = crate::target::leftovers::sweep(files.iter().map(PathBuf::as_path));
+        for p in &sweep.removed {
+            self.observer.note(&format!(
+                "removed {}, a temp file left by a rotor process that died",
+                p.display()
+            ));
+        }
+        for left in &sweep.left {
+            self.observer.note(&format!("warning: {left}"));
+        }
     }
 
     /// Resolves names to specs, in inventory order, rejecting unknown names.

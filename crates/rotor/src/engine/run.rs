@@ -169,13 +169,18 @@ impl Engine<'_> {
                 .join(", ");
             self.journal(run, "deliver", "intent", &files)?;
             self.observer.begin("deliver", edits.len() as u64);
-            let delivered = deliver::deliver(
-                &self.store,
-                run,
-                &edits,
-                &self.modes,
-                self.options.create_missing,
-            );
+            // The run's paths are checked again right before writing: a
+            // link made since the command started must not aim a write at
+            // a template or the store.
+            let delivered = self.check_same_files_of(&specs).and_then(|()| {
+                deliver::deliver(
+                    &self.store,
+                    run,
+                    &edits,
+                    &self.modes,
+                    self.options.create_missing,
+                )
+            });
             self.observer.end();
             // Consumers that read the file only when told (PgBouncer's
             // RELOAD) are told now; failing that fails the delivery.

@@ -1,12 +1,15 @@
 //! `rotor status` and `rotor history`: what is current, how old, when due,
 //! what overlaps, which runs are unfinished. Reads metadata only; never
-//! unseals a value.
+//! unseals a value. `status` also removes the temp files that rotor
+//! processes which died left beside the targets, and reports any it cannot.
 
 use std::collections::HashMap;
 
 use crate::engine::Live;
 use crate::inventory::Inventory;
 use crate::store::{now, owner, RunKind, RunRecord, Store, StoreError};
+use crate::target::identity::real_path;
+use crate::target::leftovers::{self, Leftover};
 
 /// One secret's line in `rotor status`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -47,6 +50,9 @@ pub struct StatusRow {
     /// What `rotor verify` would report as drift (authority secrets only;
     /// filled in by the caller, which may reach the authority).
     pub drift: Option<String>,
+    /// Temp files a rotor process that died left beside this secret's
+    /// targets and that could not be removed (they may hold a secret).
+    pub stale_temp_files: Vec<Leftover>,
 }
 
 /// A failed run: where it failed, why, and what to do.
@@ -108,6 +114,8 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
         }
     }
     let failures = store.last_failures()?;
+    let files = leftovers::managed_files(inv);
+    let left = leftovers::sweep(files.iter().map(std::path::PathBuf::as_path)).left;
     let t = now();
     let rows = inv
         .secrets
@@ -181,6 +189,16 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                     ),
                 }),
                 drift: None,
+                stale_temp_files: left
+                    .iter()
+                    .filter(|l| {
+                        let beside = real_path(&l.beside);
+                        spec.targets
+                            .iter()
+                            .any(|t| real_path(crate::target::of(t).path()) == beside)
+                    })
+                    .cloned()
+                    .collect(),
             }
         })
         .collect();

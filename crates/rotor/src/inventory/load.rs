@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::error::InventoryError;
-use super::model::{Inventory, StoreConfig};
+use super::model::{Inventory, Limits, StoreConfig};
 use super::position::Cx;
-use super::raw::RawInventory;
+use super::raw::{RawInventory, RawSize};
 use super::rules::{check_name, convert_secret, resolve, Writers};
 
 /// File name looked for in the current directory.
@@ -63,8 +63,10 @@ pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
 /// Parses and validates inventory text. `path` is used in messages (as
 /// given) and, made absolute, as the inventory's path and base directory.
 pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
-    let cx = Cx::new(text, path);
+    let mut cx = Cx::new(text, path);
     let raw: RawInventory = toml::from_str(text).map_err(|e| cx.toml_error(&e))?;
+    let limits = limits(&cx, &raw)?;
+    cx.max_file_size = limits.max_file_size;
 
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let base_dir = abs
@@ -112,13 +114,57 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         let spec = convert_secret(&cx, s.get_ref(), &first_line, &base_dir, &mut writers)?;
         secrets.push(spec);
     }
+    writers.check_same_files(&cx, &store.path)?;
 
     Ok(Inventory {
         path: abs,
         base_dir,
         store,
+        limits,
         secrets,
     })
+}
+
+/// `[limits]`, with defaults for what it leaves out.
+fn limits(cx: &Cx<'_>, raw: &RawInventory) -> Result<Limits, InventoryError> {
+    let mut out = Limits::default();
+    let Some(size) = raw
+        .limits
+        .as_ref()
+        .and_then(|l| l.get_ref().max_file_size.as_ref())
+    else {
+        return Ok(out);
+    };
+    let bytes = match size.get_ref() {
+        RawSize::Bytes(n) => u64::try_from(*n).ok(),
+        RawSize::Text(t) => parse_size(t),
+    };
+    match bytes {
+        Some(n) if n > 0 => {
+            out.max_file_size = n;
+            Ok(out)
+        }
+        _ => Err(cx.err(
+            size.span(),
+            None,
+            "max_file_size must be a positive size: bytes (16777216) or a number with B, KiB, MiB or GiB (\"16 MiB\")",
+        )),
+    }
+}
+
+/// `"16 MiB"`, `"512KiB"`, `"100 B"`, `"4096"` in bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(factor)
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub struct Inventory {
     pub base_dir: PathBuf,
     /// Store settings.
     pub store: StoreConfig,
+    /// `[limits]`.
+    pub limits: Limits,
     /// Secrets in file order.
     pub secrets: Vec<SecretSpec>,
 }
@@ -42,6 +44,22 @@ impl Inventory {
             p.to_path_buf()
         } else {
             self.base_dir.join(p)
+        }
+    }
+}
+
+/// `[limits]`: bounds on what rotor reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes rotor reads from one file (a target, a template, a
+    /// CA file); a larger file is refused, naming it. Default 16 MiB.
+    pub max_file_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: crate::target::atomic::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }

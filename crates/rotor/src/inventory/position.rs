@@ -19,6 +19,8 @@ pub(super) struct Cx<'a> {
     /// Byte offset where each line starts, so positions cost a binary
     /// search rather than a scan (inventories can hold thousands of secrets).
     line_starts: Vec<usize>,
+    /// `[limits] max_file_size`, for the files read while loading.
+    pub(super) max_file_size: u64,
 }
 
 impl<'a> Cx<'a> {
@@ -30,6 +32,7 @@ impl<'a> Cx<'a> {
             text,
             path,
             line_starts,
+            max_file_size: crate::target::atomic::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }

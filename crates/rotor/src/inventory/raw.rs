@@ -50,8 +50,23 @@ impl fmt::Display for RawInt {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawInventory {
     pub(super) store: Option<Spanned<RawStore>>,
+    pub(super) limits: Option<Spanned<RawLimits>>,
     #[serde(default)]
     pub(super) secret: Vec<Spanned<RawSecret>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub(super) max_file_size: Option<Spanned<RawSize>>,
+}
+
+/// A size: bytes, or a string with a unit (`"16 MiB"`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawSize {
+    Bytes(i64),
+    Text(String),
 }
 
 #[derive(Deserialize)]

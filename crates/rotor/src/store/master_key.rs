@@ -11,6 +11,10 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use super::seal::SealKey;
+use crate::target::atomic::{self, FileError};
+
+/// The most a master key file may hold (it holds 64 hex digits).
+const MAX_KEY_FILE: u64 = 4096;
 use super::StoreError;
 
 /// Environment variable that overrides the master key location.
@@ -54,6 +58,12 @@ pub fn load(path: &Path) -> Result<SealKey, StoreError> {
             StoreError::io(path, "read the master key", e)
         }
     })?;
+    if !meta.file_type().is_file() {
+        return Err(StoreError::MasterKeyInvalid {
+            path: path.to_path_buf(),
+            why: "it is not a regular file (symlinks are followed; a FIFO, device or directory is refused); point it at the file that holds the key".into(),
+        });
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(StoreError::MasterKeyInvalid {
@@ -64,8 +74,18 @@ pub fn load(path: &Path) -> Result<SealKey, StoreError> {
             ),
         });
     }
-    let text =
-        Zeroizing::new(fs::read(path).map_err(|e| StoreError::io(path, "read the master key", e))?);
+    let text = atomic::read_limited(path, MAX_KEY_FILE).map_err(|e| match e {
+        FileError::TooLarge { .. } => StoreError::MasterKeyInvalid {
+            path: path.to_path_buf(),
+            why: format!(
+                "it is larger than {MAX_KEY_FILE} bytes; a master key file holds 64 hex digits"
+            ),
+        },
+        other => StoreError::MasterKeyInvalid {
+            path: path.to_path_buf(),
+            why: format!("it cannot be read: {other}"),
+        },
+    })?;
     let trimmed = text.trim_ascii();
     let mut raw = Zeroizing::new([0u8; 32]);
     if trimmed.len() == 64 {

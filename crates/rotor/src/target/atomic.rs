@@ -4,6 +4,12 @@
 //! temp file next to the target, fsyncs it, renames it over the target and fsyncs the
 //! directory. [`FileLock`] serialises read-modify-write cycles on one target across
 //! rotor processes. Unix only (modes, `fchown`, directory fsync).
+//!
+//! Only regular files are read or replaced: a symlink is followed, and what it
+//! names must be a regular file too (never a device, FIFO, socket or
+//! directory). Reads stop at a size limit ([`max_file_size`]), so a file that
+//! never ends cannot exhaust memory. A temp file left by a process that died
+//! is found and removed by [`super::leftovers`].
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -39,6 +45,16 @@ pub enum FileError {
     /// The path names no file (e.g. `/` or `..`).
     #[error("{path}: not a file path; name the file to write")]
     NotAFile { path: PathBuf },
+    /// The path (after following symlinks) is a directory, device, FIFO or
+    /// socket: rotor reads and writes regular files only.
+    #[error("{path} is {kind}, not a regular file; rotor reads and writes only regular files (symlinks are followed). Nothing was changed: point the inventory at a regular file")]
+    NotRegular { path: PathBuf, kind: &'static str },
+    /// Symlinks that point at each other, or too deep a chain.
+    #[error("{path}: symlink loop (or too many levels of symlinks); nothing was changed: point the link at a regular file")]
+    SymlinkLoop { path: PathBuf },
+    /// The file is larger than rotor reads.
+    #[error("{path} is larger than {limit} bytes, the most rotor reads; nothing was changed. If the file really is that large, raise [limits] max_file_size in the inventory")]
+    TooLarge { path: PathBuf, limit: u64 },
     /// Any other I/O failure.
     #[error("{path}: could not {op}: {source}")]
     Io {
@@ -50,6 +66,9 @@ pub enum FileError {
 
 fn io_err(path: &Path, op: &'static str, source: io::Error) -> FileError {
     let path = path.to_path_buf();
+    if source.raw_os_error() == Some(libc::ELOOP) {
+        return FileError::SymlinkLoop { path };
+    }
     match source.kind() {
         io::ErrorKind::NotFound => FileError::NotFound { path },
         io::ErrorKind::PermissionDenied => FileError::PermissionDenied { path, op },
@@ -57,11 +76,91 @@ fn io_err(path: &Path, op: &'static str, source: io::Error) -> FileError {
     }
 }
 
-/// Reads the whole file into memory that is wiped on drop (no unwiped reallocations).
+/// The size limit of [`read`] unless [`set_max_file_size`] says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+static MAX_FILE_SIZE: AtomicU64 = AtomicU64::new(DEFAULT_MAX_FILE_SIZE);
+
+/// The most bytes [`read`] reads from one file (the inventory's
+/// `[limits] max_file_size`, else [`DEFAULT_MAX_FILE_SIZE`]).
+pub fn max_file_size() -> u64 {
+    MAX_FILE_SIZE.load(Ordering::Relaxed)
+}
+
+/// Sets the limit of [`read`] for this process (the engine and the CLI set
+/// it from the inventory they load).
+pub fn set_max_file_size(bytes: u64) {
+    MAX_FILE_SIZE.store(bytes, Ordering::Relaxed);
+}
+
+/// What a file that is not regular is, for messages.
+fn kind_of(t: fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Refuses anything but a regular file.
+fn regular(path: &Path, m: &fs::Metadata) -> Result<(), FileError> {
+    if m.file_type().is_file() {
+        Ok(())
+    } else {
+        Err(FileError::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_of(m.file_type()),
+        })
+    }
+}
+
+/// Refuses `path` unless it (after following symlinks) is a regular file or
+/// does not exist; `Ok(None)` when it does not.
+pub fn check_regular(path: &Path) -> Result<Option<fs::Metadata>, FileError> {
+    match fs::metadata(path) {
+        Ok(m) => regular(path, &m).map(|()| Some(m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err(path, "inspect", e)),
+    }
+}
+
+/// Reads the whole file into memory that is wiped on drop (no unwiped
+/// reallocations), refusing anything but a regular file and files larger
+/// than [`max_file_size`].
 pub fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, FileError> {
-    let mut file = File::open(path).map_err(|e| io_err(path, "read", e))?;
-    let hint = file.metadata().map_or(0, |m| m.len());
-    let mut buf = Zeroizing::new(Vec::with_capacity(usize::try_from(hint).unwrap_or(0) + 1));
+    read_limited(path, max_file_size())
+}
+
+/// [`read`] with an explicit size limit. The file's type is checked before
+/// it is opened, and opening never blocks (a FIFO swapped in between is
+/// refused, not waited on).
+pub fn read_limited(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, FileError> {
+    let before = fs::metadata(path).map_err(|e| io_err(path, "read", e))?;
+    regular(path, &before)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| io_err(path, "read", e))?;
+    let opened = file.metadata().map_err(|e| io_err(path, "read", e))?;
+    regular(path, &opened)?;
+    if opened.len() > limit {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    let hint = usize::try_from(opened.len()).unwrap_or(0);
+    let mut buf = Zeroizing::new(Vec::with_capacity(hint + 1));
     let mut chunk = Zeroizing::new([0u8; 8192]);
     loop {
         let n = match file.read(&mut chunk[..]) {
@@ -70,6 +169,13 @@ pub fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, FileError> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(io_err(path, "read", e)),
         };
+        // The file may grow while it is read.
+        if u64::try_from(buf.len() + n).unwrap_or(u64::MAX) > limit {
+            return Err(FileError::TooLarge {
+                path: path.to_path_buf(),
+                limit,
+            });
+        }
         if buf.len() + n > buf.capacity() {
             // Grow by copying into a fresh buffer so the old one is zeroized, not leaked.
             let mut bigger = Zeroizing::new(Vec::with_capacity((buf.len() + n) * 2));
@@ -101,15 +207,13 @@ fn split(path: &Path) -> Result<(PathBuf, &std::ffi::OsStr), FileError> {
     Ok((dir, name))
 }
 
-/// Creates `.NAME.rotor-tmp.PID.N` in `dir` with O_EXCL and mode 0600 from the start.
+/// Creates `NAME.rotor-tmp.PID.N` in `dir` with O_EXCL and mode 0600 from the start
+/// (named after the target, so the target's ignore rule, e.g. `.env*`, covers it).
 fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> Result<(PathBuf, File), FileError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".rotor-tmp.{}.{n}", std::process::id()));
-        let tmp = dir.join(tmp_name);
+        let tmp = dir.join(super::leftovers::temp_name(name, std::process::id(), n));
         let opened = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -135,8 +239,9 @@ fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> Result<(PathBuf, File), Fi
 /// Replace `path` atomically with `bytes`: temp file in the same directory (O_EXCL, mode
 /// 0600 from creation so the secret is never world-readable even briefly), write, fsync,
 /// rename over the target, fsync the directory. Result mode 0600; owner and group of an
-/// existing target are kept. A symlinked target is followed (the link is kept). The temp
-/// file is removed on any error. Never leaves a half-written target.
+/// existing target are kept. A symlinked target is followed (the link is kept); what it
+/// names must be a regular file (or not exist yet). The temp file is removed on any
+/// error. Never leaves a half-written target.
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     replace_with_mode(path, bytes, 0o600)
 }
@@ -146,11 +251,7 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 pub fn replace_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
     let target = resolve(path)?;
     let (dir, name) = split(&target)?;
-    let existing = match fs::metadata(&target) {
-        Ok(m) => Some(m),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_err(&target, "inspect", e)),
-    };
+    let existing = check_regular(&target)?;
     let (tmp, mut file) = create_temp(&dir, name)?;
     let written = (|| {
         // Exactly 0600 whatever the umask.
@@ -177,6 +278,7 @@ pub fn replace_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Fil
                 .map_err(|e| io_err(&tmp, "set the target's mode on", e))?;
         }
         file.sync_all().map_err(|e| io_err(&tmp, "fsync", e))?;
+        crate::engine::fault::point("mid", "replace");
         fs::rename(&tmp, &target).map_err(|e| io_err(&target, "rename the temp file over", e))
     })();
     drop(file);
@@ -367,6 +469,132 @@ mod tests {
             replace(Path::new("/"), b"x"),
             Err(FileError::NotAFile { .. })
         ));
+    }
+
+    /// A character device node of the test's own (1:3 is what /dev/null is),
+    /// so that a regression replaces it rather than the system's.
+    fn device_node(dir: &Path) -> Option<PathBuf> {
+        let node = dir.join("null");
+        let made = std::process::Command::new("mknod")
+            .arg(&node)
+            .args(["c", "1", "3"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        made.then_some(node)
+    }
+
+    #[test]
+    fn target_that_is_not_a_regular_file_is_refused() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // a FIFO: neither read (which would block) nor replaced
+        let fifo = d.join("pipe.env");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let e = read(&fifo).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::NotRegular {
+                    kind: "a FIFO (named pipe)",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains(&*fifo.to_string_lossy()), "{e}");
+        assert!(matches!(
+            replace(&fifo, b"A=1\n"),
+            Err(FileError::NotRegular { .. })
+        ));
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        // a directory
+        let sub = d.join("dir.env");
+        fs::create_dir(&sub).unwrap();
+        assert!(matches!(
+            read(&sub),
+            Err(FileError::NotRegular {
+                kind: "a directory",
+                ..
+            })
+        ));
+        assert!(matches!(
+            replace(&sub, b"x"),
+            Err(FileError::NotRegular { .. })
+        ));
+        // a symlink to /dev/zero is refused before a byte is read
+        let zero = d.join("zero.env");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = read_limited(&zero, 1 << 20).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::NotRegular {
+                    kind: "a character device",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // a symlink loop
+        let a = d.join("a.env");
+        std::os::unix::fs::symlink("b.env", &a).unwrap();
+        std::os::unix::fs::symlink("a.env", d.join("b.env")).unwrap();
+        assert!(matches!(read(&a), Err(FileError::SymlinkLoop { .. })));
+        assert!(matches!(
+            replace(&a, b"x"),
+            Err(FileError::SymlinkLoop { .. })
+        ));
+        // a symlink to a device is not replaced by a regular file
+        match device_node(d) {
+            Some(node) => {
+                let link = d.join(".env");
+                std::os::unix::fs::symlink(&node, &link).unwrap();
+                let e = replace(&link, b"SECRET=1\n").unwrap_err();
+                assert!(
+                    matches!(
+                        e,
+                        FileError::NotRegular {
+                            kind: "a character device",
+                            ..
+                        }
+                    ),
+                    "{e}"
+                );
+                assert!(fs::metadata(&node).unwrap().file_type().is_char_device());
+            }
+            None => eprintln!("skipping the device node case: cannot mknod (not root)"),
+        }
+        assert!(
+            !entries(d).iter().any(|n| n.contains("rotor-tmp")),
+            "{:?}",
+            entries(d)
+        );
+    }
+
+    #[test]
+    fn reads_stop_at_the_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.env");
+        fs::write(&path, vec![b'x'; 4097]).unwrap();
+        let e = read_limited(&path, 4096).unwrap_err();
+        assert!(matches!(e, FileError::TooLarge { limit: 4096, .. }), "{e}");
+        assert!(e.to_string().contains("max_file_size"), "{e}");
+        assert_eq!(read_limited(&path, 4097).unwrap().len(), 4097);
+    }
+
+    #[test]
+    fn temp_files_are_named_after_their_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, _file) = create_temp(dir.path(), std::ffi::OsStr::new(".env")).unwrap();
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        let want = format!(".env.rotor-tmp.{}.", std::process::id());
+        assert!(name.starts_with(&want), "{name}");
     }
 
     #[test]

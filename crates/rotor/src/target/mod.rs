@@ -6,6 +6,8 @@
 
 pub mod atomic;
 pub mod dotenv;
+pub mod identity;
+pub mod leftovers;
 pub mod pgbouncer;
 pub mod template;
 

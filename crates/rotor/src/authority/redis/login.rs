@@ -102,10 +102,9 @@ impl NodeTls {
     /// Checks `rediss://` nodes against the CA certificates in the PEM
     /// file at `path` (read now) instead of the system's roots.
     pub fn from_ca_file(path: &Path) -> Result<Self, AuthorityError> {
-        let pem = std::fs::read(path).map_err(|e| {
+        let pem = crate::target::atomic::read(path).map_err(|e| {
             permanent(format!(
-                "cannot read tls_ca_file {}: {e}; it must hold the PEM certificate of the CA that signs the nodes' certificates",
-                path.display()
+                "cannot read tls_ca_file: {e}; it must hold the PEM certificate of the CA that signs the nodes' certificates"
             ))
         })?;
         // Checked here, so a bad file is named before any node is touched.
@@ -126,7 +125,7 @@ impl NodeTls {
             }
         }
         Ok(NodeTls {
-            ca: Some((path.to_path_buf(), pem)),
+            ca: Some((path.to_path_buf(), pem.to_vec())),
         })
     }
 

@@ -234,11 +234,10 @@ fn tls_ca_file(
     }
     let path = resolve(base_dir, Path::new(raw_path.get_ref()));
     let shown = path.display();
-    let bytes = std::fs::read(&path).map_err(|e| {
-        let message = if e.kind() == std::io::ErrorKind::NotFound {
-            format!("tls_ca_file {shown} does not exist; name the PEM file of the CA that signs the nodes' certificates")
-        } else {
-            format!("cannot read tls_ca_file {shown}: {e}")
+    let bytes = crate::target::atomic::read_limited(&path, cx.max_file_size).map_err(|e| {
+        let message = match e {
+            crate::target::atomic::FileError::NotFound { .. } => format!("tls_ca_file {shown} does not exist; name the PEM file of the CA that signs the nodes' certificates"),
+            other => format!("cannot read tls_ca_file: {other}"),
         };
         cx.err(span.clone(), Some(secret), message)
     })?;

@@ -11,6 +11,7 @@ use super::*;
 use crate::inventory::error::InventoryError;
 use crate::inventory::model::*;
 use crate::inventory::position::Cx;
+use crate::target::identity::{self, Named, Role};
 
 pub(in crate::inventory) fn convert_target(
     cx: &Cx<'_>,
@@ -133,14 +134,15 @@ fn convert_template(
         ));
     }
     let shown = template_path.display();
-    let bytes = std::fs::read(&template_path).map_err(|e| {
-        let message = if e.kind() == std::io::ErrorKind::NotFound {
-            format!("template {shown} does not exist; create it from the file consumers read, with {{{{current}}}} where the secret goes")
-        } else {
-            format!("cannot read template {shown}: {e}")
-        };
-        cx.err(span.clone(), Some(secret), message)
-    })?;
+    let bytes = crate::target::atomic::read_limited(&template_path, cx.max_file_size).map_err(
+        |e| {
+            let message = match e {
+                crate::target::atomic::FileError::NotFound { .. } => format!("template {shown} does not exist; create it from the file consumers read, with {{{{current}}}} where the secret goes"),
+                other => format!("cannot read template: {other}"),
+            };
+            cx.err(span.clone(), Some(secret), message)
+        },
+    )?;
     let template = Template::parse(&bytes)
         .map_err(|e| cx.err(span.clone(), Some(secret), format!("template {shown} {e}")))?;
     let keeps_previous = matches!(strategy, Strategy::Overlap { .. });
@@ -388,6 +390,9 @@ pub(in crate::inventory) struct Writers {
     whole: HashMap<PathBuf, (String, usize)>,
     /// Templates, by path.
     templates: HashMap<PathBuf, (String, usize)>,
+    /// Every target file and template with the span that names it, for
+    /// [`Writers::check_same_files`].
+    named: Vec<(Named, std::ops::Range<usize>)>,
 }
 
 /// "this secret" or `secret "name"`, for messages.
@@ -407,6 +412,10 @@ impl Writers {
         raw: &RawTarget,
         t: &TargetSpec,
     ) -> Result<(), InventoryError> {
+        self.name(secret, t.path(), Role::Target, raw.path.span());
+        if let (TargetSpec::Template(tt), Some(span)) = (t, &raw.template) {
+            self.name(secret, &tt.template_path, Role::Template, span.span());
+        }
         let mut vars: Vec<(&Spanned<String>, String)> = Vec::new();
         match t {
             TargetSpec::Dotenv(t) => {
@@ -449,6 +458,42 @@ impl Writers {
             .entry(path)
             .or_insert_with(|| (secret.to_owned(), line));
         Ok(())
+    }
+
+    fn name(&mut self, secret: &str, path: &Path, role: Role, span: std::ops::Range<usize>) {
+        let named = Named {
+            path: path.to_path_buf(),
+            role,
+            secret: Some(secret.to_owned()),
+        };
+        self.named.push((named, span));
+    }
+
+    /// No two of the paths (targets, templates, and the store's master key
+    /// and database) name one file where that would overwrite a template,
+    /// the store or the key, or split a hard-linked file; compared by
+    /// canonical path and by device and inode.
+    pub(in crate::inventory) fn check_same_files(
+        &self,
+        cx: &Cx<'_>,
+        store_dir: &Path,
+    ) -> Result<(), InventoryError> {
+        let store = identity::store_files(store_dir);
+        let skip = store.len();
+        let names: Vec<Named> = store
+            .into_iter()
+            .chain(self.named.iter().map(|(n, _)| n.clone()))
+            .collect();
+        let Some((at, clash)) = identity::find_clash(&names) else {
+            return Ok(());
+        };
+        // The second of a clash comes after the store's files: a target or
+        // template, named at a span.
+        let span = at
+            .checked_sub(skip)
+            .and_then(|i| self.named.get(i))
+            .map_or(0..0, |(_, span)| span.clone());
+        Err(cx.err(span, clash.second.secret.as_deref(), clash.to_string()))
     }
 
     /// A file that a template target renders whole, or that is a template,
