@@ -28,7 +28,7 @@ pub fn verify(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             if json {
                 output::json(&serde_json::json!({ "ok": false, "error": br.to_string() }))?;
             } else {
-                eprintln!("audit chain BROKEN: {br}");
+                crate::errln!("audit chain BROKEN: {br}");
             }
             Ok(ExitCode::from(exit::FAILED))
         }
