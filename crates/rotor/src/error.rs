@@ -223,3 +223,21 @@ fn run_advice(source: &RotorError, run: i64, secrets: &str, effect: Effect) -> S
         Effect::Nothing | Effect::Held => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Effect::{self, *};
+
+    #[test]
+    fn combined_effects_say_what_the_command_as_a_whole_left() {
+        // A run left open needs resume or rollback, whatever else happened.
+        assert_eq!(Effect::combine(true, [Undone, LeftOpen]), LeftOpen);
+        // Other groups' changes stand: partial.
+        assert_eq!(Effect::combine(true, [Undone]), Partial);
+        assert_eq!(Effect::combine(false, [Nothing, Partial]), Partial);
+        // Nothing stands: failed and undone, else locked, else refused.
+        assert_eq!(Effect::combine(false, [Nothing, Undone]), Undone);
+        assert_eq!(Effect::combine(false, [Nothing, Held]), Held);
+        assert_eq!(Effect::combine(false, [Nothing, Nothing]), Nothing);
+    }
+}

@@ -214,22 +214,18 @@ impl Engine<'_> {
                 let (old_user, old) = self.store.credential(&it.spec.name, op)?;
                 let old = Credential::new(old_user.as_deref(), &old);
                 if let Err(e) = c.auth.retire(old, c.new_credential()) {
-                    // The targets stay without the previous value: a change
-                    // that stands.
-                    let err = RotorError::Run {
-                        run,
+                    // Only strategies whose targets hold no previous value
+                    // (dual-password, alternate) retire at an authority:
+                    // delivery changed nothing, so this is failed and undone.
+                    let err = RotorError::AuthorityFailed {
+                        kind: kind.as_str(),
                         secrets: it.spec.name.clone(),
-                        effect: Effect::Partial,
-                        source: Box::new(RotorError::AuthorityFailed {
-                            kind: kind.as_str(),
-                            secrets: it.spec.name.clone(),
-                            step: "retire",
-                            source: Box::new(e),
-                            undo: format!(
-                                "The targets no longer hold the previous value, and the authority still accepts it; run `rotor retire {}` again once the cause is dealt with.",
-                                it.spec.name
-                            ),
-                        }),
+                        step: "retire",
+                        source: Box::new(e),
+                        undo: format!(
+                            "The targets no longer hold the previous value, and the authority still accepts it; run `rotor retire {}` again once the cause is dealt with.",
+                            it.spec.name
+                        ),
                     };
                     self.fail_run(run, kind, items, &err)?;
                     return Err(err);

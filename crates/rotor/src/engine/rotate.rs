@@ -167,9 +167,6 @@ impl Engine<'_> {
         }
         match (&live.current, found) {
             (Some(cur), Some((place, v))) if cur.fingerprint != v.fingerprint() => {
-                if self.options.adopt {
-                    self.check_adoptable(spec, &place, &v)?;
-                }
                 if !self.options.adopt {
                     return Err(RotorError::Secret {
                         secret: spec.name.clone(),
@@ -180,6 +177,7 @@ impl Engine<'_> {
                         ),
                     });
                 }
+                self.check_adoptable(spec, &place, &v)?;
                 Ok(Start {
                     old_current: Some((0, v)),
                     old_user: found_user,
