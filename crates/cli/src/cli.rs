@@ -12,7 +12,7 @@ fn after_help() -> String {
 
 const AFTER_HELP: &str = "\
 The code says what was done, never whether the report could be printed: a
-rotation whose output is lost still exits 0 (with a warning on stderr).
+rotation whose output is lost exits as it would have (a warning on stderr).
 
 Values never appear in rotor's output, logs, audit or journal: only fingerprints
 (first 16 hex digits of SHA-256).
