@@ -4,14 +4,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// What `rotor --help` prints after the commands: the exit codes, then
+/// [`AFTER_HELP`].
+fn after_help() -> String {
+    format!("{}\n{AFTER_HELP}", crate::exit::help_table())
+}
+
 const AFTER_HELP: &str = "\
-Exit codes:
-  0  success
-  1  a rotation, retirement or rollback failed and was undone (or, when an authority
-     could not take a credential back, left open for `rotor rollback`/`resume`),
-     the audit chain is broken, or `verify`/`status` found drift
-  2  bad input or environment (inventory, env file, master key, store); nothing was changed
-  3  a secret is held by another run (still running, or interrupted); see `rotor status`
+The code says what was done, never whether the report could be printed: a
+rotation whose output is lost exits as it would have (a warning on stderr).
 
 Values never appear in rotor's output, logs, audit or journal: only fingerprints
 (first 16 hex digits of SHA-256).
@@ -25,7 +26,7 @@ Start here:
 
 /// rotor: rotate secrets without downtime, from one inventory (rotor.toml).
 #[derive(Debug, Parser)]
-#[command(name = "rotor", version, about, after_help = AFTER_HELP)]
+#[command(name = "rotor", version, about, after_help = after_help())]
 pub struct Cli {
     /// The inventory file [default: ./rotor.toml].
     #[arg(long, global = true, env = "ROTOR_CONFIG", value_name = "PATH")]
@@ -125,7 +126,7 @@ pub enum Command {
     ///
     /// Secrets with an authority (a database, Redis) are also checked for
     /// drift there: does it still accept the stored credential, on every
-    /// node? Exit 1 if not.
+    /// node? Exit 4 if not.
     Status {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -138,7 +139,7 @@ pub enum Command {
     /// settings, and a Redis ACL user holds no password rotor did not
     /// issue. Changes nothing; a drift is recorded in the audit trail.
     ///
-    /// Exit 0: no drift. Exit 1: something drifted or could not be checked
+    /// Exit 0: no drift. Exit 4: something drifted or could not be checked
     /// (the table says which). To take control again after a change made
     /// behind rotor's back, rotate the secret.
     Verify {
@@ -162,6 +163,21 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+impl Command {
+    /// Whether the command only reports (its output is the whole point,
+    /// and it changes no secret).
+    pub fn changes_nothing(&self) -> bool {
+        matches!(
+            self,
+            Command::Plan { .. }
+                | Command::Status { .. }
+                | Command::Verify { .. }
+                | Command::History { .. }
+                | Command::Audit { .. }
+        )
+    }
 }
 
 /// `rotor audit …`.

@@ -3,24 +3,48 @@
 
 use std::cell::RefCell;
 use std::io::IsTerminal;
+use std::sync::{Mutex, PoisonError};
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use rotor::engine::Observer;
 
-/// Writes one line to stdout. A reader that went away (`rotor status |
-/// head`) ends the process quietly with success: the work is done, only the
-/// rest of the report is unwanted.
+/// The first error writing stdout met, if any (later ones are the same).
+static STDOUT_FAILED: Mutex<Option<std::io::Error>> = Mutex::new(None);
+
+/// Writes one line to stdout. Output never stops a command: a write that
+/// fails (the reader went away, `rotor status | head`; a full disk; a
+/// closed descriptor) is remembered for [`stdout_failure`] and the command
+/// goes on, so a rotation is never cut short by its report.
 pub fn emit(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+    let written = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        let mut failed = STDOUT_FAILED.lock().unwrap_or_else(PoisonError::into_inner);
+        if failed.is_none() {
+            *failed = Some(e);
         }
-        eprintln!("error: cannot write to stdout: {e}");
-        std::process::exit(crate::exit::BAD_INPUT.into());
     }
+}
+
+/// Why stdout could not be written, if it could not.
+pub fn stdout_failure() -> Option<std::io::Error> {
+    STDOUT_FAILED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+}
+
+/// Writes one line to stderr, ignoring a stderr that cannot be written:
+/// there is nowhere left to say so.
+pub fn note(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
 }
 
 /// `println!` through [`emit`].
@@ -28,6 +52,28 @@ pub fn emit(line: std::fmt::Arguments<'_>) {
 macro_rules! outln {
     () => { $crate::output::emit(format_args!("")) };
     ($($arg:tt)*) => { $crate::output::emit(format_args!($($arg)*)) };
+}
+
+/// `eprintln!` through [`note`]: never panics.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::output::note(format_args!($($arg)*)) };
+}
+
+/// stderr for the log (`ROTOR_LOG`): a write that fails is dropped, never
+/// an error, so logging can neither panic nor stop a rotation.
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
 
 /// Prints a value as pretty JSON on stdout.
@@ -89,7 +135,7 @@ impl Observer for Progress {
     fn note(&self, line: &str) {
         match self.bar.borrow().as_ref() {
             Some(b) => b.println(line),
-            None => eprintln!("{line}"),
+            None => note(format_args!("{line}")),
         }
     }
 }

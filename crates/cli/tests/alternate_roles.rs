@@ -298,7 +298,7 @@ fn drift_behind_rotors_back_is_reported() {
     // Someone gives the live role a membership the idle one lacks.
     pg.sql("GRANT pg_read_all_data TO app_green");
     h.rotor_env(&["verify", "db_app"], &env)
-        .expect_code(1)
+        .expect_code(4)
         .expect_output("DRIFT");
     pg.sql("REVOKE pg_read_all_data FROM app_green");
     h.rotor_env(&["verify", "db_app"], &env).expect_code(0);
@@ -311,10 +311,10 @@ fn drift_behind_rotors_back_is_reported() {
         verifier(by_hand)
     ));
     h.rotor_env(&["verify"], &env)
-        .expect_code(1)
+        .expect_code(4)
         .expect_output("refuses");
     h.rotor_env(&["status"], &env)
-        .expect_code(1)
+        .expect_code(4)
         .expect_output("DRIFT");
     h.rotor_env(&["audit", "verify"], &env).expect_code(0);
     h.finish();

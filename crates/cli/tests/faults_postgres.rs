@@ -343,7 +343,7 @@ fn connection_lost(strategy: Strategy, point: &str, recovery: Recovery, n: usize
     match recovery {
         Recovery::Rollback => {
             // Undo needs the authority: nothing is touched, the run stays.
-            down.expect_code(1).expect_output("stays open");
+            down.expect_code(3).expect_output("stays open");
             assert!(
                 files(&c) == before,
                 "{name}: a failed rollback changed the env files"
@@ -355,9 +355,9 @@ fn connection_lost(strategy: Strategy, point: &str, recovery: Recovery, n: usize
             // Either nothing was left that needs the server (exit 0; an
             // alternating pair's old role then waits for `rotor retire`),
             // or the verify hook could not log in and taking the new
-            // credential back needed the server too (exit 1, run open).
+            // credential back needed the server too (exit 3, run open).
             assert!(
-                down.code == 0 || down.code == 1,
+                down.code == 0 || down.code == 3,
                 "{name}: {}{}",
                 down.stdout,
                 down.stderr
@@ -365,7 +365,7 @@ fn connection_lost(strategy: Strategy, point: &str, recovery: Recovery, n: usize
             if point == "mid:apply" {
                 // The apply tried again could not tell whether the first
                 // one got through: the run stays open, files untouched.
-                down.expect_code(1).expect_output("stays open");
+                down.expect_code(3).expect_output("stays open");
                 assert!(files(&c) == before, "{name}: resume changed the env files");
                 let status = c.rotor(&["status", "--json"]).json();
                 assert_eq!(status[0]["state"], "interrupted", "{name}: {status}");
@@ -419,7 +419,7 @@ fn rollback_before_apply_needs_no_server() {
         c.crash("after:generate");
         pg.stop();
         c.rotor(&["rollback", "db"]).expect_code(0);
-        // (status exits 1 here: it cannot check the login while the
+        // (status exits 4 here: it cannot check the login while the
         // server is down)
         let status = c.rotor(&["status", "--json"]).json();
         assert!(status[0]["open_run"].is_null(), "{name}: {status}");

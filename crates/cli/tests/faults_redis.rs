@@ -520,7 +520,7 @@ enum WhileDown {
     /// old password stays the only one.
     FailedClean,
     /// It needed the replica and could not take the new password back
-    /// either: exit 1, the run stays open.
+    /// either: exit 3, the run stays open.
     StaysOpen,
     /// Only removing the old password was left: the rotation stands (exit
     /// 0), the old password stays `previous` until `rotor retire`.
@@ -569,7 +569,7 @@ fn replica_down(nodes: &mut Nodes, n: usize, point: &str, recovery: Recovery) {
         );
     }
     let held = c.credential();
-    let row = c.status(); // exits 1: it cannot check the replica
+    let row = c.status(); // exits 4: it cannot check the replica
     match while_down(point, recovery) {
         WhileDown::Done => {
             down.expect_code(0);
@@ -584,7 +584,7 @@ fn replica_down(nodes: &mut Nodes, n: usize, point: &str, recovery: Recovery) {
             assert_eq!(held, before, "{name}: the old password stays");
         }
         WhileDown::StaysOpen => {
-            down.expect_code(1).expect_output("stays open");
+            down.expect_code(3).expect_output("stays open");
             assert_eq!(row["state"], "interrupted", "{name}: {row}");
             if recovery == Recovery::Rollback {
                 assert!(

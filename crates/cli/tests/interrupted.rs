@@ -94,7 +94,7 @@ fn kill_during_restart_then_rollback() {
 }
 
 #[test]
-fn rollback_whose_restart_fails_exits_1_and_leaks_nothing() {
+fn rollback_whose_restart_fails_exits_5_and_leaks_nothing() {
     let inventory = INVENTORY.replace(
         r#"restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi"]"#,
         r#"restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi; cat .env; exit 1"]"#,
@@ -104,7 +104,7 @@ fn rollback_whose_restart_fails_exits_1_and_leaks_nothing() {
     h.rotor(&["init"]).expect_code(0);
     crash_during_restart(&mut h);
     h.rotor(&["rollback", "jwt"])
-        .expect_code(1)
+        .expect_code(5)
         .expect_output("restart consumers by hand");
     assert_eq!(
         h.project.read_string(".env"),

@@ -152,7 +152,7 @@ fn rotation_moves_pgbouncer_clients_to_the_new_login() {
     );
     h.project.write(USERLIST, edited);
     h.rotor_env(&["verify", "db_app"], &env)
-        .expect_code(1)
+        .expect_code(4)
         .expect_output("DRIFT");
     h.rotor_env(&["audit", "verify"], &env).expect_code(0);
     h.finish();

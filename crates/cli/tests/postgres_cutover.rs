@@ -122,7 +122,7 @@ fn a_password_changed_behind_rotors_back_is_drift() {
     ));
 
     let v = h.rotor_env(&["verify", "db_app"], &env);
-    v.expect_code(1).expect_output("DRIFT");
+    v.expect_code(4).expect_output("DRIFT");
     v.expect_output("refuses");
     let json = h.rotor_env(&["verify", "--json"], &env).json();
     assert_eq!(json[0]["secret"], "db_app");
@@ -132,10 +132,10 @@ fn a_password_changed_behind_rotors_back_is_drift() {
         .iter()
         .any(|c| c["state"] == "drift"));
     h.rotor_env(&["status"], &env)
-        .expect_code(1)
+        .expect_code(4)
         .expect_output("DRIFT");
     let status = h.rotor_env(&["status", "--json"], &env);
-    assert_eq!(status.code, 1);
+    assert_eq!(status.code, 4);
     assert!(status.json()[0]["drift"]
         .as_str()
         .expect("drift text")

@@ -445,7 +445,7 @@ fn a_user_switched_off_by_hand_stays_off() {
         .cmd(&["ACL", "SETUSER", USER, "off"])
         .expect("switch off");
     let v = h.rotor_env(&["verify", SECRET], &env);
-    v.expect_code(1).expect_output(&format!(
+    v.expect_code(4).expect_output(&format!(
         "{}: ACL user app is switched off there",
         node(&replica)
     ));

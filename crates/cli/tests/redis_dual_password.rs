@@ -205,7 +205,7 @@ fn config_rewrite_and_acl_save_both_survive_a_restart() {
 }
 
 /// A password changed by hand on the replica: `verify` and `status` report
-/// drift naming that node, and exit 1.
+/// drift naming that node, and exit 4.
 #[test]
 fn a_password_reset_by_hand_on_one_node_is_drift_naming_it() {
     let (primary, replica) = cluster();
@@ -224,7 +224,7 @@ fn a_password_reset_by_hand_on_one_node_is_drift_naming_it() {
         .expect("reset by hand");
 
     let v = h.rotor_env(&["verify", SECRET], &env);
-    v.expect_code(1)
+    v.expect_code(4)
         .expect_output("DRIFT")
         .expect_output(&format!(
             "{}: ACL user app refuses the current password",
@@ -236,7 +236,7 @@ fn a_password_reset_by_hand_on_one_node_is_drift_naming_it() {
         v.stdout
     );
     let json = h.rotor_env(&["verify", "--json"], &env);
-    json.expect_code(1);
+    json.expect_code(4);
     let json = json.json();
     let drift: Vec<&serde_json::Value> = json[0]["checks"]
         .as_array()
@@ -252,10 +252,10 @@ fn a_password_reset_by_hand_on_one_node_is_drift_naming_it() {
         "{json}"
     );
     h.rotor_env(&["status"], &env)
-        .expect_code(1)
+        .expect_code(4)
         .expect_output("DRIFT");
     let status = h.rotor_env(&["status", "--json"], &env);
-    assert_eq!(status.code, 1);
+    assert_eq!(status.code, 4);
     assert!(status.json()[0]["drift"]
         .as_str()
         .is_some_and(|d| d.contains("DRIFT")));
@@ -282,7 +282,7 @@ fn a_password_reset_by_hand_on_one_node_is_drift_naming_it() {
         .cmd(&["ACL", "SETUSER", USER, &format!(">{by_hand}")])
         .expect("add by hand");
     let v = h.rotor_env(&["verify", SECRET], &env);
-    v.expect_code(1).expect_output(&format!(
+    v.expect_code(4).expect_output(&format!(
         "{}: ACL user app also accepts 1 password(s) rotor did not set",
         node(&replica)
     ));
@@ -471,7 +471,7 @@ fn a_retire_that_fails_leaves_the_rotation_standing_until_rotor_retire() {
 
     // The replica cannot be checked while it is down.
     h.rotor_env(&["verify"], &env)
-        .expect_code(1)
+        .expect_code(4)
         .expect_output("could not be checked")
         .expect_output(&node(&replica));
 

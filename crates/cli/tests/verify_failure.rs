@@ -191,8 +191,9 @@ format = "list"
     h.rotor(&["init"]).expect_code(0);
     h.rotor(&["rotate", "other"]).expect_code(0);
     let before = h.project.read(".env");
+    // The restart onto the old values fails too: exit 5.
     h.rotor(&["rotate", "jwt"])
-        .expect_code(1)
+        .expect_code(5)
         .expect_output("REDACTED fp=");
     assert_eq!(h.project.read(".env"), before);
     h.rotor(&["history", "jwt"]).expect_code(0);
@@ -229,7 +230,7 @@ retry_backoff = "10ms"
     h.manage(".env", &["GOOD", "BAD"]);
     h.rotor(&["init"]).expect_code(0);
     let run = h.rotor(&["rotate", "--all", "--json"]);
-    run.expect_code(1);
+    run.expect_code(5);
     let outcomes = run.json();
     let action = |name: &str| {
         outcomes
@@ -246,7 +247,7 @@ retry_backoff = "10ms"
         Some("bad-initial-12345")
     );
     let text = h.rotor(&["rotate", "--all"]);
-    text.expect_code(1)
+    text.expect_code(5)
         .expect_output("rotated      good")
         .expect_output("failed       bad")
         .expect_output("1 of 2 groups failed");

@@ -30,7 +30,7 @@ pub fn verify(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
                     &serde_json::json!({ "ok": false, "entry": br.seq(), "error": br.to_string() }),
                 )?;
             } else {
-                eprintln!("audit chain BROKEN: {br}");
+                crate::errln!("audit chain BROKEN: {br}");
             }
             Ok(ExitCode::from(exit::FAILED))
         }

@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     // A run can outlive its secret's entry in the inventory: say so.
     for run in store.open_runs().map_err(RotorError::from)? {
         for s in run.secrets.iter().filter(|s| inv.secret(s).is_none()) {
-            eprintln!(
+            crate::errln!(
                 "warning: run {} ({}) holds secret \"{s}\", which is not in the inventory; undo it with `rotor rollback {s}`",
                 run.id,
                 run.kind.as_str()
@@ -57,8 +57,11 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
             &ctx.engine_over(inv, store, Options::default(), &Quiet),
             &mut rows,
         )?;
-    let code = if drifted || audit_broken {
+    // A broken audit chain outranks drift: the record itself is in doubt.
+    let code = if audit_broken {
         ExitCode::from(crate::exit::FAILED)
+    } else if drifted {
+        ExitCode::from(crate::exit::DRIFT)
     } else {
         ExitCode::SUCCESS
     };

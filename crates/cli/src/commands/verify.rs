@@ -9,7 +9,7 @@ use rotor::engine::{Options, Quiet};
 use super::Ctx;
 use crate::output;
 
-/// Runs every check; exit 1 when anything drifted or could not be checked.
+/// Runs every check; exit 4 when anything drifted or could not be checked.
 pub fn run(ctx: &Ctx, names: &[String], json: bool) -> anyhow::Result<ExitCode> {
     let mut engine = ctx.engine(Options::default(), &Quiet)?;
     let reports = engine.check_drift(names, false)?;
@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, names: &[String], json: bool) -> anyhow::Result<ExitCode> 
     Ok(if reports.iter().all(|r| r.state() == CheckState::Ok) {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(crate::exit::FAILED)
+        ExitCode::from(crate::exit::DRIFT)
     })
 }
 

@@ -7,7 +7,7 @@ use crate::audit::NewEntry;
 use crate::authority::Credential;
 use crate::engine::run::Change;
 use crate::engine::{fault, window_end, Engine, Outcome};
-use crate::error::RotorError;
+use crate::error::{Effect, RotorError};
 use crate::inventory::{Hooks, SecretSpec, Strategy};
 use crate::secret::{Fingerprint, SecretValue};
 use crate::store::{now, JournalEntry, RunKind, RunPlan, RunState, Stage, Store, StoreError};
@@ -72,8 +72,44 @@ fn fingerprint_of(
 
 impl Engine<'_> {
     /// Runs the remaining steps of run `run` and promotes it; on failure,
-    /// undoes delivery and records the failure.
+    /// undoes delivery and records the failure. The error says what the run
+    /// left behind (see [`Engine::after_start`]).
     pub(crate) fn execute(
+        &mut self,
+        run: i64,
+        kind: RunKind,
+        hooks: &Hooks,
+        items: &[Item<'_>],
+        done: Done,
+    ) -> Result<Vec<Outcome>, RotorError> {
+        let names: Vec<&str> = items.iter().map(|it| it.spec.name.as_str()).collect();
+        let names = names.join(", ");
+        self.execute_steps(run, kind, hooks, items, done)
+            .map_err(|e| self.after_start(run, &names, e))
+    }
+
+    /// An error met after run `run` began. Unless it already says what it
+    /// left behind, it is wrapped to say whether the run is still open
+    /// (`rotor resume` or `rotor rollback`) or was closed as failed.
+    pub(crate) fn after_start(&self, run: i64, secrets: &str, e: RotorError) -> RotorError {
+        if e.effect() != Effect::Nothing {
+            return e;
+        }
+        // A store that cannot even answer leaves the run as it was: open.
+        let open = self.store.run_is_open(run).unwrap_or(true);
+        RotorError::Run {
+            run,
+            secrets: secrets.to_owned(),
+            effect: if open {
+                Effect::LeftOpen
+            } else {
+                Effect::Undone
+            },
+            source: Box::new(e),
+        }
+    }
+
+    fn execute_steps(
         &mut self,
         run: i64,
         kind: RunKind,
@@ -118,7 +154,13 @@ impl Engine<'_> {
         if let Err(e) = self.drive(run, kind, hooks, &changes, done, &demoted) {
             // An undo the authority could not finish leaves the run open for
             // `rotor rollback` or `rotor resume`.
-            if !matches!(e, RotorError::UndoIncomplete { .. }) {
+            if !matches!(
+                e,
+                RotorError::UndoIncomplete {
+                    left_open: true,
+                    ..
+                }
+            ) {
                 self.fail_run(run, kind, items, &e)?;
             }
             return Err(e);
@@ -172,6 +214,9 @@ impl Engine<'_> {
                 let (old_user, old) = self.store.credential(&it.spec.name, op)?;
                 let old = Credential::new(old_user.as_deref(), &old);
                 if let Err(e) = c.auth.retire(old, c.new_credential()) {
+                    // Only strategies whose targets hold no previous value
+                    // (dual-password, alternate) retire at an authority:
+                    // delivery changed nothing, so this is failed and undone.
                     let err = RotorError::AuthorityFailed {
                         kind: kind.as_str(),
                         secrets: it.spec.name.clone(),

@@ -11,7 +11,8 @@
 pub(crate) fn point(when: &str, step: &str) {
     if let Ok(spec) = std::env::var("ROTOR_FAULT") {
         if spec.split_once(':') == Some((when, step)) {
-            eprintln!("rotor: fault injected at {spec}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "rotor: fault injected at {spec}");
             std::process::abort();
         }
     }

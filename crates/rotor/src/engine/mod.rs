@@ -89,8 +89,11 @@ pub struct Report {
     /// One per secret touched, failed ones included (action `failed`).
     pub outcomes: Vec<Outcome>,
     /// The error for the exit code: the group's own error when there was one
-    /// group, else [`RotorError::Partial`].
+    /// group, else [`RotorError::Partial`], whose effect says whether the
+    /// groups that succeeded changed anything.
     pub failure: Option<RotorError>,
+    /// How many groups ran.
+    pub groups: usize,
 }
 
 impl Report {
@@ -114,12 +117,33 @@ impl Report {
                 }
             }
         }
-        let failure = match errors.len() {
-            0 => None,
-            1 if total == 1 => errors.pop(),
-            n => Some(RotorError::Partial { failed: n, total }),
-        };
-        Report { outcomes, failure }
+        let changed = changed(&outcomes);
+        Report {
+            outcomes,
+            failure: failure_of(errors, total, changed),
+            groups: total,
+        }
+    }
+
+    /// This report followed by what a further step of the same command did
+    /// (a sweep's retirement after its rotations): the failure then says
+    /// what the command as a whole left behind.
+    pub fn then(mut self, next: Result<Report, RotorError>) -> Report {
+        let next = next.unwrap_or_else(|e| Report {
+            outcomes: Vec::new(),
+            failure: Some(e),
+            groups: 1,
+        });
+        self.outcomes.extend(next.outcomes);
+        self.groups += next.groups;
+        let errors = self
+            .failure
+            .take()
+            .into_iter()
+            .chain(next.failure)
+            .collect();
+        self.failure = failure_of(errors, self.groups, changed(&self.outcomes));
+        self
     }
 
     /// The outcomes, or the failure.
@@ -128,6 +152,26 @@ impl Report {
             Some(e) => Err(e),
             None => Ok(self.outcomes),
         }
+    }
+}
+
+/// Whether any of these outcomes is a change that stands.
+fn changed(outcomes: &[Outcome]) -> bool {
+    outcomes
+        .iter()
+        .any(|o| o.action != "failed" && o.action != "skipped")
+}
+
+/// The one error that stands for a command's failed groups.
+fn failure_of(mut errors: Vec<RotorError>, total: usize, changed: bool) -> Option<RotorError> {
+    match errors.len() {
+        0 => None,
+        1 if total <= 1 => errors.pop(),
+        _ => Some(RotorError::Partial {
+            failed: errors.iter().map(RotorError::failed_groups).sum(),
+            total,
+            effect: crate::error::Effect::combine(changed, errors.iter().map(RotorError::effect)),
+        }),
     }
 }
 

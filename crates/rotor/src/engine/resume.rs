@@ -99,7 +99,22 @@ impl Engine<'_> {
             )));
         };
         self.claim_stale(&run)?;
-        let mut done = Done::from_journal(&journal);
+        let (id, secrets) = (run.id, run.secrets.join(", "));
+        self.continue_run(run, &journal, &hooks, &specs, &plans)
+            .map_err(|e| self.after_start(id, &secrets, e))
+    }
+
+    /// Resumes a claimed run from the first step its journal does not show
+    /// as done.
+    fn continue_run(
+        &mut self,
+        run: RunRecord,
+        journal: &[crate::store::JournalEntry],
+        hooks: &crate::inventory::Hooks,
+        specs: &[SecretSpec],
+        plans: &[(String, crate::store::RunPlan, String)],
+    ) -> Result<Vec<Outcome>, RotorError> {
+        let mut done = Done::from_journal(journal);
         // Never trust that the files still hold what the journal says was
         // delivered: deliver again (idempotent) and, if that changed anything,
         // restart and verify again too.
@@ -116,7 +131,7 @@ impl Engine<'_> {
         );
         self.store.write(|st| {
             st.journal(run.id, "resume", "intent", &detail, crate::store::now())?;
-            for s in &specs {
+            for s in specs {
                 st.audit(&NewEntry {
                     actor: &actor.name,
                     ticket: actor.ticket.as_deref(),
@@ -131,9 +146,9 @@ impl Engine<'_> {
         })?;
         let items: Vec<Item<'_>> = specs
             .iter()
-            .zip(&plans)
+            .zip(plans)
             .map(|(spec, (_, plan, _))| Item { spec, plan: *plan })
             .collect();
-        self.execute(run.id, run.kind, &hooks, &items, done)
+        self.execute(run.id, run.kind, hooks, &items, done)
     }
 }

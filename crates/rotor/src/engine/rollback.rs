@@ -41,10 +41,17 @@ impl Engine<'_> {
         self.swap(&spec, cur.number, prev.number)
     }
 
+    /// Undoes an unfinished run; an error says whether it is still open.
     pub(crate) fn undo_open_run(
         &mut self,
         run: crate::store::RunRecord,
     ) -> Result<Vec<Outcome>, RotorError> {
+        let (id, secrets) = (run.id, run.secrets.join(", "));
+        self.undo_run(run)
+            .map_err(|e| self.after_start(id, &secrets, e))
+    }
+
+    fn undo_run(&mut self, run: crate::store::RunRecord) -> Result<Vec<Outcome>, RotorError> {
         let specs: Vec<SecretSpec> = run
             .secrets
             .iter()
@@ -137,6 +144,7 @@ impl Engine<'_> {
             return Err(RotorError::UndoIncomplete {
                 secrets: run.secrets.join(", "),
                 detail: notes,
+                left_open: false,
             });
         }
         Ok(outcomes)
@@ -180,6 +188,7 @@ impl Engine<'_> {
                 self.journal(run.id, "undo", "failed", &e.to_string())?;
                 return Err(RotorError::UndoIncomplete {
                     secrets: run.secrets.join(", "),
+                    left_open: true,
                     detail: format!(
                         "taking the new credential of {name} back from {} failed ({e}). Nothing else was changed and the run stays open: \
                          run `rotor rollback {name}` again once it is reachable, or `rotor resume {name}` to finish the rotation instead",
@@ -199,6 +208,12 @@ impl Engine<'_> {
     }
 
     fn swap(&mut self, spec: &SecretSpec, cur: u32, prev: u32) -> Result<Vec<Outcome>, RotorError> {
+        // Everything the swap needs must open before a run is recorded, so
+        // a previous version that no longer opens (sealed under another
+        // key) is refused with nothing changed.
+        self.store.credential(&spec.name, prev)?;
+        self.store.credential(&spec.name, cur)?;
+        self.authority(spec)?;
         let actor = self.actor.clone();
         let names = vec![spec.name.clone()];
         let t = now();

@@ -181,6 +181,7 @@ impl Engine<'_> {
                         ),
                     });
                 }
+                self.check_adoptable(spec, &place, &v)?;
                 Ok(Start {
                     old_current: Some((0, v)),
                     old_user: found_user,
@@ -212,14 +213,17 @@ impl Engine<'_> {
                 displaced: None,
                 seen: live.numbers(),
             }),
-            (None, Some((_, v))) => Ok(Start {
-                old_current: Some((0, v)),
-                old_user: found_user,
-                old_previous,
-                adopted: true,
-                displaced: None,
-                seen: live.numbers(),
-            }),
+            (None, Some((place, v))) => {
+                self.check_adoptable(spec, &place, &v)?;
+                Ok(Start {
+                    old_current: Some((0, v)),
+                    old_user: found_user,
+                    old_previous,
+                    adopted: true,
+                    displaced: None,
+                    seen: live.numbers(),
+                })
+            }
             (None, None) => Ok(Start {
                 old_current: None,
                 old_user: found_user,
@@ -229,6 +233,49 @@ impl Engine<'_> {
                 seen: live.numbers(),
             }),
         }
+    }
+
+    /// Refuses, before anything is recorded, a value found in the targets
+    /// that rotor could not write back (a NUL or other control character):
+    /// an adopted value is delivered again, as previous or on rollback.
+    fn check_adoptable(
+        &self,
+        spec: &SecretSpec,
+        place: &str,
+        value: &SecretValue,
+    ) -> Result<(), RotorError> {
+        let probe = SecretValue::new("rotor-preflight-probe".into());
+        let keeps_previous = matches!(spec.strategy, Strategy::Overlap { .. });
+        for ts in &spec.targets {
+            let t = target::of(ts);
+            let Some(bytes) = read_optional(t.path())? else {
+                continue;
+            };
+            let as_current = target::Desired {
+                current: value,
+                previous: None,
+                user: None,
+            };
+            let as_previous = target::Desired {
+                current: &probe,
+                previous: Some(value),
+                user: None,
+            };
+            let forms = std::iter::once(as_current).chain(keeps_previous.then_some(as_previous));
+            for desired in forms {
+                if let Err(e) = t.render(&bytes, desired) {
+                    return Err(RotorError::Secret {
+                        secret: spec.name.clone(),
+                        message: format!(
+                            "{place} holds a value rotor cannot write back ({}: {e}), so it cannot be adopted; nothing was changed. \
+                             Put a value without it there by hand, or restore the store's current value, then rotate",
+                            t.path().display()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The login the first target that names one holds.
@@ -392,7 +439,10 @@ impl Engine<'_> {
             Ok::<_, RotorError>(run)
         })?;
         fault::point("after", "generate");
-        let plans = self.store.run_plans(run)?;
+        let plans = self
+            .store
+            .run_plans(run)
+            .map_err(|e| self.after_start(run, &names.join(", "), e.into()))?;
         let items: Vec<Item<'_>> = unit
             .iter()
             .filter_map(|spec| {

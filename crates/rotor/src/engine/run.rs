@@ -7,7 +7,7 @@ use crate::engine::deliver::{self, FileEdits};
 use crate::engine::execute::Done;
 use crate::engine::hooks::{self, HookError};
 use crate::engine::{fault, file_targets, Engine};
-use crate::error::RotorError;
+use crate::error::{Effect, RotorError};
 use crate::inventory::{Hooks, SecretSpec};
 use crate::secret::SecretValue;
 use crate::store::{now, RunKind};
@@ -103,18 +103,29 @@ impl Engine<'_> {
                 String::new()
             };
             let again = hooks.restart.as_ref().filter(|_| restart_again);
-            let mut undo = self.undo_delivery(run, &specs, again, &values)?.text;
+            let undone = self.undo_delivery(run, &specs, again, &values)?;
+            let mut undo = undone.text;
             if !taken_back.is_empty() {
                 undo.push(' ');
                 undo.push_str(&taken_back);
             }
-            Err(RotorError::StepFailed {
+            let failed = RotorError::StepFailed {
                 kind: kind.as_str(),
                 secrets: names.clone(),
                 step,
                 source: Box::new(err),
                 undo,
-            })
+            };
+            if undone.restart_failed {
+                // Consumers may still hold the removed values: not undone.
+                return Err(RotorError::Run {
+                    run,
+                    secrets: names.clone(),
+                    effect: Effect::Partial,
+                    source: Box::new(failed),
+                });
+            }
+            Err(failed)
         };
 
         if kind == RunKind::Rotate && !done.apply {
@@ -138,6 +149,7 @@ impl Engine<'_> {
                             .to_owned()
                     } else {
                         match self.undo_authority(applied) {
+                            Ok(text) if text.is_empty() => "Nothing was changed at the authority; the old credential still works.".to_owned(),
                             Ok(text) => text,
                             Err(why) => {
                                 return Err(left_open(&names, "apply", &e.to_string(), &why))
@@ -202,6 +214,7 @@ impl Engine<'_> {
                 }
                 if kind == RunKind::Rotate {
                     match self.undo_authority(changes) {
+                        Ok(text) if text.is_empty() => {}
                         Ok(text) => self.observer.note(&text),
                         Err(why) => return Err(left_open(&names, "deliver", &e.to_string(), &why)),
                     }
@@ -317,18 +330,29 @@ impl Engine<'_> {
     /// Takes the new values back from their authorities (idempotent, so
     /// also right after a partial apply). Returns words for the operator;
     /// `Err` when an authority could not do it.
+    /// Secrets without an authority (app-only: a file is all there is) say
+    /// nothing.
     pub(crate) fn undo_authority(&self, changes: &[Change<'_>]) -> Result<String, String> {
         let mut failed = Vec::new();
+        let mut taken_back = Vec::new();
         for c in changes {
             if let Err(e) = c.auth.undo(c.new_credential(), c.old_credential()) {
                 failed.push(format!("{}: {e}", c.spec.name));
+            } else if c.spec.authority.is_some() {
+                taken_back.push(format!(
+                    "the {} authority no longer accepts the new credential of {}",
+                    c.auth.name(),
+                    c.spec.name
+                ));
             }
         }
-        if failed.is_empty() {
-            Ok("The authorities no longer accept the new values.".into())
-        } else {
-            Err(failed.join("; "))
+        if !failed.is_empty() {
+            return Err(failed.join("; "));
         }
+        Ok(match taken_back.is_empty() {
+            true => String::new(),
+            false => format!("{}.", upper_first(&taken_back.join("; "))),
+        })
     }
 
     /// Journals (and shows) a failed attempt that will be retried. A journal
@@ -418,10 +442,20 @@ fn left_open(names: &str, step: &str, cause: &str, why: &str) -> RotorError {
     let first = names.split(", ").next().unwrap_or(names);
     RotorError::UndoIncomplete {
         secrets: names.to_owned(),
+        left_open: true,
         detail: format!(
             "step {step} failed ({cause}), and taking the new credential back from the authority failed too ({why}). \
              Nothing else was undone and the run stays open, so the files still hold what the authority accepts. \
              Once it is reachable, run `rotor rollback {first}` to undo, or `rotor resume {first}` to finish"
         ),
+    }
+}
+
+/// `text` with its first letter in upper case.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

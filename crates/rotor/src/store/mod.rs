@@ -65,6 +65,13 @@ pub enum StoreError {
         /// Database file.
         db: PathBuf,
     },
+    /// The disk (or the file system's quota) is full: nothing is damaged,
+    /// the write that did not fit was rolled back.
+    #[error("disk full at {path}; free space and run `rotor resume`")]
+    DiskFull {
+        /// Database file.
+        path: PathBuf,
+    },
     /// SQLite says the file is damaged.
     #[error("store {path} is damaged or truncated ({detail}); restore it from a backup")]
     Corrupt {
@@ -240,10 +247,7 @@ impl Store {
             (master_key::create(&key_path)?, true)
         };
         let conn = connect(&db_path, true)?;
-        let sql = |source| StoreError::Sql {
-            path: db_path.clone(),
-            source,
-        };
+        let sql = |source| sql_error(&db_path, source);
         schema::migrate(&conn).map_err(sql)?;
         let canary = key
             .seal(CANARY_AAD, CANARY)
@@ -282,7 +286,7 @@ impl Store {
         let key_path = master_key_path(dir);
         let key = master_key::load(&key_path)?;
         let conn = connect(&db_path, false)?;
-        let corrupt = |e: rusqlite::Error| diagnose::open_error(&db_path, e);
+        let corrupt = |e: rusqlite::Error| corrupt_error(&db_path, e);
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(corrupt)?;
@@ -348,16 +352,7 @@ impl Store {
     }
 
     pub(crate) fn sql(&self, source: rusqlite::Error) -> StoreError {
-        // SQLite opens a store it may not write read-only, silently (read
-        // commands still work); the first write says why it cannot.
-        use rusqlite::ErrorCode;
-        if let Some(ErrorCode::ReadOnly | ErrorCode::NotADatabase) = source.sqlite_error_code() {
-            return diagnose::open_error(&self.db_path, source);
-        }
-        StoreError::Sql {
-            path: self.db_path.clone(),
-            source,
-        }
+        sql_error(&self.db_path, source)
     }
 
     /// Runs `f` inside one write transaction (`BEGIN IMMEDIATE`), so
@@ -388,19 +383,61 @@ fn connect(db_path: &Path, create: bool) -> Result<Connection, StoreError> {
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let conn = Connection::open_with_flags(db_path, flags)
-        .map_err(|e| diagnose::open_error(db_path, e))?;
+    let conn =
+        Connection::open_with_flags(db_path, flags).map_err(|e| corrupt_error(db_path, e))?;
     conn.busy_timeout(Duration::from_secs(30))
         .and_then(|()| {
             conn.execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
         })
-        .map_err(|e| diagnose::open_error(db_path, e))?;
+        .map_err(|e| corrupt_error(db_path, e))?;
     if create {
         set_private(db_path)?;
     }
     Ok(conn)
+}
+
+/// Whether SQLite failed for want of space: `SQLITE_FULL` (a write that
+/// met ENOSPC or a quota), or growing the WAL index, which fails the same
+/// way on a full disk.
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => {
+            f.code == rusqlite::ErrorCode::DiskFull
+                || f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE
+        }
+        _ => false,
+    }
+}
+
+/// A failed statement: a full disk says so, never "damaged".
+fn sql_error(db_path: &Path, source: rusqlite::Error) -> StoreError {
+    if is_disk_full(&source) {
+        return StoreError::DiskFull {
+            path: db_path.to_path_buf(),
+        };
+    }
+    // SQLite opens a store it may not write read-only, silently (read
+    // commands still work); the first write says why it cannot.
+    use rusqlite::ErrorCode;
+    if let Some(ErrorCode::ReadOnly | ErrorCode::NotADatabase) = source.sqlite_error_code() {
+        return diagnose::open_error(db_path, source);
+    }
+    StoreError::Sql {
+        path: db_path.to_path_buf(),
+        source,
+    }
+}
+
+/// A store that will not open or check: damaged, unless the disk is full.
+fn corrupt_error(db_path: &Path, e: rusqlite::Error) -> StoreError {
+    if is_disk_full(&e) {
+        return StoreError::DiskFull {
+            path: db_path.to_path_buf(),
+        };
+    }
+    diagnose::open_error(db_path, e)
 }
 
 fn set_private(path: &Path) -> Result<(), StoreError> {
