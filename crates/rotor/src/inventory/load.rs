@@ -9,7 +9,7 @@ use super::error::InventoryError;
 use super::model::{Inventory, StoreConfig};
 use super::position::Cx;
 use super::raw::RawInventory;
-use super::rules::{check_name, convert_secret, resolve, Writers};
+use super::rules::{check_hook_env, check_name, convert_secret, resolve, Writers};
 
 /// File name looked for in the current directory.
 const DEFAULT_FILE: &str = "rotor.toml";
@@ -112,6 +112,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         let spec = convert_secret(&cx, s.get_ref(), &first_line, &base_dir, &mut writers)?;
         secrets.push(spec);
     }
+    check_hook_env(&cx, &raw.secret)?;
 
     Ok(Inventory {
         path: abs,
