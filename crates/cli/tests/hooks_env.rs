@@ -91,48 +91,62 @@ fn assert_no_piece(text: &str, values: &[String], place: &str) {
     }
 }
 
+/// The names of the variables in `env.txt` (what the hook's `env` wrote).
+fn env_names(h: &Harness) -> Vec<String> {
+    h.project
+        .read_string("env.txt")
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Panics unless every variable the hook got is documented (or `extra`).
+fn assert_documented(names: &[String], extra: &[&str]) {
+    let documented = [
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "TZ",
+        "TMPDIR",
+        "ROTOR_RUN_ID",
+        "ROTOR_STEP",
+        "ROTOR_SECRETS",
+        // what sh itself sets
+        "PWD",
+        "SHLVL",
+        "_",
+    ];
+    for name in names {
+        assert!(
+            documented.contains(&name.as_str())
+                || extra.contains(&name.as_str())
+                || name.starts_with("LC_"),
+            "the hook got {name}"
+        );
+    }
+}
+
 #[test]
 fn hooks_get_a_clean_environment_without_admin_credentials() {
-    let mut h = harness(
-        r#"env = ["NAMED_FOR_THE_HOOK"]"#,
-        "env > env.txt\nenv\nexit 1\n",
-    );
+    // The hook prints its whole environment: rotor's holds an admin URL.
+    let mut h = harness("", "env > env.txt\nenv\nexit 1\n");
     let run = h.rotor_env(
         &["rotate", "jwt"],
         &[
             ("ROTOR_PG_ADMIN_URL", ADMIN_URL),
             ("UNNAMED_SECRET", "unnamed-secret-value-42"),
-            ("NAMED_FOR_THE_HOOK", "named-value"),
             ("LC_ALL", "C"),
         ],
     );
     run.expect_code(1).expect_output("failed at step verify");
     let env = h.project.read_string("env.txt");
-    let names: Vec<&str> = env.lines().filter_map(|l| l.split('=').next()).collect();
-    for name in &names {
-        let documented = [
-            "PATH",
-            "HOME",
-            "USER",
-            "LOGNAME",
-            "LANG",
-            "TZ",
-            "TMPDIR",
-            "ROTOR_RUN_ID",
-            "ROTOR_STEP",
-            "ROTOR_SECRETS",
-            "NAMED_FOR_THE_HOOK",
-        ];
-        // PWD, SHLVL and _ are what sh itself sets.
-        assert!(
-            documented.contains(name)
-                || name.starts_with("LC_")
-                || ["PWD", "SHLVL", "_"].contains(name),
-            "the hook got {name}"
-        );
-    }
+    assert!(!env.contains("Adm1n-Passw0rd") && !env.contains("unnamed-secret"));
+    let names = env_names(&h);
+    assert_documented(&names, &[]);
     for want in [
-        "NAMED_FOR_THE_HOOK=named-value",
         "ROTOR_STEP=verify",
         "ROTOR_SECRETS=jwt",
         "LC_ALL=C",
@@ -140,9 +154,29 @@ fn hooks_get_a_clean_environment_without_admin_credentials() {
     ] {
         assert!(env.lines().any(|l| l == want), "{want} missing");
     }
-    assert!(names.contains(&"ROTOR_RUN_ID") && names.contains(&"PATH"));
-    assert!(!env.contains("Adm1n-Passw0rd") && !env.contains("unnamed-secret"));
+    assert!(names.iter().any(|n| n == "ROTOR_RUN_ID") && names.iter().any(|n| n == "PATH"));
     assert!(!journal(&h).is_empty());
+    h.finish();
+}
+
+#[test]
+fn hooks_env_passes_exactly_the_named_variables() {
+    let mut h = harness(
+        r#"env = ["NAMED_FOR_THE_HOOK", "NAMED_BUT_UNSET"]"#,
+        "env > env.txt\nexit 1\n",
+    );
+    h.rotor_env(
+        &["rotate", "jwt"],
+        &[
+            ("NAMED_FOR_THE_HOOK", "named-value"),
+            ("UNNAMED_SECRET", "unnamed-secret-value-42"),
+        ],
+    )
+    .expect_code(1);
+    let env = h.project.read_string("env.txt");
+    assert!(env.lines().any(|l| l == "NAMED_FOR_THE_HOOK=named-value"));
+    assert!(!env.contains("NAMED_BUT_UNSET") && !env.contains("unnamed-secret"));
+    assert_documented(&env_names(&h), &["NAMED_FOR_THE_HOOK"]);
     h.finish();
 }
 
@@ -217,12 +251,19 @@ exit 1
 
 #[test]
 fn hook_output_redaction_a_value_cut_at_the_capture_limit_with_stderr_following() {
-    // 16 KiB less 3 bytes of filler: the value straddles stdout's capture
-    // limit, and a short stderr follows (so the end of stdout is what the
-    // message and the journal keep).
-    for filler in [16 * 1024 - 3, 16 * 1024 - 20, 16 * 1024] {
+    // The value straddles stdout's 16 KiB capture limit or starts just
+    // past it, and a short stderr follows after stdout closed (so the end
+    // of stdout is what the message and the journal keep, and the two
+    // streams are joined in that order).
+    for filler in [
+        16 * 1024 - 20,
+        16 * 1024 - 3,
+        16 * 1024,
+        16 * 1024 + 3,
+        16 * 1024 + 20,
+    ] {
         let hook = format!(
-            "head -c {filler} /dev/zero | tr '\\0' x\nprintf %s \"$v\"\necho stderr follows >&2\nexit 1\n"
+            "head -c {filler} /dev/zero | tr '\\0' x\nprintf %s \"$v\"\nexec 1>&-\nsleep 0.2\necho stderr follows >&2\nexit 1\n"
         );
         let mut h = harness("", &hook);
         let run = h.rotor(&["rotate", "jwt"]);

@@ -625,12 +625,13 @@ mod tests {
     #[test]
     fn hook_output_redaction_a_value_cut_at_the_capture_limit_with_stderr_following() {
         // The 44-character value the issue reported, from 4 bytes before
-        // the limit to 4 after, with stderr printing after stdout.
+        // the limit to 8 after, with stderr printing after stdout.
         let v = SecretValue::new("0123456789abcdefghijABCDEFGHIJ0123456789abcd".into());
         let dir = tempfile::tempdir().expect("dir");
-        for filler in OUTPUT_LIMIT - 4..OUTPUT_LIMIT + 4 {
+        // stdout closes first, so stderr follows it.
+        for filler in OUTPUT_LIMIT - 4..OUTPUT_LIMIT + 8 {
             let script = format!(
-                "head -c {filler} /dev/zero | tr '\\0' x; printf %s {}; echo stderr follows >&2; exit 1",
+                "head -c {filler} /dev/zero | tr '\\0' x; printf %s {}; exec 1>&-; sleep 0.05; echo stderr follows >&2; exit 1",
                 v.expose()
             );
             let err =
