@@ -17,7 +17,7 @@
 //! rotor handed out (then it did not watch every rotation). Failed logins
 //! are also broken down per rotation: while `rotor rotate` ran, and after.
 //! No password and no admin URL is ever printed: errors are shown with every
-//! known password replaced by `<redacted>`.
+//! known password replaced by its fingerprint (`[REDACTED fp=…]`).
 //!
 //! Run: `cargo bench -p rotor-cli --bench pg_logins`
 //! (`ROTOR_BENCH_PG_WORKERS=N` sets the number of concurrent logins, 8 by

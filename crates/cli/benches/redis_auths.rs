@@ -23,8 +23,8 @@
 //! credential rotor handed out, or if one of its pre-rotation connections
 //! stopped answering. Failed AUTHs are broken down per rotation: while
 //! `rotor rotate` ran, and after. No password and no admin URL is ever
-//! printed: errors are shown with every known password replaced by
-//! `<redacted>`.
+//! printed: errors are shown with every known password replaced by its
+//! fingerprint (`[REDACTED fp=…]`).
 //!
 //! Run: `cargo bench -p rotor-cli --bench redis_auths`
 //! (`ROTOR_BENCH_REDIS_WORKERS=N` sets the number of concurrent AUTHs, 8 by

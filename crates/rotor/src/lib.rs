@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod generate;
 pub mod inventory;
+pub mod redact;
 pub mod secret;
 pub mod store;
 pub mod target;

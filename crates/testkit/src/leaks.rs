@@ -1,9 +1,16 @@
 //! The leak scanner: remembers every secret value a test has seen in a
 //! target file, then proves none of them appears in command output, in the
 //! store's files (the database must hold them only sealed), or in the audit
-//! trail. Failures name the place and the value's fingerprint, never the value.
+//! trail; not as written, and not percent-encoded, JSON-escaped, base64 or
+//! hex encoded either ([`encoded_forms`], computed here independently of
+//! rotor's sanitizer). Failures name the place, the form and the value's
+//! fingerprint, never the value.
 
 use std::path::Path;
+
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::project::walk;
 
@@ -11,7 +18,45 @@ use crate::project::walk;
 #[derive(Default)]
 pub struct LeakScanner {
     values: Vec<String>,
+    /// Every value's spellings: (needle, which spelling, the value's
+    /// fingerprint).
+    needles: Vec<(String, &'static str, String)>,
     scanned: usize,
+}
+
+/// The spellings of `value` a leak may take besides the value itself:
+/// percent-encoded (everything but `A-Za-z0-9-._~`, and everything but
+/// letters and digits), JSON-escaped, base64 (standard and URL-safe,
+/// padded and not) and hex.
+pub fn encoded_forms(value: &str) -> Vec<(&'static str, String)> {
+    const USERINFO: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let json = json
+        .get(1..json.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_owned();
+    let mut out = vec![
+        (
+            "percent-encoded",
+            utf8_percent_encode(value, USERINFO).to_string(),
+        ),
+        (
+            "fully percent-encoded",
+            utf8_percent_encode(value, NON_ALPHANUMERIC).to_string(),
+        ),
+        ("JSON-escaped", json),
+        ("base64", STANDARD.encode(value)),
+        ("unpadded base64", STANDARD_NO_PAD.encode(value)),
+        ("base64url", URL_SAFE.encode(value)),
+        ("unpadded base64url", URL_SAFE_NO_PAD.encode(value)),
+        ("hex", hex::encode(value)),
+    ];
+    out.retain(|(_, f)| f != value);
+    out
 }
 
 fn fingerprint(v: &str) -> String {
@@ -35,6 +80,14 @@ impl LeakScanner {
     pub fn learn(&mut self, value: &str) {
         if value.len() >= 8 && !self.values.iter().any(|v| v == value) {
             self.values.push(value.to_owned());
+            let fp = fingerprint(value);
+            self.needles
+                .push((value.to_owned(), "as written", fp.clone()));
+            for (what, form) in encoded_forms(value) {
+                if !self.needles.iter().any(|(n, _, _)| *n == form) {
+                    self.needles.push((form, what, fp.clone()));
+                }
+            }
         }
     }
 
@@ -70,17 +123,17 @@ impl LeakScanner {
         self.scanned
     }
 
-    /// Panics if any known value appears in `haystack`.
+    /// Panics if any known value appears in `haystack`, in any spelling.
     pub fn check_bytes(&mut self, place: &str, haystack: &[u8]) {
         self.scanned += 1;
-        for v in &self.values {
-            let needle = v.as_bytes();
-            if haystack.windows(needle.len()).any(|w| w == needle) {
-                panic!(
-                    "LEAK: a secret value (test fingerprint {}) appears in {place}",
-                    fingerprint(v)
-                );
-            }
+        if self.needles.is_empty() {
+            return;
+        }
+        let search = aho_corasick::AhoCorasick::new(self.needles.iter().map(|(n, _, _)| n))
+            .expect("the leak scanner's needles compile");
+        if let Some(m) = search.find(haystack) {
+            let (_, what, fp) = &self.needles[m.pattern().as_usize()];
+            panic!("LEAK: a secret value (test fingerprint {fp}) appears {what} in {place}");
         }
     }
 
@@ -146,7 +199,23 @@ pub fn assert_quotes_nothing<E: std::fmt::Display + std::fmt::Debug>(err: &E, va
 
 #[cfg(test)]
 mod tests {
-    use super::url_password;
+    use super::*;
+
+    #[test]
+    fn encoded_forms_of_a_value_are_caught() {
+        let value = "p@ss w/rd+\"q-0123";
+        for (what, form) in encoded_forms(value) {
+            let mut scanner = LeakScanner::new();
+            scanner.learn(value);
+            let hay = format!("log line {form} end");
+            let caught = std::panic::catch_unwind(move || scanner.check_text("test", &hay));
+            assert!(caught.is_err(), "the {what} form was not caught");
+        }
+        let mut scanner = LeakScanner::new();
+        scanner.learn(value);
+        scanner.check_text("clean", "nothing secret [REDACTED fp=0123456789abcdef]");
+        assert_eq!(scanner.scanned(), 1);
+    }
 
     #[test]
     fn finds_the_password_of_a_url() {

@@ -9,7 +9,8 @@
 //! and one login), the words for its logins ([`Words`]) and its rows
 //! ([`Run::baseline`], [`Run::rotating`]). Every password
 //! the bench knows of goes into a [`Redactor`]: errors and `rotor`'s output
-//! are printed with each one replaced by `<redacted>`.
+//! are printed with each one, in any spelling, replaced by its fingerprint
+//! (`[REDACTED fp=…]`, rotor's own sanitizer).
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -299,12 +300,17 @@ impl Redactor {
         }
     }
 
+    /// `text` with every known password, in every spelling, replaced by
+    /// its fingerprint (rotor's own sanitizer, [`rotor::redact`]).
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in self.0.lock().expect("redactor").iter() {
-            out = out.replace(s.as_str(), "<redacted>");
-        }
-        out
+        let values: Vec<rotor::secret::SecretValue> = self
+            .0
+            .lock()
+            .expect("redactor")
+            .iter()
+            .map(|s| rotor::secret::SecretValue::new(s.clone()))
+            .collect();
+        rotor::redact::Redactor::new(&values).redact(text)
     }
 }
 

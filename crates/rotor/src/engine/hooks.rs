@@ -1,7 +1,8 @@
 //! Restart and verify hooks: argv commands run with a time limit (never a
 //! shell, never a value on argv), and HTTP health checks. Their output is
-//! captured, bounded and redacted before anything keeps or prints it.
-//! [`with_retries`] gives a failing hook a bounded number of further tries.
+//! captured, bounded and redacted before anything keeps or prints it (each
+//! stream on its own, see [`crate::redact`]), and they run with a clean
+//! environment ([`super::hook_env`]). [`with_retries`] gives a failing hook a bounded number of further tries.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -11,8 +12,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::hook_env::HookEnv;
 use crate::inventory::{Command, Retry, Verify};
-use crate::secret::SecretValue;
+use crate::redact::Redactor;
+use zeroize::Zeroizing;
 
 /// Most output kept from one hook, per stream.
 const OUTPUT_LIMIT: usize = 16 * 1024;
@@ -118,29 +121,21 @@ pub struct HookOutput {
     pub text: String,
 }
 
-/// Replaces every occurrence of each value with its fingerprint.
-pub fn redact(text: &str, values: &[&SecretValue]) -> String {
-    let mut out = text.to_owned();
-    for v in values {
-        let raw = v.expose();
-        if raw.len() >= 4 && out.contains(raw) {
-            out = out.replace(raw, &format!("[REDACTED fp={}]", v.fingerprint()));
-        }
-    }
-    out
-}
-
-/// Runs a command from `dir` with a time limit, in its own process group so
-/// that on timeout everything it started is killed too.
+/// Runs a command from `dir` with a time limit and the environment `env`
+/// gives, in its own process group so that on timeout everything it
+/// started is killed too. Its output is redacted with `redactor`.
 pub fn run_command(
     cmd: &Command,
     dir: &Path,
-    redact_values: &[&SecretValue],
+    env: &HookEnv,
+    redactor: &Redactor,
 ) -> Result<HookOutput, HookError> {
     let program = cmd.argv.first().cloned().unwrap_or_default();
     let mut child = Process::new(&program)
         .args(&cmd.argv[1..])
         .current_dir(dir)
+        .env_clear()
+        .envs(env.vars())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -152,19 +147,15 @@ pub fn run_command(
         })?;
     // Keep enough past the limit that a value starting before it is kept
     // whole, so it is redacted whole before the text is cut.
-    let slack = redact_values
-        .iter()
-        .map(|v| v.expose().len())
-        .max()
-        .unwrap_or(0);
+    let keep = OUTPUT_LIMIT + redactor.lookahead();
     let (tx, rx) = mpsc::channel();
     let mut streams = 0;
     if let Some(out) = child.stdout.take() {
-        read_bounded(Box::new(out), OUTPUT_LIMIT + slack, tx.clone());
+        read_bounded(Box::new(out), 0, keep, tx.clone());
         streams += 1;
     }
     if let Some(err) = child.stderr.take() {
-        read_bounded(Box::new(err), OUTPUT_LIMIT + slack, tx.clone());
+        read_bounded(Box::new(err), 1, keep, tx.clone());
         streams += 1;
     }
     drop(tx);
@@ -172,19 +163,30 @@ pub fn run_command(
     // The hook itself has ended (or was killed with its group). A process it
     // left running may still hold the pipes: wait a little, then go on.
     let deadline = Instant::now() + Duration::from_secs(2);
-    let mut text = String::new();
+    let mut parts: [Option<String>; 2] = [None, None];
     let mut complete = true;
     for _ in 0..streams {
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(part) => text.push_str(&part),
+            Ok(capture) => {
+                // Each stream is redacted and cut on its own, so the end of
+                // one can never join the start of the other into a value.
+                let text = redactor.redact_capture(&capture.kept, OUTPUT_LIMIT, capture.dropped);
+                if let Some(slot) = parts.get_mut(capture.stream) {
+                    *slot = Some(text);
+                }
+            }
             Err(_) => {
                 complete = false;
                 break;
             }
         }
     }
-    let mut text = cut(&redact(&text, redact_values), 2 * OUTPUT_LIMIT);
-    text = scrub_partial(&text, redact_values);
+    let mut text = parts
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
     if !complete {
         text.push_str(" [output cut: a process the hook started still holds it]");
     }
@@ -206,45 +208,15 @@ pub fn run_command(
     }
 }
 
-/// `text` cut to at most `limit` bytes, at a character boundary.
-fn cut(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
-}
-
-/// Replaces a trailing fragment that is the start of a known value (what a
-/// cut can leave of a value) with a marker.
-fn scrub_partial(text: &str, values: &[&SecretValue]) -> String {
-    for v in values {
-        let raw = v.expose();
-        let longest = raw.len().saturating_sub(1).min(text.len());
-        for k in (4..=longest).rev() {
-            if raw.is_char_boundary(k) && text.ends_with(&raw[..k]) {
-                return format!(
-                    "{}[REDACTED partial fp={}]",
-                    &text[..text.len() - k],
-                    v.fingerprint()
-                );
-            }
-        }
-    }
-    text.to_owned()
-}
-
 /// Runs a verify hook.
 pub fn run_verify(
     verify: &Verify,
     dir: &Path,
-    redact_values: &[&SecretValue],
+    env: &HookEnv,
+    redactor: &Redactor,
 ) -> Result<HookOutput, HookError> {
     match verify {
-        Verify::Command(cmd) => run_command(cmd, dir, redact_values),
+        Verify::Command(cmd) => run_command(cmd, dir, env, redactor),
         Verify::Http {
             url,
             status,
@@ -282,20 +254,42 @@ fn http_check(url: &str, want: u16, timeout: Duration) -> Result<HookOutput, Hoo
     }
 }
 
-fn read_bounded(mut r: Box<dyn Read + Send>, limit: usize, tx: mpsc::Sender<String>) {
+/// What one stream of a hook printed: the first bytes of it, and whether
+/// more followed.
+struct Capture {
+    /// 0 for stdout, 1 for stderr.
+    stream: usize,
+    kept: Zeroizing<Vec<u8>>,
+    dropped: bool,
+}
+
+/// Reads `r` to its end on a thread of its own, keeping the first `limit`
+/// bytes, and sends them when the stream ends.
+fn read_bounded(
+    mut r: Box<dyn Read + Send>,
+    stream: usize,
+    limit: usize,
+    tx: mpsc::Sender<Capture>,
+) {
     thread::spawn(move || {
-        let mut kept = Vec::new();
+        let mut kept = Zeroizing::new(Vec::new());
+        let mut dropped = false;
         let mut buf = [0u8; 4096];
         loop {
             match r.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     let room = limit.saturating_sub(kept.len());
+                    dropped |= n > room;
                     kept.extend_from_slice(&buf[..n.min(room)]);
                 }
             }
         }
-        let _ = tx.send(String::from_utf8_lossy(&kept).into_owned());
+        let _ = tx.send(Capture {
+            stream,
+            kept,
+            dropped,
+        });
     });
 }
 
@@ -342,6 +336,17 @@ fn tail(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::SecretValue;
+
+    /// Runs `c` from `dir` with no extra environment, redacting `values`.
+    fn run(c: &Command, dir: &Path, values: &[&SecretValue]) -> Result<HookOutput, HookError> {
+        run_command(
+            c,
+            dir,
+            &HookEnv::default(),
+            &Redactor::new(values.iter().copied()),
+        )
+    }
 
     fn cmd(argv: &[&str], ms: u64) -> Command {
         Command {
@@ -353,17 +358,17 @@ mod tests {
     #[test]
     fn success_failure_timeout() {
         let dir = std::env::temp_dir();
-        assert!(run_command(&cmd(&["true"], 5000), &dir, &[]).is_ok());
+        assert!(run(&cmd(&["true"], 5000), &dir, &[]).is_ok());
         assert!(matches!(
-            run_command(&cmd(&["false"], 5000), &dir, &[]),
+            run(&cmd(&["false"], 5000), &dir, &[]),
             Err(HookError::Exit { .. })
         ));
         assert!(matches!(
-            run_command(&cmd(&["sleep", "5"], 100), &dir, &[]),
+            run(&cmd(&["sleep", "5"], 100), &dir, &[]),
             Err(HookError::Timeout { .. })
         ));
         assert!(matches!(
-            run_command(&cmd(&["/nonexistent/x"], 100), &dir, &[]),
+            run(&cmd(&["/nonexistent/x"], 100), &dir, &[]),
             Err(HookError::Spawn { .. })
         ));
     }
@@ -372,7 +377,7 @@ mod tests {
     fn output_is_redacted() {
         let v = SecretValue::new("s3cr3t-value-xyz".into());
         let dir = std::env::temp_dir();
-        let err = run_command(
+        let err = run(
             &cmd(&["sh", "-c", "echo leaked s3cr3t-value-xyz; exit 3"], 5000),
             &dir,
             &[&v],
@@ -420,7 +425,7 @@ mod tests {
             policy,
             |n| {
                 attempts.push(n);
-                run_command(c, dir, &[])
+                run(c, dir, &[])
             },
             |n, _, wait| waits.push((n, wait)),
         );
@@ -599,8 +604,8 @@ mod tests {
                 "head -c {filler} /dev/zero | tr '\\0' x; echo {}; exit 1",
                 v.expose()
             );
-            let err = run_command(&cmd(&["sh", "-c", &script], 5000), dir.path(), &[&v])
-                .expect_err("exit 1");
+            let err =
+                run(&cmd(&["sh", "-c", &script], 5000), dir.path(), &[&v]).expect_err("exit 1");
             let text = err.to_string();
             assert!(
                 !text.contains(&v.expose()[..6]),
@@ -609,10 +614,106 @@ mod tests {
         }
     }
 
+    /// Panics if any 4-byte piece of `value` shows in `text`.
+    fn assert_no_piece(text: &str, value: &str, what: &str) {
+        for w in value.as_bytes().windows(crate::redact::MIN_FORM) {
+            let piece = String::from_utf8_lossy(w);
+            assert!(!text.contains(piece.as_ref()), "{what}: a piece shows");
+        }
+    }
+
+    #[test]
+    fn hook_output_redaction_a_value_cut_at_the_capture_limit_with_stderr_following() {
+        // The 44-character value the issue reported, from 4 bytes before
+        // the limit to 8 after, with stderr printing after stdout.
+        let v = SecretValue::new("0123456789abcdefghijABCDEFGHIJ0123456789abcd".into());
+        let dir = tempfile::tempdir().expect("dir");
+        // stdout closes first, so stderr follows it.
+        for filler in OUTPUT_LIMIT - 4..OUTPUT_LIMIT + 8 {
+            let script = format!(
+                "head -c {filler} /dev/zero | tr '\\0' x; printf %s {}; exec 1>&-; sleep 0.05; echo stderr follows >&2; exit 1",
+                v.expose()
+            );
+            let err =
+                run(&cmd(&["sh", "-c", &script], 5000), dir.path(), &[&v]).expect_err("exit 1");
+            let text = err.to_string();
+            assert!(text.contains("stderr follows"), "filler {filler}");
+            assert_no_piece(&text, v.expose(), &format!("filler {filler}"));
+        }
+    }
+
+    #[test]
+    fn hook_output_redaction_covers_every_encoding() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        use base64::Engine as _;
+        let raw = "p@ss w/rd+\"q-0123456789";
+        let v = SecretValue::new(raw.into());
+        let dir = tempfile::tempdir().expect("dir");
+        let json = serde_json::to_string(raw).expect("json");
+        let spelled = [
+            raw.to_owned(),
+            crate::target::dotenv::url::encode(raw).to_string(),
+            percent_encoding::utf8_percent_encode(raw, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+            json[1..json.len() - 1].to_owned(),
+            STANDARD.encode(raw),
+            URL_SAFE_NO_PAD.encode(raw),
+            hex::encode(raw),
+        ];
+        // Written to a file the hook prints, so no value is on its argv.
+        std::fs::write(dir.path().join("out.txt"), spelled.join("\n")).expect("write");
+        let err = run(
+            &cmd(&["sh", "-c", "cat out.txt >&2; exit 1"], 5000),
+            dir.path(),
+            &[&v],
+        )
+        .expect_err("exit 1");
+        let text = err.to_string();
+        for s in &spelled {
+            assert!(!text.contains(s.as_str()), "a form shows: {text}");
+        }
+        assert_eq!(
+            text.matches("[REDACTED fp=").count(),
+            spelled.len(),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn hooks_get_a_clean_environment() {
+        let dir = tempfile::tempdir().expect("dir");
+        let env = HookEnv {
+            named: Vec::new(),
+            run: Some(42),
+            step: "restart",
+            secrets: vec!["jwt".into()],
+        };
+        let out = run_command(
+            &cmd(&["sh", "-c", "env"], 5000),
+            dir.path(),
+            &env,
+            &Redactor::new([]),
+        )
+        .expect("env runs");
+        for line in out.text.lines() {
+            let name = line.split('=').next().unwrap_or_default();
+            assert!(
+                super::super::hook_env::PASSED.contains(&name)
+                    || name.starts_with("LC_")
+                    || super::super::hook_env::METADATA.contains(&name)
+                    // what sh itself sets
+                    || ["PWD", "SHLVL", "_", "OLDPWD"].contains(&name),
+                "the hook got {name}"
+            );
+        }
+        assert!(out.text.contains("ROTOR_RUN_ID=42"), "{}", out.text);
+        assert!(out.text.contains("ROTOR_SECRETS=jwt"), "{}", out.text);
+    }
+
     #[test]
     fn a_timeout_kills_what_the_hook_started() {
         let dir = tempfile::tempdir().expect("dir");
-        let err = run_command(
+        let err = run(
             &cmd(&["sh", "-c", "sleep 30 & echo $! > child.pid; wait"], 300),
             dir.path(),
             &[],

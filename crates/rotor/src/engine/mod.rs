@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod drift;
 mod execute;
 pub(crate) mod fault;
+pub mod hook_env;
 pub mod hooks;
 pub mod plan;
 mod resume;

@@ -5,10 +5,12 @@
 use crate::authority::{Authority, Credential};
 use crate::engine::deliver::{self, FileEdits};
 use crate::engine::execute::Done;
+use crate::engine::hook_env::HookEnv;
 use crate::engine::hooks::{self, HookError};
 use crate::engine::{fault, file_targets, Engine};
 use crate::error::{Effect, RotorError};
 use crate::inventory::{Hooks, SecretSpec};
+use crate::redact::Redactor;
 use crate::secret::SecretValue;
 use crate::store::{now, RunKind};
 use crate::target::{self, Desired};
@@ -235,11 +237,11 @@ impl Engine<'_> {
         if let (Some(cmd), false) = (&hooks.restart, done.restart) {
             self.journal(run, "restart", "intent", &cmd.argv.join(" "))?;
             restarted = true;
-            let known = self.known_values(&values);
-            let known: Vec<&SecretValue> = known.iter().collect();
+            let known = Redactor::new(&self.known_values(&values));
+            let env = hook_env(&hooks.env, run, "restart", &specs);
             let tried = hooks::with_retries(
                 &hooks.retry,
-                |_| hooks::run_command(cmd, &dir, &known),
+                |_| hooks::run_command(cmd, &dir, &env, &known),
                 |n, e, wait| self.note_retry(run, "restart", n, e, wait),
             );
             if let Err(e) = tried {
@@ -253,11 +255,11 @@ impl Engine<'_> {
 
         if let (Some(v), false) = (&hooks.verify, done.verify) {
             self.journal(run, "verify", "intent", "")?;
-            let known = self.known_values(&values);
-            let known: Vec<&SecretValue> = known.iter().collect();
+            let known = Redactor::new(&self.known_values(&values));
+            let env = hook_env(&hooks.env, run, "verify", &specs);
             let tried = hooks::with_retries(
                 &hooks.retry,
-                |_| hooks::run_verify(v, &dir, &known),
+                |_| hooks::run_verify(v, &dir, &env, &known),
                 |n, e, wait| self.note_retry(run, "verify", n, e, wait),
             );
             if let Err(e) = tried {
@@ -297,12 +299,16 @@ impl Engine<'_> {
         if let Some(cmd) = restart {
             // After the restore the files hold the old values: redact those
             // as well as the run's own.
-            let known = self.known_values(values);
-            let known: Vec<&SecretValue> = known.iter().collect();
+            let known = Redactor::new(&self.known_values(values));
             let retry = specs.first().map(|s| s.hooks.retry).unwrap_or_default();
+            let named = specs
+                .first()
+                .map(|s| s.hooks.env.clone())
+                .unwrap_or_default();
+            let env = hook_env(&named, run, "undo", specs);
             let tried = hooks::with_retries(
                 &retry,
-                |_| hooks::run_command(cmd, &self.inventory.base_dir, &known),
+                |_| hooks::run_command(cmd, &self.inventory.base_dir, &env, &known),
                 |n, e, wait| self.note_retry(run, "undo", n, e, wait),
             );
             match tried {
@@ -391,6 +397,17 @@ impl Engine<'_> {
         }
         let targets: Vec<&dyn target::Target> = files.values().flatten().copied().collect();
         target::with_written_forms(out, &targets)
+    }
+}
+
+/// The environment of a hook of run `run` at `step` (see
+/// [`crate::engine::hook_env`]).
+fn hook_env(named: &[String], run: i64, step: &'static str, specs: &[&SecretSpec]) -> HookEnv {
+    HookEnv {
+        named: named.to_vec(),
+        run: Some(run),
+        step,
+        secrets: specs.iter().map(|s| s.name.clone()).collect(),
     }
 }
 

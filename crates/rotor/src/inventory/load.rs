@@ -9,7 +9,7 @@ use super::error::InventoryError;
 use super::model::{Inventory, Limits, StoreConfig};
 use super::position::Cx;
 use super::raw::{RawInventory, RawSize};
-use super::rules::{check_name, convert_secret, resolve, Writers};
+use super::rules::{check_hook_env, check_name, convert_secret, resolve, Writers};
 
 /// File name looked for in the current directory.
 const DEFAULT_FILE: &str = "rotor.toml";
@@ -115,6 +115,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         secrets.push(spec);
     }
     writers.check_same_files(&cx, &store.path)?;
+    check_hook_env(&cx, &raw.secret)?;
 
     Ok(Inventory {
         path: abs,

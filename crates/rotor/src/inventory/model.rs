@@ -378,6 +378,9 @@ pub struct Hooks {
     pub verify: Option<Verify>,
     /// How a failing restart or verify is retried.
     pub retry: Retry,
+    /// Variables of rotor's environment the hooks also get (`env = [...]`),
+    /// besides the clean environment of [`crate::engine::hook_env`].
+    pub env: Vec<String>,
 }
 
 /// How a failing hook is retried.

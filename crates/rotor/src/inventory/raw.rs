@@ -158,6 +158,9 @@ pub(super) struct RawHooks {
     pub(super) retries: Option<Spanned<RawInt>>,
     /// Wait before the second attempt (a duration).
     pub(super) retry_backoff: Option<Spanned<String>>,
+    /// Variables of rotor's environment the hooks get; any TOML value, so
+    /// a wrong type gets a helpful message.
+    pub(super) env: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]

@@ -658,18 +658,12 @@ fn config_get(
     })
 }
 
-/// `e` with every occurrence of these values (and any SHA-256 hash)
-/// replaced: Redis does not quote them, but nothing may slip through.
+/// `e` with every spelling of these values (see [`crate::redact`]) and any
+/// SHA-256 hash replaced: Redis does not quote them, but nothing may slip
+/// through.
 fn scrubbed(e: AuthorityError, values: &[Option<&SecretValue>]) -> AuthorityError {
-    let clean = |message: String| {
-        let mut text = scrub_hashes(&message);
-        for v in values.iter().flatten() {
-            if !v.expose().is_empty() {
-                text = text.replace(v.expose(), "<password>");
-            }
-        }
-        text
-    };
+    let redactor = crate::redact::Redactor::new(values.iter().flatten().copied());
+    let clean = |message: String| redactor.redact(&scrub_hashes(&message));
     match e {
         AuthorityError::Transient { authority, message } => AuthorityError::Transient {
             authority,
@@ -714,7 +708,7 @@ mod tests {
         assert!(!text.contains("plain-secret-value-1"), "{text}");
         assert!(!text.contains(&h), "{text}");
         assert!(
-            text.contains("<password>") && text.contains("<hash>"),
+            text.contains("[REDACTED fp=") && text.contains("<hash>"),
             "{text}"
         );
     }

@@ -1,4 +1,5 @@
-//! Rules for `[secret.hooks]`: argv commands, verify checks, timeouts, retries.
+//! Rules for `[secret.hooks]`: argv commands, verify checks, timeouts,
+//! retries, and the variables hooks may get (`env`).
 
 use std::time::Duration;
 
@@ -113,6 +114,20 @@ pub(in crate::inventory) fn convert_hooks(
         .map(|v| convert_verify(cx, secret, v))
         .transpose()?;
     let retry = convert_retry(cx, secret, raw)?;
+    let env = match &raw.env {
+        Some(e) => {
+            let has_command = restart.is_some() || matches!(verify, Some(Verify::Command(_)));
+            if !has_command {
+                return Err(cx.err(
+                    e.span(),
+                    Some(secret),
+                    "env is set but there is no restart or verify command to pass it to",
+                ));
+            }
+            hook_env(cx, secret, e)?
+        }
+        None => Vec::new(),
+    };
     if restart.is_none() && verify.is_none() {
         if let Some(span) = raw
             .retries
@@ -131,7 +146,94 @@ pub(in crate::inventory) fn convert_hooks(
         restart,
         verify,
         retry,
+        env,
     })
+}
+
+/// `env = ["NAME", ...]`: variable names, each once, none of rotor's own.
+fn hook_env(
+    cx: &Cx<'_>,
+    secret: &str,
+    v: &Spanned<toml::Value>,
+) -> Result<Vec<String>, InventoryError> {
+    let err = |msg: String| Err(cx.err(v.span(), Some(secret), msg));
+    let toml::Value::Array(items) = v.get_ref() else {
+        return err(format!(
+            "env must be an array of variable names, e.g. env = [\"XDG_RUNTIME_DIR\"]; found a {}",
+            v.get_ref().type_str()
+        ));
+    };
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let toml::Value::String(name) = item else {
+            return err(format!(
+                "env must be an array of variable names; found a {}",
+                item.type_str()
+            ));
+        };
+        if !is_var_name(name) {
+            return err(format!(
+                "env names \"{name}\", which is not an environment variable name"
+            ));
+        }
+        if name.starts_with("ROTOR_") {
+            return err(format!(
+                "env names \"{name}\": ROTOR_* variables are rotor's own (admin URLs, the master key file) and never go to a hook; hooks get ROTOR_RUN_ID, ROTOR_STEP and ROTOR_SECRETS without asking"
+            ));
+        }
+        if out.contains(name) {
+            return err(format!("env lists \"{name}\" twice"));
+        }
+        out.push(name.clone());
+    }
+    Ok(out)
+}
+
+/// No hook's `env` may name a variable holding an admin credential: any
+/// authority's `admin_url_env` or any target's `admin_console_env`, of any
+/// secret in the inventory.
+pub(in crate::inventory) fn check_hook_env(
+    cx: &Cx<'_>,
+    secrets: &[Spanned<RawSecret>],
+) -> Result<(), InventoryError> {
+    let mut admin: Vec<(&str, &str, &str)> = Vec::new();
+    for s in secrets {
+        let s = s.get_ref();
+        let owner = s.name.get_ref().as_str();
+        if let Some(a) = s
+            .authority
+            .as_ref()
+            .and_then(|a| a.get_ref().admin_url_env.as_ref())
+        {
+            admin.push((a.get_ref(), "admin_url_env", owner));
+        }
+        for t in &s.target {
+            if let Some(c) = &t.get_ref().admin_console_env {
+                admin.push((c.get_ref(), "admin_console_env", owner));
+            }
+        }
+    }
+    for s in secrets {
+        let s = s.get_ref();
+        let Some(env) = s.hooks.as_ref().and_then(|h| h.get_ref().env.as_ref()) else {
+            continue;
+        };
+        let toml::Value::Array(items) = env.get_ref() else {
+            continue;
+        };
+        for name in items.iter().filter_map(toml::Value::as_str) {
+            if let Some((_, key, owner)) = admin.iter().find(|(n, _, _)| *n == name) {
+                return Err(cx.err(
+                    env.span(),
+                    Some(s.name.get_ref()),
+                    format!(
+                        "env names \"{name}\", the {key} of secret \"{owner}\": an admin credential never goes to a hook; drop it from env"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `retries` and `retry_backoff` of `[secret.hooks]`; defaults when missing.
@@ -256,6 +358,125 @@ pub(in crate::inventory) fn convert_verify(
                 None => DEFAULT_COMMAND_TIMEOUT,
             };
             Ok(Verify::Command(Command { argv, timeout }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::inventory::{parse, InventoryError};
+
+    /// A secret with a restart hook and `env` (a TOML value) on line 10, and
+    /// a postgres secret whose admin URL is in `PG_ADMIN`.
+    fn inventory(env: &str) -> String {
+        format!(
+            r#"[[secret]]
+name = "jwt"
+generator = {{ kind = "random" }}
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "JWT_SECRET"
+[secret.hooks]
+restart = ["systemctl", "restart", "api"]
+env = {env}
+
+[[secret]]
+name = "db"
+generator = {{ kind = "password", length = 32 }}
+strategy = {{ kind = "alternate" }}
+[secret.authority]
+kind = "postgres"
+admin_url_env = "PG_ADMIN"
+group = "app"
+roles = ["app_blue", "app_green"]
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "DATABASE_URL"
+form = "url"
+[[secret.target]]
+kind = "pgbouncer"
+path = "userlist.txt"
+admin_console_env = "BOUNCER_ADMIN"
+"#
+        )
+    }
+
+    #[track_caller]
+    fn refused(env: &str, needle: &str) {
+        match parse(&inventory(env), Path::new("rotor.toml")) {
+            Err(InventoryError::Invalid {
+                line,
+                col,
+                secret,
+                message,
+                ..
+            }) => {
+                assert_eq!(
+                    (line, col, secret.as_deref()),
+                    (10, 7, Some("jwt")),
+                    "{message}"
+                );
+                assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+            }
+            Err(e) => panic!("expected Invalid, got {e}"),
+            Ok(_) => panic!("env = {env} was accepted"),
+        }
+    }
+
+    #[test]
+    fn hook_env_lists_the_named_variables() {
+        let inv = parse(
+            &inventory(r#"["XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"]"#),
+            Path::new("rotor.toml"),
+        )
+        .expect("valid");
+        assert_eq!(
+            inv.secrets[0].hooks.env,
+            ["XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"]
+        );
+        assert!(inv.secrets[1].hooks.env.is_empty());
+    }
+
+    #[test]
+    fn hook_env_refuses_bad_names_and_admin_credentials() {
+        refused(r#""HOME""#, "env must be an array of variable names");
+        refused("[1]", "found a integer");
+        refused(r#"["NOT A NAME"]"#, "not an environment variable name");
+        refused(r#"["A", "A"]"#, "lists \"A\" twice");
+        refused(
+            r#"["ROTOR_PG_ADMIN_URL"]"#,
+            "ROTOR_* variables are rotor's own",
+        );
+        refused(
+            r#"["ROTOR_MASTER_KEY_FILE"]"#,
+            "ROTOR_* variables are rotor's own",
+        );
+        refused(
+            r#"["PG_ADMIN"]"#,
+            "the admin_url_env of secret \"db\": an admin credential never goes to a hook",
+        );
+        refused(
+            r#"["BOUNCER_ADMIN"]"#,
+            "the admin_console_env of secret \"db\"",
+        );
+    }
+
+    #[test]
+    fn hook_env_needs_a_command_to_pass_it_to() {
+        let text = inventory(r#"["HOME"]"#).replace(
+            "restart = [\"systemctl\", \"restart\", \"api\"]",
+            "verify = { http = \"http://127.0.0.1:8000/health\" }",
+        );
+        match parse(&text, Path::new("rotor.toml")) {
+            Err(e) => assert!(
+                e.to_string().contains("no restart or verify command"),
+                "{e}"
+            ),
+            Ok(_) => panic!("env without a command was accepted"),
         }
     }
 }

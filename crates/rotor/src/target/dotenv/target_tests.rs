@@ -190,11 +190,8 @@ fn a_url_passwords_encoded_form_is_redacted_too() {
         spelled,
         ["p%40ss%20w%2Frd%2B1", "safe-Value_1", "p@ss w/rd+1"]
     );
-    let known: Vec<&SecretValue> = known.iter().collect();
-    let out = crate::engine::hooks::redact(
-        "connecting to postgres://app:p%40ss%20w%2Frd%2B1@db/app (p@ss w/rd+1)",
-        &known,
-    );
+    let out = crate::redact::Redactor::new(&known)
+        .redact("connecting to postgres://app:p%40ss%20w%2Frd%2B1@db/app (p@ss w/rd+1)");
     assert!(!out.contains("p%40ss") && !out.contains("p@ss"), "{out}");
     assert_eq!(out.matches("[REDACTED fp=").count(), 2, "{out}");
 }
