@@ -1,5 +1,6 @@
 //! `rotor verify`: does the world still agree with the store? For each
-//! secret: the targets hold the store's current value (and login), the
+//! secret: the targets hold the store's current value (and login) and, where
+//! they have a place for it, its previous value or none (see `previous`), the
 //! authority accepts the current credential (and the previous one while it
 //! is still meant to work), and the authority reports no drift of its own
 //! (an alternating pair's roles no longer alike). Changes nothing.
@@ -9,8 +10,9 @@ use crate::authority::{Acceptance, Credential};
 use crate::engine::deliver::{at, read_optional};
 use crate::engine::{Engine, Live};
 use crate::error::RotorError;
-use crate::inventory::SecretSpec;
-use crate::target;
+use crate::inventory::{SecretSpec, Strategy};
+use crate::engine::previous::previous_drift;
+use crate::target::{self, Target};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -77,7 +79,13 @@ impl Engine<'_> {
         } else {
             self.select(names)?
         };
+        // Read before the versions: a run that begins later (another rotor
+        // process writing the targets while they are read) has a larger id.
+        let since = self.store.last_run_id()?;
         let live_all = self.store.live_versions()?;
+        // Tests hold a process here to rotate between its read of the store
+        // and its read of the targets.
+        crate::engine::fault::pause("before", "verify-targets");
         let mut out = Vec::new();
         for spec in specs {
             if authority_only && spec.authority.is_none() {
@@ -85,9 +93,53 @@ impl Engine<'_> {
             }
             let live =
                 Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
-            out.push(self.check_one(spec, &live)?);
+            out.push(self.check_fresh(spec, &live, since)?);
         }
         Ok(out)
+    }
+
+    /// [`Engine::check_one`], except that drift seen while another rotor
+    /// process rotated the secret is not reported as drift: the secret is
+    /// checked again against the store as it is now, and if it moved again
+    /// meanwhile, reported as not checked.
+    fn check_fresh(
+        &self,
+        spec: &SecretSpec,
+        live: &Live,
+        since: i64,
+    ) -> Result<DriftReport, RotorError> {
+        let report = self.check_one(spec, live)?;
+        if report.state() != CheckState::Drift || !self.moved_since(&spec.name, since)? {
+            return Ok(report);
+        }
+        let since = self.store.last_run_id()?;
+        let live = Live::from_records(&self.store.versions(&spec.name)?);
+        let report = self.check_one(spec, &live)?;
+        if report.state() != CheckState::Drift || !self.moved_since(&spec.name, since)? {
+            return Ok(report);
+        }
+        Ok(self.report(
+            spec,
+            report.version.unwrap_or(0),
+            report.login,
+            vec![Check {
+                what: "no concurrent rotation".into(),
+                state: CheckState::Error,
+                detail: format!(
+                    "another rotor process changed {} while its targets were read; run `rotor verify {}` again",
+                    spec.name, spec.name
+                ),
+            }],
+        ))
+    }
+
+    /// Whether another rotor process holds `secret` now, or began a run on
+    /// it after run `since` ([`crate::store::Store::last_run_id`] read
+    /// before the versions were): then its targets may hold that process's
+    /// fresh values, and a difference from the versions read is not drift.
+    pub(crate) fn moved_since(&self, secret: &str, since: i64) -> Result<bool, RotorError> {
+        Ok(self.store.open_run_for(secret)?.is_some()
+            || self.store.run_began_since(secret, since)?)
     }
 
     fn check_one(&self, spec: &SecretSpec, live: &Live) -> Result<DriftReport, RotorError> {
@@ -133,16 +185,18 @@ impl Engine<'_> {
         for ts in &spec.targets {
             let t = target::of(ts);
             let what = format!("{} holds v{}", t.describe(), cur.number);
-            let read = read_optional(t.path()).and_then(|bytes| match bytes {
-                None => Ok(None),
-                Some(b) => {
-                    let v = t.current_for(&b, user.as_deref()).map_err(at(t.path()))?;
-                    let u = t.current_user(&b).map_err(at(t.path()))?;
-                    Ok(Some((v, u)))
-                }
-            });
+            let bytes = read_optional(t.path());
+            let read = match &bytes {
+                Err(e) => Err(e.to_string()),
+                Ok(None) => Ok(None),
+                Ok(Some(b)) => t
+                    .current_for(b, user.as_deref())
+                    .and_then(|v| Ok((v, t.current_user(b)?)))
+                    .map(Some)
+                    .map_err(|e| at(t.path())(e).to_string()),
+            };
             let (state, detail) = match read {
-                Err(e) => (CheckState::Error, e.to_string()),
+                Err(e) => (CheckState::Error, e),
                 Ok(None) => (CheckState::Drift, "the file does not exist".into()),
                 // A file with one line per login cannot be compared when the
                 // store names no login.
@@ -180,6 +234,12 @@ impl Engine<'_> {
                 state,
                 detail,
             });
+            // And what it holds besides: the previous value (or none).
+            if let Ok(Some(b)) = &bytes {
+                if let Some(check) = previous_check(spec, t, b, live) {
+                    checks.push(check);
+                }
+            }
         }
 
         let auth = match self.authority(spec) {
@@ -309,4 +369,37 @@ impl Engine<'_> {
             checks,
         }
     }
+}
+
+/// The check of what `t`'s file holds besides the current value, when the
+/// target has such a place (see [`previous_drift`]).
+fn previous_check(spec: &SecretSpec, t: &dyn Target, file: &[u8], live: &Live) -> Option<Check> {
+    let current_login = live.current.as_ref().and_then(|c| c.principal.as_deref());
+    let old_login = live
+        .previous
+        .as_ref()
+        .and_then(|p| p.principal.as_deref())
+        .filter(|l| Some(*l) != current_login);
+    let per_login = t.per_login() && old_login.is_some();
+    let extra = t.beyond_previous(file).map_or(true, |n| n > 0);
+    if !(t.holds_previous() || per_login || extra) {
+        return None;
+    }
+    let place = t.describe_previous();
+    let overlap = matches!(spec.strategy, Strategy::Overlap { .. });
+    let what = match &live.previous {
+        Some(p) if overlap || per_login => format!("{place} holds previous v{}", p.number),
+        Some(p) => format!("{place} holds previous v{} or nothing", p.number),
+        None => format!("{place} holds no previous value"),
+    };
+    let (state, detail) = match previous_drift(spec, t, file, live) {
+        Ok(None) => (CheckState::Ok, String::new()),
+        Ok(Some(why)) => (CheckState::Drift, why),
+        Err(e) => (CheckState::Error, at(t.path())(e).to_string()),
+    };
+    Some(Check {
+        what,
+        state,
+        detail,
+    })
 }

@@ -4,7 +4,9 @@
 //! no cleanup, like `kill -9`) at that point. Authorities with several
 //! servers have points between two of them (`mid:apply-nodes`,
 //! `mid:retire-nodes` in the Redis authority). Without the feature this is
-//! a no-op the compiler removes.
+//! a no-op the compiler removes. `ROTOR_PAUSE=before:read-targets=FILE`
+//! holds the process at a pause point instead (see [`pause`]), so that a
+//! test can interleave two processes exactly.
 
 /// Aborts the process if `ROTOR_FAULT` names this point.
 #[cfg(feature = "fault-injection")]
@@ -22,3 +24,33 @@ pub(crate) fn point(when: &str, step: &str) {
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
 pub(crate) fn point(_when: &str, _step: &str) {}
+
+/// Holds the process at this point while `ROTOR_PAUSE` names it, as
+/// `when:step=FILE`: creates `FILE`, then waits until the test removes it
+/// (at most 60 s), so that a test can run another rotor in between and
+/// reproduce an interleaving exactly.
+#[cfg(feature = "fault-injection")]
+pub(crate) fn pause(when: &str, step: &str) {
+    let Ok(spec) = std::env::var("ROTOR_PAUSE") else {
+        return;
+    };
+    let Some((at, file)) = spec.split_once('=') else {
+        return;
+    };
+    if at.split_once(':') != Some((when, step)) {
+        return;
+    }
+    let file = std::path::Path::new(file);
+    if std::fs::write(file, b"").is_err() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Holds the process if `ROTOR_PAUSE` names this point.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub(crate) fn pause(_when: &str, _step: &str) {}

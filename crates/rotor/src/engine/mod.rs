@@ -10,6 +10,7 @@ pub(crate) mod fault;
 pub mod hook_env;
 pub mod hooks;
 pub mod plan;
+mod previous;
 mod resume;
 mod retire;
 mod rollback;

@@ -6,6 +6,7 @@
 use crate::audit::NewEntry;
 use crate::engine::deliver::{at, read_optional};
 use crate::engine::execute::{Done, Item};
+use crate::engine::previous::previous_drift;
 use crate::engine::{fault, spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::generate;
@@ -28,6 +29,10 @@ struct Start {
     /// The store's current and previous version numbers when read, checked
     /// again under the run lock.
     seen: (Option<u32>, Option<u32>),
+    /// With `--adopt`: what the targets held besides the current value that
+    /// rotor did not deliver (a hand-edited previous), which this rotation
+    /// overwrites. Words for the audit, fingerprints only.
+    given_up: Vec<String>,
 }
 
 impl Engine<'_> {
@@ -41,13 +46,16 @@ impl Engine<'_> {
         for w in super::deliver::mode_changes(&refs) {
             self.observer.note(&format!("warning: {w}"));
         }
+        // Read first: a run that begins after it (another rotor process that
+        // may write the targets before this one reads them) has a larger id.
+        let since = self.store.last_run_id()?;
         // What the store held when this command began: a secret that moves on
         // before its group is locked was rotated by someone else meanwhile.
         let baseline = self.store.live_versions()?;
         let mut results = Vec::new();
         for (hooks, unit) in units(&refs) {
             let names: Vec<String> = unit.iter().map(|s| s.name.clone()).collect();
-            let result = match self.rotate_unit(&hooks, &unit, &baseline) {
+            let result = match self.rotate_unit(&hooks, &unit, &baseline, since) {
                 Err(e) if self.options.skip_busy && is_busy(&e) => Ok(names
                     .iter()
                     .map(|secret| Outcome {
@@ -65,9 +73,36 @@ impl Engine<'_> {
         Ok(Report::from_groups(results))
     }
 
-    /// What each target holds now, checked against the store's current.
-    fn starting_point(&self, spec: &SecretSpec, live: &Live) -> Result<Start, RotorError> {
+    /// What each target holds now, checked against the store's current
+    /// and previous. A difference seen while another rotor process rotated
+    /// the secret (a run on it began after run `since`) is that process's
+    /// fresh write, not a hand edit: the secret is left to it.
+    fn starting_point(
+        &self,
+        spec: &SecretSpec,
+        live: &Live,
+        since: i64,
+    ) -> Result<Start, RotorError> {
+        let refuse = |message: String| -> RotorError {
+            match self.moved_since(&spec.name, since) {
+                Ok(true) => match self.store.open_run_for(&spec.name) {
+                    Ok(Some(run)) => run.busy(&spec.name).into(),
+                    Ok(None) => RotorError::Concurrent {
+                        secret: spec.name.clone(),
+                    },
+                    Err(e) => e.into(),
+                },
+                Ok(false) => RotorError::Secret {
+                    secret: spec.name.clone(),
+                    message,
+                },
+                Err(e) => e,
+            }
+        };
         let mut found: Option<(String, SecretValue)> = None;
+        // What the targets hold besides the current value that rotor did
+        // not deliver.
+        let mut besides: Vec<String> = Vec::new();
         let mut found_user: Option<String> = None;
         // The login whose value a per-login target (PgBouncer's auth_file)
         // is asked for: the store's, else the one a target names.
@@ -105,16 +140,17 @@ impl Engine<'_> {
             if live.current.is_none() {
                 let n = t.unknown_older(&bytes).map_err(at(t.path()))?;
                 if n > 0 {
-                    return Err(RotorError::Secret {
-                        secret: spec.name.clone(),
-                        message: format!(
-                            "{} holds {} keys; rotor would adopt the first as current and drop the other {n}, which consumers still accept. \
-                             Remove the older keys once nothing signed with them is still in use, then rotate",
-                            t.describe(),
-                            n + 1
-                        ),
-                    });
+                    return Err(refuse(format!(
+                        "{} holds {} keys; rotor would adopt the first as current and drop the other {n}, which consumers still accept. \
+                         Remove the older keys once nothing signed with them is still in use, then rotate",
+                        t.describe(),
+                        n + 1
+                    )));
                 }
+            } else if let Some(why) =
+                previous_drift(spec, t, &bytes, live).map_err(at(t.path()))?
+            {
+                besides.push(why);
             }
             let Some(v) = t
                 .current_for(&bytes, login.as_deref())
@@ -128,14 +164,11 @@ impl Engine<'_> {
             let place = t.describe();
             match &found {
                 Some((first, fv)) if fv.fingerprint() != v.fingerprint() => {
-                    return Err(RotorError::Secret {
-                        secret: spec.name.clone(),
-                        message: format!(
-                            "its targets disagree: {first} holds fingerprint {}, {place} holds {}; make them agree before rotating",
-                            fv.fingerprint(),
-                            v.fingerprint()
-                        ),
-                    });
+                    return Err(refuse(format!(
+                        "its targets disagree: {first} holds fingerprint {}, {place} holds {}; make them agree before rotating",
+                        fv.fingerprint(),
+                        v.fingerprint()
+                    )));
                 }
                 Some(_) => {}
                 None => found = Some((place, v)),
@@ -169,17 +202,28 @@ impl Engine<'_> {
             }
             _ => {}
         }
+        let hand_edited_current = matches!(
+            (&live.current, &found),
+            (Some(cur), Some((_, v))) if cur.fingerprint != v.fingerprint()
+        );
+        // A hand-edited current is named first, below.
+        if !besides.is_empty() && !self.options.adopt && !hand_edited_current {
+            return Err(refuse(format!(
+                "{}. The previous value is part of the overlap consumers rely on, and rotating would overwrite it. \
+                 Restore it, or run `rotor rotate {} --adopt` to let this rotation overwrite it (consumers then stop accepting what is there now)",
+                besides.join("; "),
+                spec.name
+            )));
+        }
+        let given_up = if self.options.adopt { besides } else { Vec::new() };
         match (&live.current, found) {
             (Some(cur), Some((place, v))) if cur.fingerprint != v.fingerprint() => {
                 if !self.options.adopt {
-                    return Err(RotorError::Secret {
-                        secret: spec.name.clone(),
-                        message: format!(
-                            "{place} holds a value rotor did not deliver (fingerprint {}; the store's current is version {} with fingerprint {}). \
-                             Someone changed it by hand. Restore it, or run `rotor rotate {} --adopt` to treat the file's value as current",
-                            v.fingerprint(), cur.number, cur.fingerprint, spec.name
-                        ),
-                    });
+                    return Err(refuse(format!(
+                        "{place} holds a value rotor did not deliver (fingerprint {}; the store's current is version {} with fingerprint {}). \
+                         Someone changed it by hand. Restore it, or run `rotor rotate {} --adopt` to treat the file's value as current",
+                        v.fingerprint(), cur.number, cur.fingerprint, spec.name
+                    )));
                 }
                 self.check_adoptable(spec, &place, &v)?;
                 Ok(Start {
@@ -189,6 +233,7 @@ impl Engine<'_> {
                     adopted: true,
                     displaced: Some(cur.number),
                     seen: live.numbers(),
+                    given_up,
                 })
             }
             // A version made before the secret had an authority records no
@@ -203,6 +248,7 @@ impl Engine<'_> {
                     adopted: true,
                     displaced: Some(cur.number),
                     seen: live.numbers(),
+                    given_up,
                 })
             }
             (Some(cur), _) => Ok(Start {
@@ -212,6 +258,7 @@ impl Engine<'_> {
                 adopted: false,
                 displaced: None,
                 seen: live.numbers(),
+                given_up,
             }),
             (None, Some((place, v))) => {
                 self.check_adoptable(spec, &place, &v)?;
@@ -222,6 +269,7 @@ impl Engine<'_> {
                     adopted: true,
                     displaced: None,
                     seen: live.numbers(),
+                    given_up,
                 })
             }
             (None, None) => Ok(Start {
@@ -231,6 +279,7 @@ impl Engine<'_> {
                 adopted: false,
                 displaced: None,
                 seen: live.numbers(),
+                given_up,
             }),
         }
     }
@@ -296,6 +345,7 @@ impl Engine<'_> {
         hooks: &crate::inventory::Hooks,
         unit: &[&SecretSpec],
         baseline: &HashMap<String, Vec<VersionRecord>>,
+        since: i64,
     ) -> Result<Vec<Outcome>, RotorError> {
         // An unfinished run explains any odd target content: report it first.
         for spec in unit {
@@ -304,11 +354,14 @@ impl Engine<'_> {
             }
         }
         let live_all = self.store.live_versions()?;
+        // Tests hold a process here to run another rotor between its read
+        // of the store and its read of the targets.
+        fault::pause("before", "read-targets");
         let mut starts = Vec::with_capacity(unit.len());
         for spec in unit {
             let live =
                 Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
-            let mut start = self.starting_point(spec, &live)?;
+            let mut start = self.starting_point(spec, &live, since)?;
             start.seen =
                 Live::from_records(baseline.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]))
                     .numbers();
@@ -368,6 +421,21 @@ impl Engine<'_> {
             {
                 if let Some(d) = start.displaced {
                     st.set_stage(&spec.name, d, Stage::Retired, None)?;
+                }
+                if !start.given_up.is_empty() {
+                    st.audit(&NewEntry {
+                        actor: &actor.name,
+                        ticket: actor.ticket.as_deref(),
+                        secret: Some(&spec.name),
+                        version: None,
+                        fingerprint: None,
+                        step: "rotate.adopt-previous",
+                        outcome: "ok",
+                        detail: &format!(
+                            "--adopt: overwrites what rotor did not deliver: {}",
+                            start.given_up.join("; ")
+                        ),
+                    })?;
                 }
                 // Inserts a version (sealed) and audits it, fingerprint only.
                 let record = |value: &SecretValue,

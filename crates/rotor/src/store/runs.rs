@@ -342,6 +342,28 @@ impl Store {
         }
     }
 
+    /// The id of the newest run, 0 before the first. Run ids only grow, so
+    /// a run that begins later has a larger one: read before the versions,
+    /// it marks the moment a snapshot of the store was taken.
+    pub fn last_run_id(&self) -> Result<i64, StoreError> {
+        self.conn()
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM runs", [], |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Whether a run holding `secret` began after run `since` (see
+    /// [`Store::last_run_id`]): another process may have written its
+    /// targets since then.
+    pub fn run_began_since(&self, secret: &str, since: i64) -> Result<bool, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM run_secrets WHERE secret = ?1 AND run_id > ?2)",
+                params![secret, since],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))
+    }
+
     /// Every open run.
     pub fn open_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
         let ids: Vec<i64> = self

@@ -136,6 +136,35 @@ pub trait Target {
     }
     /// The previous value the file still holds, if any.
     fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError>;
+    /// Whether the file has a place for the previous value (a
+    /// `*_PREVIOUS` variable, a list's second key, a `{{previous}}`
+    /// placeholder): rotor fills it during an overlap and empties it
+    /// otherwise, so what it holds can drift like the current value.
+    fn holds_previous(&self) -> bool {
+        false
+    }
+    /// Words for the place of the previous value, e.g.
+    /// `.env JWT_SECRET_PREVIOUS`.
+    fn describe_previous(&self) -> String {
+        format!("{} (previous)", self.describe())
+    }
+    /// The previous value the file holds for consumers logging in as
+    /// `user`. A target with one line per login (PgBouncer's `auth_file`)
+    /// answers with the line of `user` (the old login of an alternating
+    /// pair), `None` for a login it does not manage.
+    fn previous_for(
+        &self,
+        file: &[u8],
+        _user: Option<&str>,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        self.previous(file)
+    }
+    /// How many values the file holds after the previous one (a list's
+    /// third and later keys). Rotor never writes them: once it manages the
+    /// file, each one was added by hand.
+    fn beyond_previous(&self, _file: &[u8]) -> Result<usize, TargetError> {
+        Ok(0)
+    }
     /// How many values the file holds beyond current and previous that rotor
     /// could not know (e.g. older keys in a list); rotating would drop them.
     fn unknown_older(&self, _file: &[u8]) -> Result<usize, TargetError> {

@@ -222,6 +222,28 @@ impl crate::target::Target for DotenvTarget {
         Ok(raw.filter(|v| !v.is_empty()).map(SecretValue::new))
     }
 
+    fn holds_previous(&self) -> bool {
+        self.form != ValueForm::Url
+            && (self.format == DotenvFormat::List || self.previous_var.is_some())
+    }
+
+    fn describe_previous(&self) -> String {
+        match (self.format, &self.previous_var) {
+            (DotenvFormat::Pair, Some(pv)) => format!("{} {pv}", self.path.display()),
+            _ => format!("{} {} (second key)", self.path.display(), self.var),
+        }
+    }
+
+    fn beyond_previous(&self, file: &[u8]) -> Result<usize, TargetError> {
+        if self.format != DotenvFormat::List || self.form == ValueForm::Url {
+            return Ok(0);
+        }
+        let doc = EnvDoc::parse(file)?;
+        Ok(doc.get(&self.var).map_or(0, |v| {
+            v.split(',').skip(2).filter(|k| !k.is_empty()).count()
+        }))
+    }
+
     fn unknown_older(&self, file: &[u8]) -> Result<usize, TargetError> {
         Ok(unknown_list_keys(self, &EnvDoc::parse(file)?).unwrap_or(0))
     }

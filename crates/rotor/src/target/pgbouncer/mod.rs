@@ -90,6 +90,23 @@ impl Target for PgbouncerTarget {
         Ok(None)
     }
 
+    fn describe_previous(&self) -> String {
+        format!("{} (pgbouncer, the previous login's line)", self.path.display())
+    }
+
+    /// The line of `user`, when this target manages it: the old login of
+    /// an alternating pair keeps its line while its clients drain.
+    fn previous_for(
+        &self,
+        file: &[u8],
+        user: Option<&str>,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        match user {
+            Some(u) if self.users.iter().any(|m| m == u) => self.current_for(file, Some(u)),
+            _ => Ok(None),
+        }
+    }
+
     fn render(&self, file: &[u8], desired: Desired<'_>) -> Result<Zeroizing<Vec<u8>>, TargetError> {
         let mut list = Userlist::parse(file)?;
         if let Some(user) = self.login(desired.user)? {

@@ -131,6 +131,18 @@ impl Target for TemplateTarget {
         self.value(file, Slot::Previous)
     }
 
+    fn holds_previous(&self) -> bool {
+        self.template.uses(Slot::Previous)
+    }
+
+    fn describe_previous(&self) -> String {
+        format!(
+            "{} {{{{previous}}}} (from template {})",
+            self.path.display(),
+            self.template_path.display()
+        )
+    }
+
     fn current_user(&self, file: &[u8]) -> Result<Option<String>, TargetError> {
         Ok(self.value(file, Slot::User)?.map(|u| u.expose().to_owned()))
     }
