@@ -9,6 +9,7 @@ mod execute;
 pub(crate) mod fault;
 pub mod hooks;
 pub mod plan;
+pub mod related;
 mod resume;
 mod retire;
 mod rollback;
