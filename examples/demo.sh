@@ -4,15 +4,32 @@
 # repository, then runs init, plan, rotate, status and audit verify there.
 # The repository's tracked files are never touched.
 #
-#   bash examples/demo.sh            # builds rotor (debug) first
+#   bash examples/demo.sh            # builds rotor (debug) first, honouring CARGO_TARGET_DIR
+#   bash examples/demo.sh --where    # where that build puts the binary
 #   ROTOR_BIN=/path/to/rotor bash examples/demo.sh
 #   ROTOR_DEMO_DIR=/some/empty/dir bash examples/demo.sh
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Where cargo puts the debug binary: CARGO_TARGET_DIR, build.target-dir or
+# target/, as `cargo metadata` reports it.
+built_bin() {
+  local dir
+  dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+  printf '%s/debug/rotor\n' "${dir:-$repo/target}"
+}
+if [[ "${1:-}" == "--where" ]]; then
+  built_bin   # prints where the build below puts rotor, builds nothing
+  exit 0
+fi
 if [[ -z "${ROTOR_BIN:-}" ]]; then
   cargo build --quiet --manifest-path "$repo/Cargo.toml" -p rotor-cli
-  ROTOR_BIN="$repo/target/debug/rotor"
+  ROTOR_BIN=$(built_bin)
+  if [[ ! -x "$ROTOR_BIN" ]]; then
+    echo "demo.sh: cargo built rotor-cli but $ROTOR_BIN is not there; set ROTOR_BIN=/path/to/rotor" >&2
+    exit 1
+  fi
 fi
 # The script changes directory below: make a relative ROTOR_BIN absolute.
 case "$ROTOR_BIN" in

@@ -32,7 +32,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "ROTOR_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// Who is acting, for the audit trail [default: $USER].
+    /// Who is acting, for the audit trail [default: $USER, else the uid's user name].
     #[arg(long, global = true, env = "ROTOR_ACTOR", value_name = "NAME", value_parser = audit_text)]
     pub actor: Option<String>,
 
@@ -67,6 +67,11 @@ pub enum Command {
     /// Secrets that share restart and verify hooks rotate together, with one
     /// restart. If restart or verify fails, every file is put back byte for
     /// byte and the new version is marked failed.
+    ///
+    /// A secret's `related` secrets are not rotated with it: outside
+    /// incident mode only the selected secrets turn, and `plan` and `rotate`
+    /// warn about related secrets the selection leaves out (name them too to
+    /// rotate them together).
     Rotate {
         #[command(flatten)]
         select: Select,

@@ -101,6 +101,52 @@ fn readme_demo_runs_outside_the_checkout() {
     );
 }
 
+/// `demo.sh` runs the binary where cargo built it: under
+/// `CARGO_TARGET_DIR` when that is set (it used to look in target/ only and
+/// fail with exit 127 after the build), else target/.
+#[test]
+fn demo_sh_finds_rotor_in_cargo_target_dir() {
+    let demo = repo().join("examples").join("demo.sh");
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let mut path = std::env::var_os("PATH").unwrap_or_default();
+    if let Some(dir) = std::env::var_os("CARGO")
+        .map(std::path::PathBuf::from)
+        .and_then(|c| c.parent().map(Path::to_path_buf))
+    {
+        let mut p = dir.into_os_string();
+        p.push(":");
+        p.push(&path);
+        path = p;
+    }
+    let out = Command::new("bash")
+        .arg(&demo)
+        .arg("--where")
+        .env("PATH", &path)
+        .env("CARGO_TARGET_DIR", elsewhere.path())
+        .output()
+        .expect("run demo.sh --where");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        elsewhere.path().join("debug").join("rotor").display().to_string()
+    );
+    let out = Command::new("bash")
+        .arg(&demo)
+        .arg("--where")
+        .env("PATH", &path)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .output()
+        .expect("run demo.sh --where");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(shown.ends_with("/debug/rotor"), "{shown}");
+    assert_ne!(
+        shown,
+        elsewhere.path().join("debug").join("rotor").display().to_string()
+    );
+}
+
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     rotor_testkit::project::walk(dir, &mut |p| {
@@ -342,5 +388,175 @@ fn breeze_example_cuts_the_requirepass_over() {
     assert!(redis.password_ok(new) && !redis.password_ok(initial));
     h.rotor(&["verify"]).expect_code(0);
     h.rotor(&["audit", "verify"]).expect_code(0);
+    h.finish();
+}
+
+/// The example's inventory with its commented-out blocks (`# [secret.hooks]`,
+/// `# [[secret.target]]` and the `# key = value` lines right under them)
+/// uncommented in place, and how many blocks that was.
+fn uncommented(text: &str) -> (String, usize) {
+    let mut out = String::new();
+    let mut blocks = 0;
+    let mut inside = false;
+    for line in text.lines() {
+        let body = line.strip_prefix("# ");
+        let header = body.is_some_and(|b| b == "[secret.hooks]" || b == "[[secret.target]]");
+        let entry = body.is_some_and(|b| {
+            b.split_once(" = ").is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        });
+        if header {
+            blocks += 1;
+            inside = true;
+        } else if !entry {
+            inside = false;
+        }
+        match body {
+            Some(b) if inside => out.push_str(b),
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    (out, blocks)
+}
+
+/// Every example's commented-out hooks and targets (what an operator
+/// uncomments for production) parse as they stand: Breeze's restart hook
+/// was written `restart = { command = [...] }`, which the loader refuses.
+#[test]
+fn commented_examples_in_the_inventories_parse() {
+    let mut blocks = 0;
+    let mut hooks = 0;
+    for name in ["api-forge", "baander", "breeze", "goodgo", "nis2"] {
+        let path = repo().join("examples").join(name).join("rotor.toml");
+        let (text, n) = uncommented(&example_file(name, "rotor.toml"));
+        blocks += n;
+        let inv = rotor::inventory::parse(&text, &path)
+            .unwrap_or_else(|e| panic!("{name}'s commented blocks, uncommented:\n{e}"));
+        hooks += inv
+            .secrets
+            .iter()
+            .filter(|s| s.hooks.restart.is_some())
+            .count();
+    }
+    assert!(blocks >= 5, "the examples' commented blocks were found: {blocks}");
+    assert!(hooks >= 4, "the uncommented restart hooks were loaded: {hooks}");
+    let (breeze, _) = uncommented(&example_file("breeze", "rotor.toml"));
+    let path = repo().join("examples").join("breeze").join("rotor.toml");
+    let inv = rotor::inventory::parse(&breeze, &path).expect("breeze");
+    let redis = inv.secret("redis").expect("redis");
+    assert_eq!(
+        redis.hooks.restart.as_ref().map(|c| c.argv[0].as_str()),
+        Some("docker")
+    );
+}
+
+/// GoodGo behind PgBouncer (the example's commented pgbouncer target,
+/// uncommented), against a real PostgreSQL and PgBouncer: the first
+/// rotation converts the single `goodgo_app` role, whose line is already in
+/// the auth_file, and the userlist carries the conversion (the new login's
+/// line added, goodgo_app's kept for its draining clients) instead of
+/// refusing goodgo_app as a line it does not manage. Then the pair takes
+/// turns through PgBouncer.
+#[test]
+fn goodgo_conversion_carries_the_pgbouncer_userlist() {
+    const USERLIST: &str = "pgbouncer/userlist.txt";
+    const CONSOLE: &str = "console-password-8e3b1d7a60";
+    let initial = "placeholder-db-password";
+    let pg = rotor_testkit::Postgres::start();
+    let verifier = postgres_protocol::password::scram_sha_256(initial.as_bytes());
+    pg.sql(&format!(
+        "CREATE ROLE goodgo_app LOGIN PASSWORD '{verifier}'; \
+         CREATE TABLE bookings(id int); INSERT INTO bookings VALUES (1); \
+         GRANT SELECT ON bookings TO goodgo_app;"
+    ));
+    let (full, _) = uncommented(&example_file("goodgo", "rotor.toml"));
+    // Only the pgbouncer target: the kubectl hooks need a cluster.
+    let inventory = full
+        .split("\n[secret.hooks]")
+        .next()
+        .expect("inventory")
+        .to_owned();
+    assert!(inventory.contains("kind = \"pgbouncer\""), "{inventory}");
+    let userlist = format!(
+        ";; PgBouncer's users\n\"{}\" \"{CONSOLE}\"\n\"goodgo_app\" \"{initial}\"\n",
+        rotor_testkit::pgbouncer::ADMIN_USER
+    );
+    let mut h = Harness::new(&inventory, &[(USERLIST, &userlist), (".env", "")]);
+    let auth_file = h.project.join(USERLIST);
+    rotor_testkit::PgBouncer::share(&auth_file);
+    let pgb = rotor_testkit::PgBouncer::start(pg.port(), &auth_file);
+    let env = example_file("goodgo", "env.example").replace(
+        "localhost:5432/goodgo",
+        &format!("127.0.0.1:{}/postgres", pgb.port()),
+    );
+    h.project.write(".env", env);
+    h.manage(
+        ".env",
+        &[
+            "JWT_SECRET",
+            "JWT_SECRET_PREVIOUS",
+            "JWT_REFRESH_SECRET",
+            "JWT_REFRESH_SECRET_PREVIOUS",
+            "DATABASE_URL",
+        ],
+    );
+    h.leaks.learn(pg.admin_password());
+    h.leaks.learn(CONSOLE);
+    pgb.login("goodgo_app", initial, "SELECT count(*) FROM bookings")
+        .expect("goodgo_app through pgbouncer before the rotation");
+    let admin = pg.admin_url();
+    let console = pgb.admin_url(CONSOLE);
+    let vars = [
+        ("ROTOR_PG_ADMIN_URL", admin.as_str()),
+        ("ROTOR_PGBOUNCER_URL", console.as_str()),
+    ];
+    let login = |h: &Harness| {
+        let url = h.env_var(".env", "DATABASE_URL").expect("DATABASE_URL");
+        let rest = url.split_once("://").expect("URL").1;
+        let userinfo = rest.rsplit_once('@').expect("userinfo").0;
+        let (u, p) = userinfo.split_once(':').expect("password");
+        (u.to_owned(), p.to_owned())
+    };
+    let line = |h: &Harness, user: &str| {
+        let prefix = format!("\"{user}\" \"");
+        h.project
+            .read_string(USERLIST)
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(|r| r.trim_end_matches('"').to_owned()))
+    };
+    h.rotor_env(&["init"], &vars).expect_code(0);
+    h.rotor_env(&["plan", "db_app"], &vars)
+        .expect_code(0)
+        .expect_output("RELOAD via $ROTOR_PGBOUNCER_URL");
+
+    h.rotor_env(&["rotate", "db_app"], &vars).expect_code(0);
+    let (user, password) = login(&h);
+    assert_eq!(user, "goodgo_app_v2");
+    h.leaks.learn(&password);
+    assert_eq!(line(&h, "goodgo_app_v2").as_deref(), Some(password.as_str()));
+    assert_eq!(
+        line(&h, "goodgo_app").as_deref(),
+        Some(initial),
+        "the converted role's line stays as it was"
+    );
+    let text = h.project.read_string(USERLIST);
+    assert!(text.starts_with(&userlist), "other lines changed:\n{text}");
+    assert_eq!(h.project.mode(USERLIST), 0o640);
+    pgb.login(&user, &password, "SELECT count(*) FROM bookings")
+        .unwrap_or_else(|e| panic!("goodgo_app_v2 through pgbouncer (RELOADed): {e}"));
+    assert!(!pg.can_login("goodgo_app", initial), "goodgo_app is retired");
+
+    h.rotor_env(&["rotate", "db_app"], &vars).expect_code(0);
+    let (user2, password2) = login(&h);
+    assert_eq!(user2, "goodgo_app_v3");
+    h.leaks.learn(&password2);
+    pgb.login(&user2, &password2, "SELECT count(*) FROM bookings")
+        .unwrap_or_else(|e| panic!("goodgo_app_v3 through pgbouncer: {e}"));
+    h.rotor_env(&["verify", "db_app"], &vars)
+        .expect_code(0)
+        .expect_output("no drift");
+    h.rotor_env(&["audit", "verify"], &vars).expect_code(0);
     h.finish();
 }

@@ -9,6 +9,15 @@ pub enum KeyringError {
     /// No key was given (the variable is missing or empty).
     #[error("no key in {0}: the variable is missing or empty")]
     NoKey(String),
+    /// A dotenv file could not be read or parsed (the reason never quotes
+    /// a line of it).
+    #[error("{path}: {reason}")]
+    EnvFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A key is too short to be a real secret.
     #[error("key {id} in {source_name} is only {len} bytes; rotor generates at least 16")]
     TooShort {

@@ -89,6 +89,18 @@ pub struct Keyring {
 /// Shortest key accepted (rotor never generates shorter).
 const MIN_KEY_LEN: usize = 16;
 
+/// Why a dotenv file could not be read, in words that never quote a line
+/// of it (dotenvy's parse error holds the line, which holds keys).
+fn env_file_reason(e: &dotenvy::Error) -> String {
+    match e {
+        dotenvy::Error::Io(io) => format!("cannot read it: {}", io.kind()),
+        dotenvy::Error::LineParse(_, at) => format!(
+            "a line does not parse as KEY=value (at character {at}); fix its quoting"
+        ),
+        _ => "cannot parse it".to_owned(),
+    }
+}
+
 /// A PEM block or a JWK is key material meant for key pairs: used as an
 /// HMAC secret, anyone holding the (public) key could sign.
 fn looks_public(v: &str) -> bool {
@@ -152,9 +164,43 @@ impl Keyring {
     }
 
     /// From the process environment: `NAME` (or `NAME=NEW,OLD`) and
-    /// `NAME_PREVIOUS`.
+    /// `NAME_PREVIOUS`. A process's environment never changes from
+    /// outside, so reloading from it after a rotation finds the old keys;
+    /// to reload on SIGHUP, use [`Keyring::from_env_file`].
     pub fn from_env(name: &str) -> Result<Keyring, KeyringError> {
         Keyring::from_lookup(name, |k| std::env::var(k).ok())
+    }
+
+    /// From a dotenv file, read afresh on every call (what rotor's dotenv
+    /// target writes): `NAME` (or `NAME=NEW,OLD`) and `NAME_PREVIOUS`. This
+    /// is the loader for [`crate::Reloadable`]: after rotor delivers new
+    /// values and sends SIGHUP, a reload sees them. The file is parsed as
+    /// dotenvy parses it (the syntax rotor writes); when a variable appears
+    /// twice the last line wins. The process environment is not changed.
+    pub fn from_env_file(
+        path: impl AsRef<std::path::Path>,
+        name: &str,
+    ) -> Result<Keyring, KeyringError> {
+        let path = path.as_ref();
+        let bad = |e: dotenvy::Error| KeyringError::EnvFile {
+            path: path.display().to_string(),
+            reason: env_file_reason(&e),
+        };
+        let previous_name = format!("{name}_PREVIOUS");
+        let mut current = Zeroizing::new(String::new());
+        let mut previous = Zeroizing::new(String::new());
+        for item in dotenvy::from_path_iter(path).map_err(bad)? {
+            let (key, value) = item.map_err(bad)?;
+            let value = Zeroizing::new(value);
+            if key == name {
+                current = value;
+            } else if key == previous_name {
+                previous = value;
+            }
+        }
+        let source = format!("{name} in {}", path.display());
+        let values: Vec<&str> = current.split(',').chain(previous.split(',')).collect();
+        Keyring::from_values(&source, values)
     }
 
     /// The current key.
@@ -231,6 +277,63 @@ mod tests {
             Keyring::from_pair(k, Some(k)),
             Err(KeyringError::Duplicate(_))
         ));
+    }
+
+    #[test]
+    fn from_env_file_reads_the_file_afresh_so_a_reload_sees_the_rotation() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(".env");
+        let old = "old-signing-key-0123456789abcdef";
+        let new = "new-signing-key-0123456789abcdef";
+        std::fs::write(&path, format!("# app\nOTHER=x\nK={old}\n")).expect("write");
+        let keys = crate::Reloadable::new({
+            let path = path.clone();
+            move || Keyring::from_env_file(&path, "K")
+        })
+        .expect("first load");
+        assert_eq!(keys.get().len(), 1);
+        // What rotor's dotenv target writes during an overlap; the process
+        // environment is not involved at all.
+        std::fs::write(&path, format!("# app\nOTHER=x\nK='{new}'\nK_PREVIOUS={old}\n"))
+            .expect("write");
+        assert!(std::env::var("K").is_err());
+        keys.reload().expect("reload");
+        let ring = keys.get();
+        assert_eq!(ring.len(), 2);
+        assert_eq!(ring.current().id(), &KeyId::of(new.as_bytes()));
+        assert!(ring.get(&KeyId::of(old.as_bytes())).is_some());
+        // The list layout, and the last line of a repeated variable wins.
+        std::fs::write(&path, format!("K=x\nK={new},{old}\n")).expect("write");
+        assert_eq!(Keyring::from_env_file(&path, "K").expect("list").len(), 2);
+    }
+
+    #[test]
+    fn from_env_file_errors_name_the_file_never_a_value() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(".env");
+        let missing = Keyring::from_env_file(&path, "K").expect_err("missing file");
+        assert!(
+            matches!(&missing, KeyringError::EnvFile { path: p, .. } if p.ends_with(".env")),
+            "{missing}"
+        );
+        let secret = "unterminated-secret-0123456789abcdef";
+        std::fs::write(&path, format!("K='{secret}\n")).expect("write");
+        let bad = Keyring::from_env_file(&path, "K").expect_err("bad line");
+        let shown = format!("{bad} {bad:?}");
+        assert!(shown.contains(".env") && !shown.contains(secret), "{shown}");
+        std::fs::write(&path, "OTHER=1\n").expect("write");
+        let none = Keyring::from_env_file(&path, "K").expect_err("no K");
+        assert!(matches!(&none, KeyringError::NoKey(s) if s.contains(".env")), "{none}");
+        // A failed reload keeps the keys in use.
+        std::fs::write(&path, "K=a-good-key-0123456789abcdef\n").expect("write");
+        let keys = crate::Reloadable::new({
+            let path = path.clone();
+            move || Keyring::from_env_file(&path, "K")
+        })
+        .expect("load");
+        std::fs::write(&path, format!("K='{secret}\n")).expect("write");
+        assert!(keys.reload().is_err());
+        assert_eq!(keys.get().len(), 1);
     }
 
     #[test]

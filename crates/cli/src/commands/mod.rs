@@ -18,15 +18,32 @@ use rotor::store::Store;
 
 use crate::cli::{AuditCommand, Cli, Command};
 
+/// The actor when `--actor`/`ROTOR_ACTOR` is not given: `$USER`, else
+/// the name of the process's (effective) uid from the user database
+/// (`/etc/passwd`, NSS), else `uid N` when the uid has no name.
+fn default_actor() -> String {
+    if let Some(user) = std::env::var("USER").ok().filter(|u| !u.trim().is_empty()) {
+        return user;
+    }
+    if let Ok(name) = whoami::username() {
+        if !name.is_empty() {
+            return name;
+        }
+    }
+    // The owner of /proc/self is the process's effective uid.
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata("/proc/self") {
+        Ok(m) => format!("uid {}", m.uid()),
+        Err(_) => "unknown".into(),
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Ctx {
         config: cli.config,
         actor: Actor {
-            name: cli
-                .actor
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "unknown".into()),
+            name: cli.actor.unwrap_or_else(default_actor),
             ticket: cli.ticket,
         },
     };

@@ -45,6 +45,12 @@ pub fn run(ctx: &Ctx, select: &Select, json: bool) -> anyhow::Result<ExitCode> {
             p.strategy,
             p.entropy_bits
         );
+        if let Some(o) = &p.owner {
+            crate::outln!("  owner: {o}");
+        }
+        if let Some(b) = &p.blast_radius {
+            crate::outln!("  blast radius: {b}");
+        }
         for (i, s) in p.steps.iter().enumerate() {
             crate::outln!("  {}. {:<9} {}", i + 1, s.step, s.detail);
         }

@@ -141,6 +141,23 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
         ]);
     }
     crate::outln!("{t}");
+    // Who answers for each secret, what its exposure breaks, and what an
+    // incident rotates with it: under the table, too long for a column.
+    for r in &rows {
+        let mut about = Vec::new();
+        if let Some(o) = &r.owner {
+            about.push(format!("owner {o}"));
+        }
+        if let Some(b) = &r.blast_radius {
+            about.push(format!("blast radius: {b}"));
+        }
+        if !r.related.is_empty() {
+            about.push(format!("related: {}", r.related.join(", ")));
+        }
+        if !about.is_empty() {
+            crate::outln!("{}: {}", r.name, about.join("; "));
+        }
+    }
     if drifted {
         crate::outln!("Drift found: `rotor verify` shows every check.");
     }

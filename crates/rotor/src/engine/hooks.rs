@@ -65,6 +65,14 @@ pub enum HookError {
         /// What went wrong.
         reason: String,
     },
+    /// The CA certificates an https:// check trusts cannot be loaded.
+    #[error("GET {url}: {reason}")]
+    TlsRoots {
+        /// URL.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The HTTP check's URL cannot be used at all.
     #[error("GET {url}: invalid URL: {reason}")]
     InvalidUrl {
@@ -82,7 +90,10 @@ impl HookError {
     /// still be restarting), a non-zero exit and a timeout, is worth
     /// another try.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, HookError::Spawn { .. } | HookError::InvalidUrl { .. })
+        matches!(
+            self,
+            HookError::Spawn { .. } | HookError::InvalidUrl { .. } | HookError::TlsRoots { .. }
+        )
     }
 }
 
@@ -221,16 +232,67 @@ pub fn run_verify(
             url,
             status,
             timeout,
-        } => http_check(url, *status, *timeout),
+            tls_ca_file,
+        } => http_check(url, *status, *timeout, tls_ca_file.as_deref()),
     }
 }
 
-fn http_check(url: &str, want: u16, timeout: Duration) -> Result<HookOutput, HookError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// TLS for an https:// verify: rustls on aws-lc-rs (rotor's one crypto
+/// backend), trusting the CA certificates of `ca_file`, else the system's
+/// roots. There is no way to skip the check.
+fn tls_config(url: &str, ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, HookError> {
+    use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
+    let bad = |reason: String| HookError::TlsRoots {
+        url: url.to_owned(),
+        reason,
+    };
+    let roots: Vec<Certificate<'static>> = match ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| bad(format!("cannot read tls_ca_file {}: {e}", path.display())))?;
+            ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(c)) => Some(Ok(c)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad(format!("tls_ca_file {}: {e}", path.display())))?
+        }
+        None => rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .collect(),
+    };
+    if roots.is_empty() {
+        return Err(bad(match ca_file {
+            Some(p) => format!("tls_ca_file {} holds no PEM certificate", p.display()),
+            None => "the system has no root certificates; name the CA in tls_ca_file".into(),
+        }));
+    }
+    Ok(TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .root_certs(RootCerts::new_with_certs(&roots))
+        .build())
+}
+
+fn http_check(
+    url: &str,
+    want: u16,
+    timeout: Duration,
+    ca_file: Option<&Path>,
+) -> Result<HookOutput, HookError> {
+    let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into();
+        .http_status_as_error(false);
+    if url.starts_with("https://") {
+        config = config.tls_config(tls_config(url, ca_file)?);
+    }
+    let agent: ureq::Agent = config.build().into();
     let resp = agent.get(url).call().map_err(|e| match e {
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => HookError::InvalidUrl {
             url: url.to_owned(),

@@ -11,6 +11,7 @@ pub mod hook_env;
 pub mod hooks;
 pub mod plan;
 mod previous;
+pub mod related;
 mod resume;
 mod retire;
 mod rollback;

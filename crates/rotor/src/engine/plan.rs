@@ -26,6 +26,12 @@ pub struct SecretPlan {
     pub name: String,
     /// Strategy.
     pub strategy: &'static str,
+    /// Team or person answerable for it (inventory `owner`).
+    pub owner: Option<String>,
+    /// What breaks or leaks if it is exposed (inventory `blast_radius`).
+    pub blast_radius: Option<String>,
+    /// Secrets to rotate with it in an incident (inventory `related`).
+    pub related: Vec<String>,
     /// Generator in words.
     pub generator: String,
     /// Entropy of a new value.
@@ -43,6 +49,7 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         None => Default::default(),
     };
     let t = now();
+    let left_out = super::related::left_out(specs);
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
         let live = Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
@@ -197,12 +204,18 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 ));
             }
         }
+        if let Some((_, rel)) = left_out.iter().find(|(n, _)| n == &spec.name) {
+            warnings.push(super::related::warning(&spec.name, rel));
+        }
         // Several targets in one file warn about it once.
         let mut seen = std::collections::HashSet::new();
         warnings.retain(|w| seen.insert(w.clone()));
         out.push(SecretPlan {
             name: spec.name.clone(),
             strategy: spec.strategy.kind(),
+            owner: spec.owner.clone(),
+            blast_radius: spec.blast_radius.clone(),
+            related: spec.related.clone(),
             generator: generate::describe(&spec.generator),
             entropy_bits: generate::entropy_bits(&spec.generator),
             steps,
@@ -343,9 +356,18 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
                 Some(l) => format!("consumers move from {l} to {idle}; "),
                 None => String::new(),
             };
-            let retire = match pg.retire {
-                RetireMode::Nologin => "NOLOGIN with a fresh unknown password",
-                RetireMode::Drop => "REASSIGN OWNED, DROP OWNED, DROP ROLE",
+            // Only the pair's own roles are ever dropped: the group (a
+            // single role being converted) or a live role outside the pair
+            // keeps its privileges and objects and is made NOLOGIN.
+            // (No live login known: the authority takes the group as live.)
+            let old_role = live.as_deref().or(pg.group.as_deref());
+            let of_pair = old_role.is_some_and(|l| pg.roles.iter().any(|r| r == l));
+            let retire = match (pg.retire, of_pair, old_role) {
+                (RetireMode::Drop, true, _) => "REASSIGN OWNED, DROP OWNED, DROP ROLE".to_owned(),
+                (RetireMode::Drop, false, Some(l)) => format!(
+                    "NOLOGIN with a fresh unknown password, not dropped: {l} is not one of the pair and keeps its privileges and objects"
+                ),
+                _ => "NOLOGIN with a fresh unknown password".to_owned(),
             };
             format!(
                 "PostgreSQL: {from}{idle} gets NEW (as a SCRAM verifier), LOGIN, membership in {} and the live role's memberships and settings; a real login checks it. The old role stays usable until retired ({retire})",

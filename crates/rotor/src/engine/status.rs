@@ -18,6 +18,10 @@ pub struct StatusRow {
     pub name: String,
     /// Owner from the inventory.
     pub owner: Option<String>,
+    /// What breaks or leaks if it is exposed (inventory `blast_radius`).
+    pub blast_radius: Option<String>,
+    /// Secrets to rotate with it in an incident (inventory `related`).
+    pub related: Vec<String>,
     /// `cutover` or `overlap`.
     pub strategy: &'static str,
     /// Current version number.
@@ -155,6 +159,8 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
             StatusRow {
                 name: spec.name.clone(),
                 owner: spec.owner.clone(),
+                blast_radius: spec.blast_radius.clone(),
+                related: spec.related.clone(),
                 strategy: spec.strategy.kind(),
                 version: live.current.as_ref().map(|c| c.number),
                 state,

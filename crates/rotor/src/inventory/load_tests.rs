@@ -172,6 +172,7 @@ verify = { command = ["./smoke.sh", "--quick"] }
             url: "http://127.0.0.1:8000/health".into(),
             status: 204,
             timeout: Duration::from_secs(5),
+            tls_ca_file: None,
         })
     );
     let session = inv.secret("session").unwrap();
@@ -206,6 +207,7 @@ fn hook_defaults() {
             url: "http://localhost/".into(),
             status: 200,
             timeout: Duration::from_secs(10),
+            tls_ca_file: None,
         })
     );
 }
@@ -862,19 +864,38 @@ fn hook_rules() {
         Some("jwt"),
         "restart_timeout is set but there is no restart command",
     );
+    // https:// is accepted; tls_ca_file only with it, and it must exist.
+    assert!(matches!(
+        &ok(&hooks("verify = { http = \"https://api.example.com/health\" }")).secrets[0].hooks.verify,
+        Some(Verify::Http { url, tls_ca_file: None, .. }) if url.starts_with("https://")
+    ));
     assert_invalid(
-        &hooks("verify = { http = \"https://api.example.com/health\" }"),
+        &hooks("verify = { http = \"http://x/\", tls_ca_file = \"ca.pem\" }"),
         9,
-        19,
+        45,
         Some("jwt"),
-        "https:// URLs are not supported by the http verify yet; use a command verify instead, e.g. verify = { command = [\"curl\", \"-fsS\"",
+        "tls_ca_file applies only to an https:// URL",
+    );
+    assert_invalid(
+        &hooks("verify = { http = \"https://x/\", tls_ca_file = \"no-such-ca.pem\" }"),
+        9,
+        46,
+        Some("jwt"),
+        "no-such-ca.pem does not exist",
+    );
+    assert_invalid(
+        &hooks("verify = { command = [\"true\"], tls_ca_file = \"ca.pem\" }"),
+        9,
+        45,
+        Some("jwt"),
+        "tls_ca_file applies only to an https:// http verify",
     );
     assert_invalid(
         &hooks("verify = { http = \"localhost:8000\" }"),
         9,
         19,
         Some("jwt"),
-        "is not an http:// URL",
+        "is not an http:// or https:// URL",
     );
     assert_invalid(
         &hooks("verify = { http = \"http://x/\", status = 1000 }"),
@@ -1129,7 +1150,9 @@ fn pgbouncer_target_manages_the_authority_roles() {
         &PgbouncerTarget {
             path: PathBuf::from("/srv/app/pgbouncer/userlist.txt"),
             mode: 0o640,
-            users: vec!["app_blue".into(), "app_green".into()],
+            // The group too: it is the live login while a single role
+            // is converted.
+            users: vec!["app_blue".into(), "app_green".into(), "app".into()],
             admin_console_env: Some("ROTOR_PGBOUNCER_URL".into()),
         }
     );

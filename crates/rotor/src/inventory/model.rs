@@ -210,7 +210,8 @@ pub struct PgbouncerTarget {
     pub path: PathBuf,
     /// Unix mode of the file after each write (as for dotenv).
     pub mode: u32,
-    /// The login roles whose lines rotor manages (the authority's `roles`,
+    /// The login roles whose lines rotor manages (the authority's `roles`
+    /// and its `group`, the live login while a single role is converted,
     /// copied at load time); every other line is left alone.
     pub users: Vec<String>,
     /// Environment variable holding the admin console's URL
@@ -419,12 +420,15 @@ pub struct Command {
 pub enum Verify {
     /// GET `url` must answer `status` within `timeout`.
     Http {
-        /// `http://` URL.
+        /// `http://` or `https://` URL.
         url: String,
         /// Expected status code.
         status: u16,
         /// Time limit.
         timeout: Duration,
+        /// `https://`: the CA certificates (PEM) to trust instead of the
+        /// system's roots (resolved against the inventory directory).
+        tls_ca_file: Option<PathBuf>,
     },
     /// The command must exit 0 within its timeout.
     Command(Command),

@@ -170,4 +170,6 @@ pub(super) struct RawVerify {
     pub(super) status: Option<Spanned<RawInt>>,
     pub(super) command: Option<Spanned<toml::Value>>,
     pub(super) timeout: Option<Spanned<String>>,
+    /// The CA (PEM) an https:// verify trusts instead of the system's roots.
+    pub(super) tls_ca_file: Option<Spanned<String>>,
 }

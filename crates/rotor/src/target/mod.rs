@@ -50,7 +50,7 @@ pub enum TargetError {
     #[error(transparent)]
     Userlist(#[from] pgbouncer::UserlistError),
     /// A login whose line the PgBouncer target does not manage.
-    #[error("{file} manages only the lines of the authority's roles, not {user}")]
+    #[error("{file} manages only the lines of the authority's roles and group, not {user}")]
     PgbouncerUser {
         /// The login.
         user: String,

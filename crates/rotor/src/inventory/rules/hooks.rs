@@ -1,6 +1,7 @@
 //! Rules for `[secret.hooks]`: argv commands, verify checks, timeouts,
 //! retries, and the variables hooks may get (`env`).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -86,6 +87,7 @@ pub(in crate::inventory) fn convert_hooks(
     cx: &Cx<'_>,
     secret: &str,
     h: &Spanned<RawHooks>,
+    base_dir: &Path,
 ) -> Result<Hooks, InventoryError> {
     let raw = h.get_ref();
     let restart = match &raw.restart {
@@ -111,7 +113,7 @@ pub(in crate::inventory) fn convert_hooks(
     let verify = raw
         .verify
         .as_ref()
-        .map(|v| convert_verify(cx, secret, v))
+        .map(|v| convert_verify(cx, secret, v, base_dir))
         .transpose()?;
     let retry = convert_retry(cx, secret, raw)?;
     let env = match &raw.env {
@@ -286,8 +288,16 @@ pub(in crate::inventory) fn convert_verify(
     cx: &Cx<'_>,
     secret: &str,
     v: &Spanned<RawVerify>,
+    base_dir: &Path,
 ) -> Result<Verify, InventoryError> {
     let raw = v.get_ref();
+    if let (Some(ca), None) = (&raw.tls_ca_file, &raw.http) {
+        return Err(cx.err(
+            ca.span(),
+            Some(secret),
+            "tls_ca_file applies only to an https:// http verify; remove it",
+        ));
+    }
     match (&raw.http, &raw.command) {
         (Some(_), Some(c)) => Err(cx.err(
             c.span(),
@@ -301,23 +311,29 @@ pub(in crate::inventory) fn convert_verify(
         )),
         (Some(url), None) => {
             let u = url.get_ref();
-            if u.starts_with("https://") {
-                return Err(cx.err(
-                    url.span(),
-                    Some(secret),
-                    format!(
-                        "https:// URLs are not supported by the http verify yet; use a command verify instead, e.g. verify = {{ command = [\"curl\", \"-fsS\", \"--max-time\", \"10\", \"{u}\"] }}"
-                    ),
-                ));
-            }
-            let rest = u.strip_prefix("http://").unwrap_or("");
+            let https = u.starts_with("https://");
+            let rest = u
+                .strip_prefix("http://")
+                .or_else(|| u.strip_prefix("https://"))
+                .unwrap_or("");
             if rest.is_empty() || rest.starts_with('/') || u.chars().any(char::is_whitespace) {
                 return Err(cx.err(
                     url.span(),
                     Some(secret),
-                    format!("verify http = \"{u}\" is not an http:// URL with a host, e.g. \"http://127.0.0.1:8000/health\""),
+                    format!("verify http = \"{u}\" is not an http:// or https:// URL with a host, e.g. \"http://127.0.0.1:8000/health\""),
                 ));
             }
+            let tls_ca_file = match &raw.tls_ca_file {
+                Some(ca) if !https => {
+                    return Err(cx.err(
+                        ca.span(),
+                        Some(secret),
+                        format!("tls_ca_file applies only to an https:// URL, and {u} is http://; use https:// or remove tls_ca_file"),
+                    ))
+                }
+                Some(ca) => Some(ca_file(cx, secret, ca, base_dir)?),
+                None => None,
+            };
             let status = match &raw.status {
                 Some(s) => {
                     let n = s.get_ref().0;
@@ -342,6 +358,7 @@ pub(in crate::inventory) fn convert_verify(
                 url: u.clone(),
                 status,
                 timeout,
+                tls_ca_file,
             })
         }
         (None, Some(c)) => {
@@ -359,6 +376,47 @@ pub(in crate::inventory) fn convert_verify(
             };
             Ok(Verify::Command(Command { argv, timeout }))
         }
+    }
+}
+
+/// A verify's `tls_ca_file`: resolved against the inventory directory and
+/// readable now, holding at least one PEM certificate (so a typo stops
+/// every command, not the first rotation's verify).
+fn ca_file(
+    cx: &Cx<'_>,
+    secret: &str,
+    raw: &Spanned<String>,
+    base_dir: &Path,
+) -> Result<PathBuf, InventoryError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let span = raw.span();
+    if raw.get_ref().trim().is_empty() {
+        return Err(cx.err(span, Some(secret), "tls_ca_file is empty; name the CA certificate (PEM), e.g. \"certs/ca.pem\", or remove it to use the system's roots"));
+    }
+    let path = resolve(base_dir, Path::new(raw.get_ref()));
+    let shown = path.display();
+    let bytes = std::fs::read(&path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("tls_ca_file {shown} does not exist; name the PEM file of the CA that signs the verify URL's certificate")
+        } else {
+            format!("cannot read tls_ca_file {shown}: {e}")
+        };
+        cx.err(span.clone(), Some(secret), message)
+    })?;
+    match CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>() {
+        Ok(c) if !c.is_empty() => Ok(path),
+        Ok(_) => Err(cx.err(
+            span,
+            Some(secret),
+            format!("tls_ca_file {shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        )),
+        Err(e) => Err(cx.err(
+            span,
+            Some(secret),
+            format!("tls_ca_file {shown} is not a PEM certificate file: {e}"),
+        )),
     }
 }
 

@@ -221,7 +221,7 @@ pub(in crate::inventory) fn convert_secret(
     check_targets_carry_user(cx, name, &strategy, &s.target, &targets)?;
 
     let hooks = match &s.hooks {
-        Some(h) => convert_hooks(cx, name, h)?,
+        Some(h) => convert_hooks(cx, name, h, base_dir)?,
         None => Hooks::default(),
     };
 

@@ -83,9 +83,23 @@ fn convert_pgbouncer(
     Ok(PgbouncerTarget {
         path: resolve(base_dir, Path::new(t.path.get_ref())),
         mode: target_mode(cx, secret, t)?,
-        users: pg.roles.clone(),
+        users: pgbouncer_users(pg),
         admin_console_env,
     })
+}
+
+/// The logins whose lines a pgbouncer target manages: the authority's
+/// `roles`, and its `group`, which is the live login while an existing
+/// single role is converted (its line is read, kept for its draining
+/// clients, and written again should the conversion be undone).
+fn pgbouncer_users(pg: &PostgresAuthority) -> Vec<String> {
+    let mut users = pg.roles.clone();
+    if let Some(g) = &pg.group {
+        if !users.contains(g) {
+            users.push(g.clone());
+        }
+    }
+    users
 }
 
 /// `kind = "template"`: a whole file rendered from a template, which is
