@@ -248,8 +248,9 @@ fn tls_config(url: &str, ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig,
     };
     let roots: Vec<Certificate<'static>> = match ca_file {
         Some(path) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| bad(format!("cannot read tls_ca_file {}: {e}", path.display())))?;
+            // A regular file of bounded size, like every file rotor reads.
+            let pem = crate::target::atomic::read(path)
+                .map_err(|e| bad(format!("cannot read tls_ca_file: {e}")))?;
             ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(PemItem::Certificate(c)) => Some(Ok(c)),
