@@ -6,7 +6,8 @@
 
 use crate::audit::NewEntry;
 use crate::authority::{Acceptance, Credential};
-use crate::engine::deliver::{at, read_optional};
+use crate::engine::deliver::at;
+use crate::engine::files::Files;
 use crate::engine::{Engine, Live};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
@@ -79,18 +80,25 @@ impl Engine<'_> {
         };
         let live_all = self.store.live_versions()?;
         let mut out = Vec::new();
+        // Each target file is read and parsed once for all its secrets.
+        let mut files = Files::default();
         for spec in specs {
             if authority_only && spec.authority.is_none() {
                 continue;
             }
             let live =
                 Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
-            out.push(self.check_one(spec, &live)?);
+            out.push(self.check_one(spec, &live, &mut files)?);
         }
         Ok(out)
     }
 
-    fn check_one(&self, spec: &SecretSpec, live: &Live) -> Result<DriftReport, RotorError> {
+    fn check_one(
+        &self,
+        spec: &SecretSpec,
+        live: &Live,
+        files: &mut Files,
+    ) -> Result<DriftReport, RotorError> {
         let mut checks = Vec::new();
         // An unfinished run explains any difference; comparing would only
         // alarm.
@@ -133,11 +141,11 @@ impl Engine<'_> {
         for ts in &spec.targets {
             let t = target::of(ts);
             let what = format!("{} holds v{}", t.describe(), cur.number);
-            let read = read_optional(t.path()).and_then(|bytes| match bytes {
+            let read = files.get(t.path()).and_then(|file| match file {
                 None => Ok(None),
-                Some(b) => {
-                    let v = t.current_for(&b, user.as_deref()).map_err(at(t.path()))?;
-                    let u = t.current_user(&b).map_err(at(t.path()))?;
+                Some(f) => {
+                    let v = t.current_in(f, user.as_deref()).map_err(at(t.path()))?;
+                    let u = t.current_user_in(f).map_err(at(t.path()))?;
                     Ok(Some((v, u)))
                 }
             });

@@ -2,7 +2,8 @@
 //! Reads the inventory, the store's metadata and the target files; changes
 //! nothing.
 
-use crate::engine::{deliver, Live};
+use crate::engine::files::Files;
+use crate::engine::Live;
 use crate::generate;
 use crate::inventory::{
     AuthoritySpec, DotenvFormat, RetireMode, SecretSpec, Strategy, TargetSpec, ValueForm, Verify,
@@ -44,6 +45,8 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
     };
     let t = now();
     let mut out = Vec::with_capacity(specs.len());
+    // Each target file is read and parsed once for all its secrets.
+    let mut files = Files::default();
     for spec in specs {
         let live = Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
         let mut warnings = Vec::new();
@@ -51,7 +54,7 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         let step = |s: &'static str, d: String| PlanStep { step: s, detail: d };
         // Every target is read, so that what rotate would refuse is warned
         // about also after the first rotation.
-        let found = found_in_targets(spec, live.current.is_none(), &mut warnings);
+        let found = found_in_targets(spec, live.current.is_none(), &mut files, &mut warnings);
         let old: Option<String> = match &live.current {
             Some(c) => Some(format!("v{} ({})", c.number, c.fingerprint)),
             None => {
@@ -65,7 +68,10 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
             "generate",
             format!("new value: {}", generate::describe(&spec.generator)),
         ));
-        steps.push(step("apply", apply_words(spec, live.current.as_ref())));
+        steps.push(step(
+            "apply",
+            apply_words(spec, live.current.as_ref(), &mut files),
+        ));
         for t in &spec.targets {
             let d = match t {
                 TargetSpec::Dotenv(d) => d,
@@ -255,6 +261,7 @@ fn template_step(
 fn found_in_targets(
     spec: &SecretSpec,
     first: bool,
+    files: &mut Files,
     warnings: &mut Vec<String>,
 ) -> Option<(String, String)> {
     let mut found = None;
@@ -276,8 +283,8 @@ fn found_in_targets(
                 ));
             }
         }
-        let bytes = match deliver::read_optional(t.path()) {
-            Ok(Some(b)) => b,
+        let file = match files.get(t.path()) {
+            Ok(Some(f)) => f,
             Ok(None) => {
                 warnings.push(format!(
                     "{} does not exist: rotate fails unless --create-missing",
@@ -292,16 +299,10 @@ fn found_in_targets(
         };
         // What rotate's own check would refuse (a URL without a password);
         // a file that does not parse is reported below.
-        let probe = crate::secret::SecretValue::new("rotor-plan-probe".into());
-        let desired = target::Desired {
-            current: &probe,
-            previous: None,
-            user: None,
-        };
-        if let (Ok(_), Err(e)) = (t.current(&bytes), t.render(&bytes, desired)) {
+        if let (Ok(_), Err(e)) = (t.current_in(file, None), t.check_render_in(file)) {
             warnings.push(format!("rotate refuses: {}: {e}", t.path().display()));
         }
-        match t.unknown_older(&bytes) {
+        match t.unknown_older_in(file) {
             Ok(n) if n > 0 && first => warnings.push(format!(
                 "{} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
                 t.describe(),
@@ -310,7 +311,7 @@ fn found_in_targets(
             Ok(_) => {}
             Err(e) => warnings.push(format!("{}: {e}", t.path().display())),
         }
-        match t.current(&bytes) {
+        match t.current_in(file, None) {
             Ok(Some(v)) => {
                 found.get_or_insert_with(|| {
                     (t.path().display().to_string(), v.fingerprint().to_string())
@@ -335,7 +336,11 @@ fn delay_words(spec: &SecretSpec) -> String {
 }
 
 /// What the apply step does at the secret's authority, in words.
-fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>) -> String {
+fn apply_words(
+    spec: &SecretSpec,
+    current: Option<&crate::store::VersionRecord>,
+    files: &mut Files,
+) -> String {
     let pg = match &spec.authority {
         None => return "no authority: an app-only secret, nothing to tell".into(),
         Some(AuthoritySpec::Redis(r)) => return redis_words(spec, r),
@@ -344,7 +349,7 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
     // The live login: the store's, else the one the targets hold now.
     let live = current
         .and_then(|c| c.principal.clone())
-        .or_else(|| user_in_targets(spec));
+        .or_else(|| user_in_targets(spec, files));
     match spec.strategy {
         Strategy::Alternate => {
             let idle = match live.as_deref() {
@@ -412,10 +417,10 @@ fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> Strin
 
 /// The login the first target that holds one names (before rotor has a
 /// current version).
-fn user_in_targets(spec: &SecretSpec) -> Option<String> {
+fn user_in_targets(spec: &SecretSpec, files: &mut Files) -> Option<String> {
     spec.targets.iter().find_map(|ts| {
         let t = target::of(ts);
-        let bytes = deliver::read_optional(t.path()).ok()??;
-        t.current_user(&bytes).ok()?
+        let file = files.get(t.path()).ok()??;
+        t.current_user_in(file).ok()?
     })
 }

@@ -4,7 +4,8 @@
 //! current → previous for an overlap window (or retired for cutover).
 
 use crate::audit::NewEntry;
-use crate::engine::deliver::{at, read_optional};
+use crate::engine::deliver::at;
+use crate::engine::files::Files;
 use crate::engine::execute::{Done, Item};
 use crate::engine::{fault, spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
@@ -62,21 +63,26 @@ impl Engine<'_> {
     }
 
     /// What each target holds now, checked against the store's current.
-    fn starting_point(&self, spec: &SecretSpec, live: &Live) -> Result<Start, RotorError> {
+    fn starting_point(
+        &self,
+        spec: &SecretSpec,
+        live: &Live,
+        files: &mut Files,
+    ) -> Result<Start, RotorError> {
         let mut found: Option<(String, SecretValue)> = None;
         let mut found_user: Option<String> = None;
         // The login whose value a per-login target (PgBouncer's auth_file)
         // is asked for: the store's, else the one a target names.
         let login = match live.current.as_ref().and_then(|c| c.principal.clone()) {
             Some(u) => Some(u),
-            None => self.login_in_targets(spec)?,
+            None => self.login_in_targets(spec, files)?,
         };
         for ts in &spec.targets {
             let t = target::of(ts);
             // A RELOAD that cannot even be tried stops the rotation before
             // anything changes.
             t.reload_ready().map_err(at(t.path()))?;
-            let Some(bytes) = read_optional(t.path())? else {
+            let Some(file) = files.get(t.path())? else {
                 if self.options.create_missing {
                     continue;
                 }
@@ -91,15 +97,9 @@ impl Engine<'_> {
             // A target that cannot take a new value (a connection URL with
             // no password part) stops the rotation here, before the
             // authority or any file is touched.
-            let probe = SecretValue::new("rotor-preflight-probe".into());
-            let desired = target::Desired {
-                current: &probe,
-                previous: None,
-                user: None,
-            };
-            t.render(&bytes, desired).map_err(at(t.path()))?;
+            t.check_render_in(file).map_err(at(t.path()))?;
             if live.current.is_none() {
-                let n = t.unknown_older(&bytes).map_err(at(t.path()))?;
+                let n = t.unknown_older_in(file).map_err(at(t.path()))?;
                 if n > 0 {
                     return Err(RotorError::Secret {
                         secret: spec.name.clone(),
@@ -113,13 +113,13 @@ impl Engine<'_> {
                 }
             }
             let Some(v) = t
-                .current_for(&bytes, login.as_deref())
+                .current_in(file, login.as_deref())
                 .map_err(at(t.path()))?
             else {
                 continue;
             };
             if found_user.is_none() {
-                found_user = t.current_user(&bytes).map_err(at(t.path()))?;
+                found_user = t.current_user_in(file).map_err(at(t.path()))?;
             }
             let place = t.describe();
             match &found {
@@ -228,11 +228,15 @@ impl Engine<'_> {
     }
 
     /// The login the first target that names one holds.
-    fn login_in_targets(&self, spec: &SecretSpec) -> Result<Option<String>, RotorError> {
+    fn login_in_targets(
+        &self,
+        spec: &SecretSpec,
+        files: &mut Files,
+    ) -> Result<Option<String>, RotorError> {
         for ts in &spec.targets {
             let t = target::of(ts);
-            if let Some(bytes) = read_optional(t.path())? {
-                if let Some(u) = t.current_user(&bytes).map_err(at(t.path()))? {
+            if let Some(file) = files.get(t.path())? {
+                if let Some(u) = t.current_user_in(file).map_err(at(t.path()))? {
                     return Ok(Some(u));
                 }
             }
@@ -254,10 +258,11 @@ impl Engine<'_> {
         }
         let live_all = self.store.live_versions()?;
         let mut starts = Vec::with_capacity(unit.len());
+        let mut files = Files::default();
         for spec in unit {
             let live =
                 Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
-            let mut start = self.starting_point(spec, &live)?;
+            let mut start = self.starting_point(spec, &live, &mut files)?;
             start.seen =
                 Live::from_records(baseline.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]))
                     .numbers();
@@ -305,7 +310,7 @@ impl Engine<'_> {
             // Under the lock: had another process rotated meanwhile, the
             // starting point would be stale.
             for (spec, start) in unit.iter().zip(starts.iter()) {
-                if Live::from_records(&st.versions(&spec.name)?).numbers() != start.seen {
+                if Live::from_records(&st.live_versions_of(&spec.name)?).numbers() != start.seen {
                     return Err(RotorError::Concurrent {
                         secret: spec.name.clone(),
                     });
@@ -388,14 +393,18 @@ impl Engine<'_> {
             Ok::<_, RotorError>(run)
         })?;
         fault::point("after", "generate");
-        let plans = self.store.run_plans(run)?;
+        let plans: HashMap<String, RunPlan> = self
+            .store
+            .run_plans(run)?
+            .into_iter()
+            .map(|(name, plan, _)| (name, plan))
+            .collect();
         let items: Vec<Item<'_>> = unit
             .iter()
             .filter_map(|spec| {
                 plans
-                    .iter()
-                    .find(|(n, _, _)| *n == spec.name)
-                    .map(|(_, plan, _)| Item { spec, plan: *plan })
+                    .get(&spec.name)
+                    .map(|plan| Item { spec, plan: *plan })
             })
             .collect();
         self.execute(run, RunKind::Rotate, hooks, &items, Done::default())
