@@ -66,8 +66,10 @@ fn spawn(h: &Harness, args: &[&str], env: &[(&str, String)]) -> Child {
 fn finish(h: &mut Harness, child: Child, what: &str) -> (i32, String) {
     let out = child.wait_with_output().expect("wait");
     h.learn_now();
-    h.leaks.check_bytes(&format!("stdout of {what}"), &out.stdout);
-    h.leaks.check_bytes(&format!("stderr of {what}"), &out.stderr);
+    h.leaks
+        .check_bytes(&format!("stdout of {what}"), &out.stdout);
+    h.leaks
+        .check_bytes(&format!("stderr of {what}"), &out.stderr);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

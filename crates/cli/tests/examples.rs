@@ -125,10 +125,19 @@ fn demo_sh_finds_rotor_in_cargo_target_dir() {
         .env("CARGO_TARGET_DIR", elsewhere.path())
         .output()
         .expect("run demo.sh --where");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        elsewhere.path().join("debug").join("rotor").display().to_string()
+        elsewhere
+            .path()
+            .join("debug")
+            .join("rotor")
+            .display()
+            .to_string()
     );
     let out = Command::new("bash")
         .arg(&demo)
@@ -138,12 +147,21 @@ fn demo_sh_finds_rotor_in_cargo_target_dir() {
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .output()
         .expect("run demo.sh --where");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert!(shown.ends_with("/debug/rotor"), "{shown}");
     assert_ne!(
         shown,
-        elsewhere.path().join("debug").join("rotor").display().to_string()
+        elsewhere
+            .path()
+            .join("debug")
+            .join("rotor")
+            .display()
+            .to_string()
     );
 }
 
@@ -440,8 +458,14 @@ fn commented_examples_in_the_inventories_parse() {
             .filter(|s| s.hooks.restart.is_some())
             .count();
     }
-    assert!(blocks >= 5, "the examples' commented blocks were found: {blocks}");
-    assert!(hooks >= 4, "the uncommented restart hooks were loaded: {hooks}");
+    assert!(
+        blocks >= 5,
+        "the examples' commented blocks were found: {blocks}"
+    );
+    assert!(
+        hooks >= 4,
+        "the uncommented restart hooks were loaded: {hooks}"
+    );
     let (breeze, _) = uncommented(&example_file("breeze", "rotor.toml"));
     let path = repo().join("examples").join("breeze").join("rotor.toml");
     let inv = rotor::inventory::parse(&breeze, &path).expect("breeze");
@@ -521,10 +545,10 @@ fn goodgo_conversion_carries_the_pgbouncer_userlist() {
     };
     let line = |h: &Harness, user: &str| {
         let prefix = format!("\"{user}\" \"");
-        h.project
-            .read_string(USERLIST)
-            .lines()
-            .find_map(|l| l.strip_prefix(&prefix).map(|r| r.trim_end_matches('"').to_owned()))
+        h.project.read_string(USERLIST).lines().find_map(|l| {
+            l.strip_prefix(&prefix)
+                .map(|r| r.trim_end_matches('"').to_owned())
+        })
     };
     h.rotor_env(&["init"], &vars).expect_code(0);
     h.rotor_env(&["plan", "db_app"], &vars)
@@ -535,7 +559,10 @@ fn goodgo_conversion_carries_the_pgbouncer_userlist() {
     let (user, password) = login(&h);
     assert_eq!(user, "goodgo_app_v2");
     h.leaks.learn(&password);
-    assert_eq!(line(&h, "goodgo_app_v2").as_deref(), Some(password.as_str()));
+    assert_eq!(
+        line(&h, "goodgo_app_v2").as_deref(),
+        Some(password.as_str())
+    );
     assert_eq!(
         line(&h, "goodgo_app").as_deref(),
         Some(initial),
@@ -546,7 +573,10 @@ fn goodgo_conversion_carries_the_pgbouncer_userlist() {
     assert_eq!(h.project.mode(USERLIST), 0o640);
     pgb.login(&user, &password, "SELECT count(*) FROM bookings")
         .unwrap_or_else(|e| panic!("goodgo_app_v2 through pgbouncer (RELOADed): {e}"));
-    assert!(!pg.can_login("goodgo_app", initial), "goodgo_app is retired");
+    assert!(
+        !pg.can_login("goodgo_app", initial),
+        "goodgo_app is retired"
+    );
 
     h.rotor_env(&["rotate", "db_app"], &vars).expect_code(0);
     let (user2, password2) = login(&h);

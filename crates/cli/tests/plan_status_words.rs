@@ -34,11 +34,15 @@ path = ".env"
 var = "SESSION_SECRET"
 "#;
 
-const ENV: &str = "JWT_SECRET=old-jwt-value-0123456789\nSESSION_SECRET=old-session-value-0123456789\n";
+const ENV: &str =
+    "JWT_SECRET=old-jwt-value-0123456789\nSESSION_SECRET=old-session-value-0123456789\n";
 
 fn related_project() -> Harness {
     let mut h = Harness::new(RELATED, &[(".env", ENV)]);
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_SECRET"]);
+    h.manage(
+        ".env",
+        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_SECRET"],
+    );
     h.rotor(&["init"]).expect_code(0);
     h
 }
@@ -65,7 +69,11 @@ fn related_secrets_are_not_rotated_implicitly_and_plan_and_rotate_warn() {
             .any(|w| w.as_str().is_some_and(|w| w.contains(WARNING))),
         "{plan}"
     );
-    let both = h.rotor(&["plan", "jwt", "session"]).expect_code(0).stdout.clone();
+    let both = h
+        .rotor(&["plan", "jwt", "session"])
+        .expect_code(0)
+        .stdout
+        .clone();
     assert!(!both.contains("related to"), "{both}");
 
     let session_before = h.env_var(".env", "SESSION_SECRET");

@@ -116,7 +116,10 @@ fn a_hand_edited_previous_is_drift_for_verify_and_rotate() {
     let drift = drift_details(&mut h, "jwt");
     assert_eq!(drift.len(), 1, "{drift:?}");
     let d = &drift[0];
-    assert!(d.contains(".env JWT_SECRET_PREVIOUS"), "names file and variable: {d}");
+    assert!(
+        d.contains(".env JWT_SECRET_PREVIOUS"),
+        "names file and variable: {d}"
+    );
     assert!(d.contains(Fingerprint::of(HAND.as_bytes()).as_str()), "{d}");
     assert!(d.contains(&store_prev), "the store's fingerprint too: {d}");
     h.rotor(&["verify"])
@@ -194,7 +197,11 @@ fn a_list_with_an_edited_old_key_or_an_added_key_is_drift() {
     );
     let drift = drift_details(&mut h, "session");
     assert_eq!(drift.len(), 1, "{drift:?}");
-    assert!(drift[0].contains("SESSION_KEYS (second key)"), "{}", drift[0]);
+    assert!(
+        drift[0].contains("SESSION_KEYS (second key)"),
+        "{}",
+        drift[0]
+    );
     assert!(drift[0].contains(&store_prev), "{}", drift[0]);
     let before = h.project.snapshot();
     h.rotor(&["rotate", "session"]).expect_code(2);
@@ -237,7 +244,10 @@ fn a_previous_set_by_hand_after_retire_is_drift() {
     h.rotor(&["rotate", "jwt"]).expect_code(0);
     std::thread::sleep(std::time::Duration::from_millis(1100));
     h.rotor(&["retire", "--expired"]).expect_code(0);
-    assert_eq!(h.env_var(".env", "JWT_SECRET_PREVIOUS").as_deref(), Some(""));
+    assert_eq!(
+        h.env_var(".env", "JWT_SECRET_PREVIOUS").as_deref(),
+        Some("")
+    );
     h.rotor(&["verify", "jwt"]).expect_code(0);
     set_line(
         &mut h,

@@ -94,9 +94,9 @@ const MIN_KEY_LEN: usize = 16;
 fn env_file_reason(e: &dotenvy::Error) -> String {
     match e {
         dotenvy::Error::Io(io) => format!("cannot read it: {}", io.kind()),
-        dotenvy::Error::LineParse(_, at) => format!(
-            "a line does not parse as KEY=value (at character {at}); fix its quoting"
-        ),
+        dotenvy::Error::LineParse(_, at) => {
+            format!("a line does not parse as KEY=value (at character {at}); fix its quoting")
+        }
         _ => "cannot parse it".to_owned(),
     }
 }
@@ -294,8 +294,11 @@ mod tests {
         assert_eq!(keys.get().len(), 1);
         // What rotor's dotenv target writes during an overlap; the process
         // environment is not involved at all.
-        std::fs::write(&path, format!("# app\nOTHER=x\nK='{new}'\nK_PREVIOUS={old}\n"))
-            .expect("write");
+        std::fs::write(
+            &path,
+            format!("# app\nOTHER=x\nK='{new}'\nK_PREVIOUS={old}\n"),
+        )
+        .expect("write");
         assert!(std::env::var("K").is_err());
         keys.reload().expect("reload");
         let ring = keys.get();
@@ -323,7 +326,10 @@ mod tests {
         assert!(shown.contains(".env") && !shown.contains(secret), "{shown}");
         std::fs::write(&path, "OTHER=1\n").expect("write");
         let none = Keyring::from_env_file(&path, "K").expect_err("no K");
-        assert!(matches!(&none, KeyringError::NoKey(s) if s.contains(".env")), "{none}");
+        assert!(
+            matches!(&none, KeyringError::NoKey(s) if s.contains(".env")),
+            "{none}"
+        );
         // A failed reload keeps the keys in use.
         std::fs::write(&path, "K=a-good-key-0123456789abcdef\n").expect("write");
         let keys = crate::Reloadable::new({

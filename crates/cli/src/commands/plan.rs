@@ -19,10 +19,11 @@ pub fn run(ctx: &Ctx, select: &Select, json: bool) -> anyhow::Result<ExitCode> {
         None
     };
     let names = super::rotate::resolve(&inv, store.as_ref(), select)?;
+    let names: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     let specs: Vec<_> = inv
         .secrets
         .iter()
-        .filter(|s| names.contains(&s.name))
+        .filter(|s| names.contains(s.name.as_str()))
         .collect();
     let plans = plan::plan(store.as_ref(), &specs).map_err(RotorError::from)?;
     if json {

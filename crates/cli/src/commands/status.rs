@@ -169,10 +169,14 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
 /// or could not be checked.
 fn check_authorities(engine: &Engine<'_>, rows: &mut [status::StatusRow]) -> anyhow::Result<bool> {
     let mut any = false;
+    let at: std::collections::HashMap<String, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.clone(), i))
+        .collect();
     for report in engine.check_drift(&[], true)? {
-        let open = rows
-            .iter()
-            .any(|r| r.name == report.secret && r.open_run.is_some());
+        let row = at.get(&report.secret).copied();
+        let open = row.is_some_and(|i| rows[i].open_run.is_some());
         // An unfinished run is shown as such; its state explains itself.
         if report.state() == CheckState::Ok || open {
             continue;
@@ -189,8 +193,8 @@ fn check_authorities(engine: &Engine<'_>, rows: &mut [status::StatusRow]) -> any
             CheckState::Drift => "DRIFT",
             _ => "UNCHECKED",
         };
-        if let Some(row) = rows.iter_mut().find(|r| r.name == report.secret) {
-            row.drift = Some(format!("{label}: {words}"));
+        if let Some(i) = row {
+            rows[i].drift = Some(format!("{label}: {words}"));
         }
     }
     Ok(any)

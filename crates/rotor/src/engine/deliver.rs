@@ -151,11 +151,11 @@ pub fn deliver(
         if original.is_none() && !create_missing {
             return Err(FileError::NotFound { path: path.clone() }.into());
         }
-        let mut bytes: Zeroizing<Vec<u8>> =
-            Zeroizing::new(original.as_deref().map(|v| v.to_vec()).unwrap_or_default());
-        for (target, desired) in targets {
-            bytes = target.render(&bytes, *desired).map_err(at(path))?;
-        }
+        // Every target of the file in one pass (the file may hold
+        // thousands of the run's variables).
+        let bytes =
+            crate::target::render_all(original.as_deref().map_or(&[][..], |v| &v[..]), targets)
+                .map_err(at(path))?;
         planned.push((path, original, bytes));
     }
     let changed = planned

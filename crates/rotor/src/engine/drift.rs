@@ -7,12 +7,13 @@
 
 use crate::audit::NewEntry;
 use crate::authority::{Acceptance, Credential};
-use crate::engine::deliver::{at, read_optional};
+use crate::engine::deliver::at;
+use crate::engine::files::Files;
+use crate::engine::previous::previous_drift;
 use crate::engine::{Engine, Live};
 use crate::error::RotorError;
 use crate::inventory::{SecretSpec, Strategy};
-use crate::engine::previous::previous_drift;
-use crate::target::{self, Target};
+use crate::target::{self, FileText, Target};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -87,13 +88,15 @@ impl Engine<'_> {
         // and its read of the targets.
         crate::engine::fault::pause("before", "verify-targets");
         let mut out = Vec::new();
+        // Each target file is read and parsed once for all its secrets.
+        let mut files = Files::default();
         for spec in specs {
             if authority_only && spec.authority.is_none() {
                 continue;
             }
             let live =
                 Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
-            out.push(self.check_fresh(spec, &live, since)?);
+            out.push(self.check_fresh(spec, &live, since, &mut files)?);
         }
         Ok(out)
     }
@@ -107,14 +110,16 @@ impl Engine<'_> {
         spec: &SecretSpec,
         live: &Live,
         since: i64,
+        files: &mut Files,
     ) -> Result<DriftReport, RotorError> {
-        let report = self.check_one(spec, live)?;
+        let report = self.check_one(spec, live, files)?;
         if report.state() != CheckState::Drift || !self.moved_since(&spec.name, since)? {
             return Ok(report);
         }
         let since = self.store.last_run_id()?;
         let live = Live::from_records(&self.store.versions(&spec.name)?);
-        let report = self.check_one(spec, &live)?;
+        // Read afresh: the other process may have written them since.
+        let report = self.check_one(spec, &live, &mut Files::default())?;
         if report.state() != CheckState::Drift || !self.moved_since(&spec.name, since)? {
             return Ok(report);
         }
@@ -142,7 +147,12 @@ impl Engine<'_> {
             || self.store.run_began_since(secret, since)?)
     }
 
-    fn check_one(&self, spec: &SecretSpec, live: &Live) -> Result<DriftReport, RotorError> {
+    fn check_one(
+        &self,
+        spec: &SecretSpec,
+        live: &Live,
+        files: &mut Files,
+    ) -> Result<DriftReport, RotorError> {
         let mut checks = Vec::new();
         // An unfinished run explains any difference; comparing would only
         // alarm.
@@ -185,13 +195,12 @@ impl Engine<'_> {
         for ts in &spec.targets {
             let t = target::of(ts);
             let what = format!("{} holds v{}", t.describe(), cur.number);
-            let bytes = read_optional(t.path());
-            let read = match &bytes {
+            let read = match files.get(t.path()) {
                 Err(e) => Err(e.to_string()),
                 Ok(None) => Ok(None),
-                Ok(Some(b)) => t
-                    .current_for(b, user.as_deref())
-                    .and_then(|v| Ok((v, t.current_user(b)?)))
+                Ok(Some(f)) => t
+                    .current_in(f, user.as_deref())
+                    .and_then(|v| Ok((v, t.current_user_in(f)?)))
                     .map(Some)
                     .map_err(|e| at(t.path())(e).to_string()),
             };
@@ -235,8 +244,8 @@ impl Engine<'_> {
                 detail,
             });
             // And what it holds besides: the previous value (or none).
-            if let Ok(Some(b)) = &bytes {
-                if let Some(check) = previous_check(spec, t, b, live) {
+            if let Ok(Some(f)) = files.get(t.path()) {
+                if let Some(check) = previous_check(spec, t, f, live) {
                     checks.push(check);
                 }
             }
@@ -373,7 +382,12 @@ impl Engine<'_> {
 
 /// The check of what `t`'s file holds besides the current value, when the
 /// target has such a place (see [`previous_drift`]).
-fn previous_check(spec: &SecretSpec, t: &dyn Target, file: &[u8], live: &Live) -> Option<Check> {
+fn previous_check(
+    spec: &SecretSpec,
+    t: &dyn Target,
+    file: &FileText,
+    live: &Live,
+) -> Option<Check> {
     let current_login = live.current.as_ref().and_then(|c| c.principal.as_deref());
     let old_login = live
         .previous
@@ -381,7 +395,7 @@ fn previous_check(spec: &SecretSpec, t: &dyn Target, file: &[u8], live: &Live) -
         .and_then(|p| p.principal.as_deref())
         .filter(|l| Some(*l) != current_login);
     let per_login = t.per_login() && old_login.is_some();
-    let extra = t.beyond_previous(file).map_or(true, |n| n > 0);
+    let extra = t.beyond_previous_in(file).map_or(true, |n| n > 0);
     if !(t.holds_previous() || per_login || extra) {
         return None;
     }

@@ -63,11 +63,7 @@ fn fingerprint_of(
     secret: &str,
     number: u32,
 ) -> Result<Option<Fingerprint>, StoreError> {
-    Ok(st
-        .versions(secret)?
-        .into_iter()
-        .find(|v| v.number == number)
-        .map(|v| v.fingerprint))
+    Ok(st.version(secret, number)?.map(|v| v.fingerprint))
 }
 
 impl Engine<'_> {

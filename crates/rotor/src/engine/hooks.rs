@@ -636,7 +636,8 @@ mod tests {
 
     #[test]
     fn http_invalid_url_is_permanent_refused_is_not() {
-        let err = http_check("http://exa mple/", 200, Duration::from_secs(2)).expect_err("bad url");
+        let err =
+            http_check("http://exa mple/", 200, Duration::from_secs(2), None).expect_err("bad url");
         assert!(matches!(err, HookError::InvalidUrl { .. }), "{err:?}");
         assert!(err.is_permanent());
 
@@ -646,7 +647,7 @@ mod tests {
             .expect("free port")
             .port();
         let url = format!("http://127.0.0.1:{port}/health");
-        let err = http_check(&url, 200, Duration::from_secs(2)).expect_err("refused");
+        let err = http_check(&url, 200, Duration::from_secs(2), None).expect_err("refused");
         assert!(matches!(err, HookError::Http { .. }), "{err:?}");
         assert!(!err.is_permanent());
     }

@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod drift;
 mod execute;
 pub(crate) mod fault;
+mod files;
 pub mod hook_env;
 pub mod hooks;
 pub mod plan;
@@ -17,6 +18,10 @@ mod retire;
 mod rollback;
 mod rotate;
 mod run;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+#[path = "scale_tests.rs"]
+mod scale_tests;
 pub mod status;
 
 use std::collections::HashMap;
@@ -336,16 +341,21 @@ impl<'o> Engine<'o> {
 
     /// Resolves names to specs, in inventory order, rejecting unknown names.
     pub fn select(&self, names: &[String]) -> Result<Vec<&SecretSpec>, RotorError> {
-        for n in names {
-            if self.inventory.secret(n).is_none() {
-                return Err(RotorError::UnknownSecret(n.clone()));
-            }
+        let known: std::collections::HashSet<&str> = self
+            .inventory
+            .secrets
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        if let Some(n) = names.iter().find(|n| !known.contains(n.as_str())) {
+            return Err(RotorError::UnknownSecret(n.clone()));
         }
+        let wanted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
         Ok(self
             .inventory
             .secrets
             .iter()
-            .filter(|s| names.contains(&s.name))
+            .filter(|s| wanted.contains(s.name.as_str()))
             .collect())
     }
 }

@@ -2,7 +2,10 @@
 //! Reads the inventory, the store's metadata and the target files; changes
 //! nothing.
 
-use crate::engine::{deliver, Live};
+use std::collections::HashMap;
+
+use crate::engine::files::Files;
+use crate::engine::Live;
 use crate::generate;
 use crate::inventory::{
     AuthoritySpec, DotenvFormat, RetireMode, SecretSpec, Strategy, TargetSpec, ValueForm, Verify,
@@ -49,8 +52,11 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         None => Default::default(),
     };
     let t = now();
-    let left_out = super::related::left_out(specs);
+    let left_out: HashMap<String, Vec<String>> =
+        super::related::left_out(specs).into_iter().collect();
     let mut out = Vec::with_capacity(specs.len());
+    // Each target file is read and parsed once for all its secrets.
+    let mut files = Files::default();
     for spec in specs {
         let live = Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
         let mut warnings = Vec::new();
@@ -58,7 +64,7 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
         let step = |s: &'static str, d: String| PlanStep { step: s, detail: d };
         // Every target is read, so that what rotate would refuse is warned
         // about also after the first rotation.
-        let found = found_in_targets(spec, live.current.is_none(), &mut warnings);
+        let found = found_in_targets(spec, live.current.is_none(), &mut files, &mut warnings);
         let old: Option<String> = match &live.current {
             Some(c) => Some(format!("v{} ({})", c.number, c.fingerprint)),
             None => {
@@ -72,7 +78,10 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
             "generate",
             format!("new value: {}", generate::describe(&spec.generator)),
         ));
-        steps.push(step("apply", apply_words(spec, live.current.as_ref())));
+        steps.push(step(
+            "apply",
+            apply_words(spec, live.current.as_ref(), &mut files),
+        ));
         for t in &spec.targets {
             let d = match t {
                 TargetSpec::Dotenv(d) => d,
@@ -204,7 +213,7 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 ));
             }
         }
-        if let Some((_, rel)) = left_out.iter().find(|(n, _)| n == &spec.name) {
+        if let Some(rel) = left_out.get(&spec.name) {
             warnings.push(super::related::warning(&spec.name, rel));
         }
         // Several targets in one file warn about it once.
@@ -271,14 +280,15 @@ fn template_step(
 fn found_in_targets(
     spec: &SecretSpec,
     first: bool,
+    files: &mut Files,
     warnings: &mut Vec<String>,
 ) -> Option<(String, String)> {
     let mut found = None;
     for ts in &spec.targets {
         let t = target::of(ts);
-        warnings.extend(deliver::mode_change(t.path(), t.mode()));
-        let bytes = match deliver::read_optional(t.path()) {
-            Ok(Some(b)) => b,
+        warnings.extend(super::deliver::mode_change(t.path(), t.mode()));
+        let file = match files.get(t.path()) {
+            Ok(Some(f)) => f,
             Ok(None) => {
                 warnings.push(format!(
                     "{} does not exist: rotate fails unless --create-missing",
@@ -293,16 +303,10 @@ fn found_in_targets(
         };
         // What rotate's own check would refuse (a URL without a password);
         // a file that does not parse is reported below.
-        let probe = crate::secret::SecretValue::new("rotor-plan-probe".into());
-        let desired = target::Desired {
-            current: &probe,
-            previous: None,
-            user: None,
-        };
-        if let (Ok(_), Err(e)) = (t.current(&bytes), t.render(&bytes, desired)) {
+        if let (Ok(_), Err(e)) = (t.current_in(file, None), t.check_render_in(file)) {
             warnings.push(format!("rotate refuses: {}: {e}", t.path().display()));
         }
-        match t.unknown_older(&bytes) {
+        match t.unknown_older_in(file) {
             Ok(n) if n > 0 && first => warnings.push(format!(
                 "{} holds {} keys: the first rotation refuses, rather than drop the {n} older ones consumers still accept",
                 t.describe(),
@@ -311,7 +315,7 @@ fn found_in_targets(
             Ok(_) => {}
             Err(e) => warnings.push(format!("{}: {e}", t.path().display())),
         }
-        match t.current(&bytes) {
+        match t.current_in(file, None) {
             Ok(Some(v)) => {
                 found.get_or_insert_with(|| {
                     (t.path().display().to_string(), v.fingerprint().to_string())
@@ -336,7 +340,11 @@ fn delay_words(spec: &SecretSpec) -> String {
 }
 
 /// What the apply step does at the secret's authority, in words.
-fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>) -> String {
+fn apply_words(
+    spec: &SecretSpec,
+    current: Option<&crate::store::VersionRecord>,
+    files: &mut Files,
+) -> String {
     let pg = match &spec.authority {
         None => return "no authority: an app-only secret, nothing to tell".into(),
         Some(AuthoritySpec::Redis(r)) => return redis_words(spec, r),
@@ -345,7 +353,7 @@ fn apply_words(spec: &SecretSpec, current: Option<&crate::store::VersionRecord>)
     // The live login: the store's, else the one the targets hold now.
     let live = current
         .and_then(|c| c.principal.clone())
-        .or_else(|| user_in_targets(spec));
+        .or_else(|| user_in_targets(spec, files));
     match spec.strategy {
         Strategy::Alternate => {
             let idle = match live.as_deref() {
@@ -422,10 +430,10 @@ fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> Strin
 
 /// The login the first target that holds one names (before rotor has a
 /// current version).
-fn user_in_targets(spec: &SecretSpec) -> Option<String> {
+fn user_in_targets(spec: &SecretSpec, files: &mut Files) -> Option<String> {
     spec.targets.iter().find_map(|ts| {
         let t = target::of(ts);
-        let bytes = deliver::read_optional(t.path()).ok()??;
-        t.current_user(&bytes).ok()?
+        let file = files.get(t.path()).ok()??;
+        t.current_user_in(file).ok()?
     })
 }

@@ -7,7 +7,7 @@
 
 use crate::engine::Live;
 use crate::inventory::{SecretSpec, Strategy};
-use crate::target::{Target, TargetError};
+use crate::target::{FileText, Target, TargetError};
 
 /// What differs in `file` beyond the current value, in words for the
 /// operator; `None` when the file holds what rotor delivered. Only
@@ -21,11 +21,11 @@ use crate::target::{Target, TargetError};
 pub(crate) fn previous_drift(
     spec: &SecretSpec,
     t: &dyn Target,
-    file: &[u8],
+    file: &FileText,
     live: &Live,
 ) -> Result<Option<String>, TargetError> {
     let place = t.describe_previous();
-    let extra = t.beyond_previous(file)?;
+    let extra = t.beyond_previous_in(file)?;
     if extra > 0 {
         return Ok(Some(format!(
             "{} holds {extra} more key(s) after the previous one, which rotor never wrote: added by hand?",
@@ -44,7 +44,7 @@ pub(crate) fn previous_drift(
         let Some(login) = p.principal.as_deref().filter(|l| Some(*l) != current_login) else {
             return Ok(None);
         };
-        return Ok(match t.previous_for(file, Some(login))? {
+        return Ok(match t.previous_for_in(file, Some(login))? {
             Some(v) if v.fingerprint() != p.fingerprint => Some(format!(
                 "{place} ({login}) holds fingerprint {}, not previous v{}'s {}: changed by hand?",
                 v.fingerprint(),
@@ -58,7 +58,7 @@ pub(crate) fn previous_drift(
         return Ok(None);
     }
     let overlap = matches!(spec.strategy, Strategy::Overlap { .. });
-    Ok(match (prev, t.previous(file)?) {
+    Ok(match (prev, t.previous_in(file)?) {
         (Some(p), Some(v)) if v.fingerprint() == p.fingerprint => None,
         (Some(p), Some(v)) => Some(format!(
             "{place} holds fingerprint {}, not previous v{}'s {}: changed by hand?",

@@ -9,6 +9,11 @@ use crate::secret::Fingerprint;
 use crate::store::{Origin, Stage, VersionRecord};
 use crate::target;
 
+/// File bytes as the engine holds them once read.
+fn text(bytes: &[u8]) -> crate::target::FileText {
+    crate::target::FileText::new(zeroize::Zeroizing::new(bytes.to_vec()))
+}
+
 fn spec(strategy: &str, target: &str) -> SecretSpec {
     let text = format!(
         "[[secret]]\nname = \"jwt\"\ngenerator = {{ kind = \"random\" }}\nstrategy = {strategy}\n\
@@ -48,7 +53,7 @@ fn live(cur: &str, prev: Option<&str>) -> Live {
 
 fn drift(spec: &SecretSpec, file: &str, live: &Live) -> Option<String> {
     let t = target::of(&spec.targets[0]);
-    previous_drift(spec, t, file.as_bytes(), live).unwrap()
+    previous_drift(spec, t, &text(file.as_bytes()), live).unwrap()
 }
 
 #[test]
@@ -61,9 +66,18 @@ fn a_hand_edited_previous_variable_is_drift_naming_it_and_both_fingerprints() {
     );
     let why = drift(&s, "JWT=cur-value-1\nJWT_PREVIOUS=hand-typed\n", &l).unwrap();
     assert!(why.contains(".env JWT_PREVIOUS"), "{why}");
-    assert!(why.contains(Fingerprint::of(b"hand-typed").as_str()), "{why}");
-    assert!(why.contains(Fingerprint::of(b"prev-value-1").as_str()), "{why}");
-    assert!(!why.contains("hand-typed") && !why.contains("prev-value-1"), "{why}");
+    assert!(
+        why.contains(Fingerprint::of(b"hand-typed").as_str()),
+        "{why}"
+    );
+    assert!(
+        why.contains(Fingerprint::of(b"prev-value-1").as_str()),
+        "{why}"
+    );
+    assert!(
+        !why.contains("hand-typed") && !why.contains("prev-value-1"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -128,14 +142,17 @@ fn a_pgbouncer_line_of_the_old_login_is_compared_when_the_store_has_it() {
         previous: Some(version(2, "blue-pw", Stage::Previous, Some("app_blue"))),
     };
     let good = b"\"app_blue\" \"blue-pw\"\n\"app_green\" \"green-pw\"\n";
-    assert_eq!(previous_drift(&spec, t, good, &l).unwrap(), None);
+    assert_eq!(previous_drift(&spec, t, &text(good), &l).unwrap(), None);
     let bad = b"\"app_blue\" \"typed-over\"\n\"app_green\" \"green-pw\"\n";
-    let why = previous_drift(&spec, t, bad, &l).unwrap().unwrap();
+    let why = previous_drift(&spec, t, &text(bad), &l).unwrap().unwrap();
     assert!(why.contains("app_blue"), "{why}");
-    assert!(why.contains(Fingerprint::of(b"typed-over").as_str()), "{why}");
+    assert!(
+        why.contains(Fingerprint::of(b"typed-over").as_str()),
+        "{why}"
+    );
     // A line rotor never wrote (the old login was adopted from elsewhere).
     let absent = b"\"app_green\" \"green-pw\"\n";
-    assert_eq!(previous_drift(&spec, t, absent, &l).unwrap(), None);
+    assert_eq!(previous_drift(&spec, t, &text(absent), &l).unwrap(), None);
 }
 
 #[test]

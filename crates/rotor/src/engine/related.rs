@@ -9,13 +9,14 @@ use crate::inventory::SecretSpec;
 /// selection: its name and those secrets, in inventory order of the
 /// selection.
 pub fn left_out(selected: &[&SecretSpec]) -> Vec<(String, Vec<String>)> {
+    let names: std::collections::HashSet<&str> = selected.iter().map(|s| s.name.as_str()).collect();
     selected
         .iter()
         .filter_map(|s| {
             let out: Vec<String> = s
                 .related
                 .iter()
-                .filter(|r| !selected.iter().any(|o| &o.name == *r))
+                .filter(|r| !names.contains(r.as_str()))
                 .cloned()
                 .collect();
             (!out.is_empty()).then(|| (s.name.clone(), out))

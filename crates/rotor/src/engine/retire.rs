@@ -36,9 +36,11 @@ impl Engine<'_> {
         let specs: Vec<&SecretSpec> = due.iter().map(|d| d.0).collect();
         let mut results = Vec::new();
         for (hooks, unit) in units(&specs) {
+            let in_unit: std::collections::HashSet<&str> =
+                unit.iter().map(|u| u.name.as_str()).collect();
             let rows: Vec<(&SecretSpec, u32, u32)> = due
                 .iter()
-                .filter(|d| unit.iter().any(|u| u.name == d.0.name))
+                .filter(|d| in_unit.contains(d.0.name.as_str()))
                 .copied()
                 .collect();
             let names = rows.iter().map(|r| r.0.name.clone()).collect();

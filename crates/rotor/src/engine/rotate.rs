@@ -4,8 +4,9 @@
 //! current → previous for an overlap window (or retired for cutover).
 
 use crate::audit::NewEntry;
-use crate::engine::deliver::{at, read_optional};
+use crate::engine::deliver::at;
 use crate::engine::execute::{Done, Item};
+use crate::engine::files::Files;
 use crate::engine::previous::previous_drift;
 use crate::engine::{fault, spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
@@ -82,6 +83,7 @@ impl Engine<'_> {
         spec: &SecretSpec,
         live: &Live,
         since: i64,
+        files: &mut Files,
     ) -> Result<Start, RotorError> {
         let refuse = |message: String| -> RotorError {
             match self.moved_since(&spec.name, since) {
@@ -108,14 +110,14 @@ impl Engine<'_> {
         // is asked for: the store's, else the one a target names.
         let login = match live.current.as_ref().and_then(|c| c.principal.clone()) {
             Some(u) => Some(u),
-            None => self.login_in_targets(spec)?,
+            None => self.login_in_targets(spec, files)?,
         };
         for ts in &spec.targets {
             let t = target::of(ts);
             // A RELOAD that cannot even be tried stops the rotation before
             // anything changes.
             t.reload_ready().map_err(at(t.path()))?;
-            let Some(bytes) = read_optional(t.path())? else {
+            let Some(file) = files.get(t.path())? else {
                 if self.options.create_missing {
                     continue;
                 }
@@ -130,15 +132,9 @@ impl Engine<'_> {
             // A target that cannot take a new value (a connection URL with
             // no password part) stops the rotation here, before the
             // authority or any file is touched.
-            let probe = SecretValue::new("rotor-preflight-probe".into());
-            let desired = target::Desired {
-                current: &probe,
-                previous: None,
-                user: None,
-            };
-            t.render(&bytes, desired).map_err(at(t.path()))?;
+            t.check_render_in(file).map_err(at(t.path()))?;
             if live.current.is_none() {
-                let n = t.unknown_older(&bytes).map_err(at(t.path()))?;
+                let n = t.unknown_older_in(file).map_err(at(t.path()))?;
                 if n > 0 {
                     return Err(refuse(format!(
                         "{} holds {} keys; rotor would adopt the first as current and drop the other {n}, which consumers still accept. \
@@ -147,19 +143,14 @@ impl Engine<'_> {
                         n + 1
                     )));
                 }
-            } else if let Some(why) =
-                previous_drift(spec, t, &bytes, live).map_err(at(t.path()))?
-            {
+            } else if let Some(why) = previous_drift(spec, t, file, live).map_err(at(t.path()))? {
                 besides.push(why);
             }
-            let Some(v) = t
-                .current_for(&bytes, login.as_deref())
-                .map_err(at(t.path()))?
-            else {
+            let Some(v) = t.current_in(file, login.as_deref()).map_err(at(t.path()))? else {
                 continue;
             };
             if found_user.is_none() {
-                found_user = t.current_user(&bytes).map_err(at(t.path()))?;
+                found_user = t.current_user_in(file).map_err(at(t.path()))?;
             }
             let place = t.describe();
             match &found {
@@ -215,7 +206,11 @@ impl Engine<'_> {
                 spec.name
             )));
         }
-        let given_up = if self.options.adopt { besides } else { Vec::new() };
+        let given_up = if self.options.adopt {
+            besides
+        } else {
+            Vec::new()
+        };
         match (&live.current, found) {
             (Some(cur), Some((place, v))) if cur.fingerprint != v.fingerprint() => {
                 if !self.options.adopt {
@@ -225,7 +220,7 @@ impl Engine<'_> {
                         v.fingerprint(), cur.number, cur.fingerprint, spec.name
                     )));
                 }
-                self.check_adoptable(spec, &place, &v)?;
+                self.check_adoptable(spec, &place, &v, files)?;
                 Ok(Start {
                     old_current: Some((0, v)),
                     old_user: found_user,
@@ -261,7 +256,7 @@ impl Engine<'_> {
                 given_up,
             }),
             (None, Some((place, v))) => {
-                self.check_adoptable(spec, &place, &v)?;
+                self.check_adoptable(spec, &place, &v, files)?;
                 Ok(Start {
                     old_current: Some((0, v)),
                     old_user: found_user,
@@ -292,12 +287,13 @@ impl Engine<'_> {
         spec: &SecretSpec,
         place: &str,
         value: &SecretValue,
+        files: &mut Files,
     ) -> Result<(), RotorError> {
         let probe = SecretValue::new("rotor-preflight-probe".into());
         let keeps_previous = matches!(spec.strategy, Strategy::Overlap { .. });
         for ts in &spec.targets {
             let t = target::of(ts);
-            let Some(bytes) = read_optional(t.path())? else {
+            let Some(file) = files.get(t.path())? else {
                 continue;
             };
             let as_current = target::Desired {
@@ -312,7 +308,7 @@ impl Engine<'_> {
             };
             let forms = std::iter::once(as_current).chain(keeps_previous.then_some(as_previous));
             for desired in forms {
-                if let Err(e) = t.render(&bytes, desired) {
+                if let Err(e) = t.check_values_in(file, desired) {
                     return Err(RotorError::Secret {
                         secret: spec.name.clone(),
                         message: format!(
@@ -328,11 +324,15 @@ impl Engine<'_> {
     }
 
     /// The login the first target that names one holds.
-    fn login_in_targets(&self, spec: &SecretSpec) -> Result<Option<String>, RotorError> {
+    fn login_in_targets(
+        &self,
+        spec: &SecretSpec,
+        files: &mut Files,
+    ) -> Result<Option<String>, RotorError> {
         for ts in &spec.targets {
             let t = target::of(ts);
-            if let Some(bytes) = read_optional(t.path())? {
-                if let Some(u) = t.current_user(&bytes).map_err(at(t.path()))? {
+            if let Some(file) = files.get(t.path())? {
+                if let Some(u) = t.current_user_in(file).map_err(at(t.path()))? {
                     return Ok(Some(u));
                 }
             }
@@ -358,10 +358,11 @@ impl Engine<'_> {
         // of the store and its read of the targets.
         fault::pause("before", "read-targets");
         let mut starts = Vec::with_capacity(unit.len());
+        let mut files = Files::default();
         for spec in unit {
             let live =
                 Live::from_records(live_all.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]));
-            let mut start = self.starting_point(spec, &live, since)?;
+            let mut start = self.starting_point(spec, &live, since, &mut files)?;
             start.seen =
                 Live::from_records(baseline.get(&spec.name).map(Vec::as_slice).unwrap_or(&[]))
                     .numbers();
@@ -409,7 +410,7 @@ impl Engine<'_> {
             // Under the lock: had another process rotated meanwhile, the
             // starting point would be stale.
             for (spec, start) in unit.iter().zip(starts.iter()) {
-                if Live::from_records(&st.versions(&spec.name)?).numbers() != start.seen {
+                if Live::from_records(&st.live_versions_of(&spec.name)?).numbers() != start.seen {
                     return Err(RotorError::Concurrent {
                         secret: spec.name.clone(),
                     });
@@ -507,18 +508,16 @@ impl Engine<'_> {
             Ok::<_, RotorError>(run)
         })?;
         fault::point("after", "generate");
-        let plans = self
+        let plans: HashMap<String, RunPlan> = self
             .store
             .run_plans(run)
-            .map_err(|e| self.after_start(run, &names.join(", "), e.into()))?;
+            .map_err(|e| self.after_start(run, &names.join(", "), e.into()))?
+            .into_iter()
+            .map(|(name, plan, _)| (name, plan))
+            .collect();
         let items: Vec<Item<'_>> = unit
             .iter()
-            .filter_map(|spec| {
-                plans
-                    .iter()
-                    .find(|(n, _, _)| *n == spec.name)
-                    .map(|(_, plan, _)| Item { spec, plan: *plan })
-            })
+            .filter_map(|spec| plans.get(&spec.name).map(|plan| Item { spec, plan: *plan }))
             .collect();
         self.execute(run, RunKind::Rotate, hooks, &items, Done::default())
     }

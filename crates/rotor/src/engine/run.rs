@@ -390,9 +390,10 @@ impl Engine<'_> {
             let Ok(Some(bytes)) = deliver::read_optional(path) else {
                 continue;
             };
+            let file = target::FileText::new(bytes);
             for t in targets {
-                out.extend(t.current(&bytes).ok().flatten());
-                out.extend(t.previous(&bytes).ok().flatten());
+                out.extend(t.current_in(&file, None).ok().flatten());
+                out.extend(t.previous_in(&file).ok().flatten());
             }
         }
         let targets: Vec<&dyn target::Target> = files.values().flatten().copied().collect();

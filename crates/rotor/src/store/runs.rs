@@ -438,9 +438,11 @@ impl Store {
         let rows: Vec<(String, i64)> = self
             .conn()
             .prepare_cached(
-                "SELECT l.secret, l.run_id FROM
-                   (SELECT secret, MAX(run_id) AS run_id FROM run_secrets GROUP BY secret) l
-                 JOIN runs r ON r.id = l.run_id WHERE r.state = 'failed'",
+                // From the failed runs (index runs_by_state), each secret's
+                // last run by index: never every run of every secret.
+                "SELECT rs.secret, rs.run_id FROM runs r JOIN run_secrets rs ON rs.run_id = r.id
+                 WHERE r.state = 'failed'
+                   AND rs.run_id = (SELECT MAX(run_id) FROM run_secrets WHERE secret = rs.secret)",
             )
             .and_then(|mut st| {
                 st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Current schema version (kept in `PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const V1: &str = "
 CREATE TABLE meta (
@@ -96,6 +96,15 @@ const V2: &str = "
 ALTER TABLE versions ADD COLUMN principal TEXT;
 ";
 
+/// Version 3: indexes for commands over many secrets with a long history:
+/// one secret's live versions (checked under the run lock for each secret
+/// of a run) without reading its retired ones, and runs by state (open
+/// runs, failed runs for `status`) without reading every run.
+const V3: &str = "
+CREATE INDEX versions_by_secret_stage ON versions(secret, stage);
+CREATE INDEX runs_by_state ON runs(state);
+";
+
 /// Brings a database to [`SCHEMA_VERSION`]. Returns the version found.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<i64> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -107,6 +116,11 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<i64> {
     if found < 2 {
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE; {V2} PRAGMA user_version = 2; COMMIT;"
+        ))?;
+    }
+    if found < 3 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {V3} PRAGMA user_version = 3; COMMIT;"
         ))?;
     }
     Ok(found)

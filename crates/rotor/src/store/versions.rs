@@ -235,6 +235,30 @@ impl Store {
         Ok(rows)
     }
 
+    /// The pending, current and previous versions of one secret, newest
+    /// first (its retired and failed ones are not read).
+    pub fn live_versions_of(&self, secret: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        self.conn()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM versions WHERE secret = ?1 AND stage IN ('pending', 'current', 'previous') ORDER BY number DESC"
+            ))
+            .and_then(|mut st| {
+                st.query_map([secret], record)
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.sql(e))
+    }
+
+    /// One version's metadata, by its primary key.
+    pub fn version(&self, secret: &str, number: u32) -> Result<Option<VersionRecord>, StoreError> {
+        self.conn()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM versions WHERE secret = ?1 AND number = ?2"
+            ))
+            .and_then(|mut st| st.query_row(params![secret, number], record).optional())
+            .map_err(|e| self.sql(e))
+    }
+
     /// The pending, current and previous versions of every secret, in one query.
     pub fn live_versions(&self) -> Result<HashMap<String, Vec<VersionRecord>>, StoreError> {
         let mut st = self

@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod dotenv;
+pub mod file;
 pub mod identity;
 pub mod leftovers;
 pub mod pgbouncer;
@@ -19,6 +20,7 @@ use crate::inventory::TargetSpec;
 use crate::secret::SecretValue;
 
 pub use dotenv::Desired;
+pub use file::{render_all, FileText};
 
 /// Why a target could not read or render its file.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +171,67 @@ pub trait Target {
     /// could not know (e.g. older keys in a list); rotating would drop them.
     fn unknown_older(&self, _file: &[u8]) -> Result<usize, TargetError> {
         Ok(0)
+    }
+    /// [`Target::current_for`] over a file read once for many targets.
+    fn current_in(
+        &self,
+        file: &FileText,
+        user: Option<&str>,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        self.current_for(file.bytes(), user)
+    }
+    /// [`Target::current_user`] over a file read once for many targets.
+    fn current_user_in(&self, file: &FileText) -> Result<Option<String>, TargetError> {
+        self.current_user(file.bytes())
+    }
+    /// [`Target::previous`] over a file read once for many targets.
+    fn previous_in(&self, file: &FileText) -> Result<Option<SecretValue>, TargetError> {
+        self.previous(file.bytes())
+    }
+    /// [`Target::unknown_older`] over a file read once for many targets.
+    fn unknown_older_in(&self, file: &FileText) -> Result<usize, TargetError> {
+        self.unknown_older(file.bytes())
+    }
+    /// [`Target::previous_for`] over a file read once for many targets.
+    fn previous_for_in(
+        &self,
+        file: &FileText,
+        user: Option<&str>,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        self.previous_for(file.bytes(), user)
+    }
+    /// [`Target::beyond_previous`] over a file read once for many targets.
+    fn beyond_previous_in(&self, file: &FileText) -> Result<usize, TargetError> {
+        self.beyond_previous(file.bytes())
+    }
+    /// Whether the file can take a new value here: the error
+    /// [`Target::render`] of one would give (a connection URL without a
+    /// password part), checked before anything changes.
+    fn check_render_in(&self, file: &FileText) -> Result<(), TargetError> {
+        let probe = SecretValue::new("rotor-preflight-probe".into());
+        let desired = Desired {
+            current: &probe,
+            previous: None,
+            user: None,
+        };
+        self.render(file.bytes(), desired).map(drop)
+    }
+    /// Whether `desired` could be written into the file (a value holding a
+    /// character the file's syntax cannot carry fails), without keeping the
+    /// result; a target whose edits are plain assignments checks only the
+    /// values, not the whole file.
+    fn check_values_in(&self, file: &FileText, desired: Desired<'_>) -> Result<(), TargetError> {
+        self.render(file.bytes(), desired).map(drop)
+    }
+    /// `desired` as plain variable assignments, for a target whose whole
+    /// edit is that (a dotenv `VAR`/`VAR_PREVIOUS` pair or list), so that
+    /// [`render_all`] writes many of them in one pass; `None` (the default)
+    /// when the target renders its file itself.
+    fn plain_assignments(
+        &self,
+        _desired: Desired<'_>,
+    ) -> Option<Result<Vec<(String, Zeroizing<String>)>, TargetError>> {
+        None
     }
     /// `file` with `desired` written in and every other byte kept.
     fn render(&self, file: &[u8], desired: Desired<'_>) -> Result<Zeroizing<Vec<u8>>, TargetError>;

@@ -401,8 +401,13 @@ fn ca_file(
         return Err(cx.err(span, Some(secret), format!("tls_ca_file {shown} does not exist; name the PEM file of the CA that signs the verify URL's certificate")));
     }
     // A regular file of bounded size, like every file rotor reads.
-    let bytes = crate::target::atomic::read(&path)
-        .map_err(|e| cx.err(span.clone(), Some(secret), format!("cannot read tls_ca_file: {e}")))?;
+    let bytes = crate::target::atomic::read(&path).map_err(|e| {
+        cx.err(
+            span.clone(),
+            Some(secret),
+            format!("cannot read tls_ca_file: {e}"),
+        )
+    })?;
     match CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>() {
         Ok(c) if !c.is_empty() => Ok(path),
         Ok(_) => Err(cx.err(

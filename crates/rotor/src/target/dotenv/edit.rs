@@ -21,6 +21,14 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread parsed an env file, so tests can check a
+    /// command parses each file a fixed number of times, however many
+    /// secrets it holds.
+    pub(crate) static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Why an env file could not be read or edited. Messages never include a value.
 #[derive(Debug, thiserror::Error)]
 #[allow(missing_docs)] // each field is named in its variant's message
@@ -70,6 +78,9 @@ struct Assignment {
 pub struct EnvDoc {
     bytes: Zeroizing<Vec<u8>>,
     assignments: Vec<Assignment>,
+    /// Position in `assignments` of each variable, so a lookup does not scan
+    /// the file (env files can hold thousands of variables).
+    index: HashMap<String, usize>,
     lines: usize,
 }
 
@@ -117,6 +128,11 @@ fn raw_offset(raw: &str, quote: Quote, at: usize) -> Option<usize> {
 /// Characters written without quotes: safe for dotenvy, python-dotenv and `sh`.
 fn is_plain(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_-.+/=:@%,~".contains(c)
+}
+
+/// Whether `s` can be a variable name in a dotenv file.
+pub fn is_name(s: &str) -> bool {
+    is_key(s)
 }
 
 fn is_key(s: &str) -> bool {
@@ -383,6 +399,8 @@ impl EnvDoc {
         if bytes.starts_with(b"\xEF\xBB\xBF") {
             return Err(EnvError::Bom);
         }
+        #[cfg(test)]
+        PARSES.with(|n| n.set(n.get() + 1));
         let line_at = |pos: usize| 1 + count_newlines(&bytes[..pos]);
         let text = std::str::from_utf8(bytes)
             .map_err(|e| perr(line_at(e.valid_up_to()), "not valid UTF-8"))?;
@@ -395,7 +413,7 @@ impl EnvDoc {
             ));
         }
         let mut assignments: Vec<Assignment> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         let (mut pos, mut line) = (0, 1);
         while pos < bytes.len() {
             let rest = text[pos..content_end(bytes, pos)].trim_start_matches([' ', '\t']);
@@ -403,14 +421,14 @@ impl EnvDoc {
                 line_end(bytes, pos)
             } else {
                 let a = parse_assignment(text, pos, line)?;
-                if let Some(&first) = seen.get(&a.key) {
+                if let Some(&first) = index.get(&a.key) {
                     return Err(EnvError::Duplicate {
                         var: a.key,
-                        first,
+                        first: assignments[first].line,
                         second: line,
                     });
                 }
-                seen.insert(a.key.clone(), line);
+                index.insert(a.key.clone(), assignments.len());
                 let end = a.span.1;
                 assignments.push(a);
                 end
@@ -422,12 +440,13 @@ impl EnvDoc {
         Ok(EnvDoc {
             bytes: Zeroizing::new(bytes.to_vec()),
             assignments,
+            index,
             lines,
         })
     }
 
     fn find(&self, var: &str) -> Option<&Assignment> {
-        self.assignments.iter().find(|a| a.key == var)
+        self.index.get(var).map(|&i| &self.assignments[i])
     }
 
     fn text(&self, range: (usize, usize)) -> &str {
@@ -522,6 +541,107 @@ impl EnvDoc {
             }
         }
         self.reparse(&out)
+    }
+
+    /// Whether [`Self::set`] could write `value` into `var`, checked without
+    /// rewriting the document (the cost is the value's, not the file's): the
+    /// same name and quoting rules `set` applies.
+    pub fn can_set(&self, var: &str, value: &str) -> Result<(), EnvError> {
+        if !is_key(var) {
+            return Err(EnvError::InvalidName {
+                var: var.to_string(),
+            });
+        }
+        let (quote, visible) = match self.find(var) {
+            Some(a) => {
+                let trailing = self.text((a.value.1, content_end(&self.bytes, a.value.1)));
+                let comment = trailing.trim_start_matches([' ', '\t']).starts_with('#');
+                let spaced = matches!(self.bytes[a.value.0 - 1], b' ' | b'\t');
+                (a.quote, comment || spaced)
+            }
+            None => (Quote::None, false),
+        };
+        render(var, value, quote, visible).map(drop)
+    }
+
+    /// Sets every `(var, value)` in order: the same bytes as calling [`Self::set`] for
+    /// each one after another, but in one pass over the file and one parse, so that a
+    /// file holding thousands of a run's variables costs its size once, not once per
+    /// variable. On error the document is unchanged.
+    pub fn set_all(&mut self, edits: &[(&str, &str)]) -> Result<(), EnvError> {
+        let mut distinct = std::collections::HashSet::with_capacity(edits.len());
+        if !edits.iter().all(|(var, _)| distinct.insert(*var)) {
+            // A variable set twice is rendered the second time in the quoting its
+            // first value got: one at a time keeps that exact.
+            let mut doc = EnvDoc::parse(&self.bytes)?;
+            for (var, value) in edits {
+                doc.set(var, value)?;
+            }
+            *self = doc;
+            return Ok(());
+        }
+        let crlf_in = |b: &[u8]| b.windows(2).filter(|w| w == b"\r\n").count();
+        // Line endings so far, so each appended line gets the ending `set` would
+        // choose at that point.
+        let (mut lf, mut crlf) = (count_newlines(&self.bytes), crlf_in(&self.bytes));
+        let mut unterminated = self.bytes.last().is_some_and(|&c| c != b'\n');
+        let mut splices: Vec<(usize, usize, Zeroizing<String>)> = Vec::new();
+        let mut appended = Zeroizing::new(Vec::new());
+        for (var, value) in edits {
+            if !is_key(var) {
+                return Err(EnvError::InvalidName {
+                    var: (*var).to_string(),
+                });
+            }
+            match self.find(var) {
+                Some(a) => {
+                    let trailing = self.text((a.value.1, content_end(&self.bytes, a.value.1)));
+                    let comment = trailing.trim_start_matches([' ', '\t']).starts_with('#');
+                    let glued = !trailing.is_empty() && !trailing.starts_with([' ', '\t']);
+                    let spaced = matches!(self.bytes[a.value.0 - 1], b' ' | b'\t');
+                    let mut rendered = render(var, value, a.quote, comment || spaced)?;
+                    if glued {
+                        rendered.push(' ');
+                    }
+                    // A rendered value holds no raw line break; the old one may have.
+                    let old = &self.bytes[a.value.0..a.value.1];
+                    lf -= count_newlines(old);
+                    crlf -= crlf_in(old);
+                    splices.push((a.value.0, a.value.1, rendered));
+                }
+                None => {
+                    let rendered = render(var, value, Quote::None, false)?;
+                    let ending = if crlf * 2 > lf { "\r\n" } else { "\n" };
+                    let lines = if unterminated { 2 } else { 1 };
+                    if unterminated {
+                        appended.extend_from_slice(ending.as_bytes());
+                        unterminated = false;
+                    }
+                    appended.extend_from_slice(var.as_bytes());
+                    appended.push(b'=');
+                    appended.extend_from_slice(rendered.as_bytes());
+                    appended.extend_from_slice(ending.as_bytes());
+                    lf += lines;
+                    if ending == "\r\n" {
+                        crlf += lines;
+                    }
+                }
+            }
+        }
+        splices.sort_by_key(|s| s.0);
+        let mut out = Zeroizing::new(Vec::with_capacity(
+            self.bytes.len() + appended.len() + splices.iter().map(|s| s.2.len()).sum::<usize>(),
+        ));
+        let mut at = 0;
+        for (start, end, text) in &splices {
+            out.extend_from_slice(&self.bytes[at..*start]);
+            out.extend_from_slice(text.as_bytes());
+            at = *end;
+        }
+        out.extend_from_slice(&self.bytes[at..]);
+        out.extend_from_slice(&appended);
+        *self = EnvDoc::parse(&out)?;
+        Ok(())
     }
 
     /// Replaces bytes `range` of `var`'s decoded value with `text`, keeping every

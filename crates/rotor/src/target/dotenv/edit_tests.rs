@@ -567,3 +567,79 @@ fn python_dotenv_reads_a_bom_into_the_first_name() {
     // python-dotenv's first name is BOM + JWT_SECRET; dotenvy's is JWT_SECRET.
     assert_eq!(first, format!("efbbbf{}", hex::encode("JWT_SECRET")));
 }
+
+/// `set` after `set`, one variable at a time: what [`EnvDoc::set_all`] must equal.
+fn set_each(src: &str, edits: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+    let mut d = doc(src);
+    for (var, value) in edits {
+        d.set(var, value).map_err(|e| e.to_string())?;
+    }
+    Ok(d.to_bytes().to_vec())
+}
+
+fn set_all(src: &str, edits: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+    let mut d = doc(src);
+    d.set_all(edits).map_err(|e| e.to_string())?;
+    Ok(d.to_bytes().to_vec())
+}
+
+#[test]
+fn set_all_writes_what_set_after_set_writes() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("", &[("A", "1"), ("B", "two words")]),
+        ("A=1", &[("B", "x"), ("A", "y")]),
+        ("A=1\r\nB=2\r\n", &[("C", "3"), ("A", "z"), ("D", "")]),
+        // A multi-line value replaced by one line changes which line ending
+        // is the file's: appends after it take the new one.
+        (
+            "A='l1\nl2\nl3'\r\nB=1\r\n",
+            &[("C", "before"), ("A", "one"), ("D", "after")],
+        ),
+        (
+            "A=\"x\" # c\nB= # c\n",
+            &[("A", "y"), ("B", ""), ("E", "$x'")],
+        ),
+        (
+            SAMPLE,
+            &[("F", "f"), ("A", "a b"), ("Z", "z"), ("E", "e\nf")],
+        ),
+        // The same variable twice: the second sees the first's quoting.
+        (
+            "A='q'\n",
+            &[("A", "a b"), ("A", "c"), ("B", "1"), ("B", "2")],
+        ),
+    ];
+    for (src, edits) in cases {
+        assert_eq!(
+            set_all(src, edits),
+            set_each(src, edits),
+            "{src:?} with {edits:?}"
+        );
+    }
+    // Errors leave the document as it was.
+    let mut d = doc("A=1\n");
+    assert!(d.set_all(&[("B", "2"), ("bad-name", "x")]).is_err());
+    assert_eq!(&d.to_bytes()[..], b"A=1\n");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn set_all_equals_set_after_set(
+        (src, vars) in file(),
+        picks in proptest::collection::vec((any::<prop::sample::Index>(), any::<bool>(), new_value()), 0..6),
+    ) {
+        let mut edits: Vec<(String, String)> = Vec::new();
+        for (i, (pick, existing, new)) in picks.into_iter().enumerate() {
+            let var = if existing && !vars.is_empty() {
+                vars[pick.index(vars.len())].0.clone()
+            } else {
+                format!("NEW_VAR_{}", i % 3)
+            };
+            edits.push((var, new));
+        }
+        let edits: Vec<(&str, &str)> = edits.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        prop_assert_eq!(set_all(&src, &edits), set_each(&src, &edits));
+    }
+}

@@ -93,6 +93,33 @@ pub fn read_current(t: &DotenvTarget, doc: &EnvDoc) -> Result<Option<SecretValue
     Ok((!first.is_empty()).then(|| SecretValue::new(first.to_owned())))
 }
 
+/// The previous value the file still holds (none for a connection URL,
+/// which holds one credential).
+pub fn read_previous(t: &DotenvTarget, doc: &EnvDoc) -> Result<Option<SecretValue>, TargetError> {
+    if t.form == ValueForm::Url {
+        return Ok(None);
+    }
+    let raw = match (t.format, &t.previous_var) {
+        (DotenvFormat::Pair, Some(pv)) => doc.get(pv).map(|v| v.to_string()),
+        (DotenvFormat::List, _) => doc
+            .get(&t.var)
+            .and_then(|v| v.split(',').nth(1).map(str::to_owned)),
+        (DotenvFormat::Pair, None) => None,
+    };
+    Ok(raw.filter(|v| !v.is_empty()).map(SecretValue::new))
+}
+
+/// How many keys a list holds after the previous one (none for a pair or a
+/// connection URL).
+fn beyond_previous(t: &DotenvTarget, doc: &EnvDoc) -> Result<usize, TargetError> {
+    if t.format != DotenvFormat::List || t.form == ValueForm::Url {
+        return Ok(0);
+    }
+    Ok(doc.get(&t.var).map_or(0, |v| {
+        v.split(',').skip(2).filter(|k| !k.is_empty()).count()
+    }))
+}
+
 /// The login consumers use now: the URL's user, or `user_var`'s value.
 pub fn read_user(t: &DotenvTarget, doc: &EnvDoc) -> Result<Option<String>, TargetError> {
     if t.form == ValueForm::Url {
@@ -207,19 +234,7 @@ impl crate::target::Target for DotenvTarget {
     }
 
     fn previous(&self, file: &[u8]) -> Result<Option<SecretValue>, TargetError> {
-        let doc = EnvDoc::parse(file)?;
-        if self.form == ValueForm::Url {
-            // A connection URL holds one credential.
-            return Ok(None);
-        }
-        let raw = match (self.format, &self.previous_var) {
-            (DotenvFormat::Pair, Some(pv)) => doc.get(pv).map(|v| v.to_string()),
-            (DotenvFormat::List, _) => doc
-                .get(&self.var)
-                .and_then(|v| v.split(',').nth(1).map(str::to_owned)),
-            (DotenvFormat::Pair, None) => None,
-        };
-        Ok(raw.filter(|v| !v.is_empty()).map(SecretValue::new))
+        read_previous(self, &EnvDoc::parse(file)?)
     }
 
     fn holds_previous(&self) -> bool {
@@ -235,17 +250,100 @@ impl crate::target::Target for DotenvTarget {
     }
 
     fn beyond_previous(&self, file: &[u8]) -> Result<usize, TargetError> {
-        if self.format != DotenvFormat::List || self.form == ValueForm::Url {
-            return Ok(0);
-        }
-        let doc = EnvDoc::parse(file)?;
-        Ok(doc.get(&self.var).map_or(0, |v| {
-            v.split(',').skip(2).filter(|k| !k.is_empty()).count()
-        }))
+        beyond_previous(self, &EnvDoc::parse(file)?)
+    }
+
+    fn beyond_previous_in(&self, file: &crate::target::FileText) -> Result<usize, TargetError> {
+        beyond_previous(self, file.env()?)
+    }
+
+    fn previous_for_in(
+        &self,
+        file: &crate::target::FileText,
+        _user: Option<&str>,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        read_previous(self, file.env()?)
     }
 
     fn unknown_older(&self, file: &[u8]) -> Result<usize, TargetError> {
         Ok(unknown_list_keys(self, &EnvDoc::parse(file)?).unwrap_or(0))
+    }
+
+    fn current_in(
+        &self,
+        file: &crate::target::FileText,
+        _user: Option<&str>,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        read_current(self, file.env()?)
+    }
+
+    fn current_user_in(
+        &self,
+        file: &crate::target::FileText,
+    ) -> Result<Option<String>, TargetError> {
+        read_user(self, file.env()?)
+    }
+
+    fn previous_in(
+        &self,
+        file: &crate::target::FileText,
+    ) -> Result<Option<SecretValue>, TargetError> {
+        read_previous(self, file.env()?)
+    }
+
+    fn unknown_older_in(&self, file: &crate::target::FileText) -> Result<usize, TargetError> {
+        Ok(unknown_list_keys(self, file.env()?).unwrap_or(0))
+    }
+
+    fn check_render_in(&self, file: &crate::target::FileText) -> Result<(), TargetError> {
+        file.env()?;
+        if self.form == ValueForm::Url {
+            // Only a URL-form edit can fail on what the file holds; it is
+            // rendered whole (one such variable is rarely many).
+            let probe = SecretValue::new("rotor-preflight-probe".into());
+            let desired = Desired {
+                current: &probe,
+                previous: None,
+                user: None,
+            };
+            return self.render(file.bytes(), desired).map(drop);
+        }
+        // A plain assignment of a value every quoting can carry fails only
+        // on a variable name no dotenv file can hold.
+        let probe = SecretValue::new("rotor-preflight-probe".into());
+        let desired = Desired {
+            current: &probe,
+            previous: None,
+            user: None,
+        };
+        for (var, _) in assignments(self, desired)? {
+            if !edit::is_name(&var) {
+                return Err(EnvError::InvalidName { var }.into());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_values_in(
+        &self,
+        file: &crate::target::FileText,
+        desired: Desired<'_>,
+    ) -> Result<(), TargetError> {
+        if self.form == ValueForm::Url {
+            return self.render(file.bytes(), desired).map(drop);
+        }
+        let doc = file.env()?;
+        for (var, value) in assignments(self, desired)? {
+            doc.can_set(&var, &value)?;
+        }
+        Ok(())
+    }
+
+    fn plain_assignments(
+        &self,
+        desired: Desired<'_>,
+    ) -> Option<Result<Vec<(String, Zeroizing<String>)>, TargetError>> {
+        (self.form != ValueForm::Url).then(|| assignments(self, desired).map_err(TargetError::from))
     }
 
     fn render(&self, file: &[u8], desired: Desired<'_>) -> Result<Zeroizing<Vec<u8>>, TargetError> {
@@ -256,9 +354,12 @@ impl crate::target::Target for DotenvTarget {
                 doc.set(uv, user)?;
             }
         } else {
-            for (var, value) in assignments(self, desired)? {
-                doc.set(&var, &value)?;
-            }
+            let values = assignments(self, desired)?;
+            let pairs: Vec<(&str, &str)> = values
+                .iter()
+                .map(|(var, value)| (var.as_str(), value.as_str()))
+                .collect();
+            doc.set_all(&pairs)?;
         }
         Ok(doc.to_bytes())
     }

@@ -91,7 +91,10 @@ impl Target for PgbouncerTarget {
     }
 
     fn describe_previous(&self) -> String {
-        format!("{} (pgbouncer, the previous login's line)", self.path.display())
+        format!(
+            "{} (pgbouncer, the previous login's line)",
+            self.path.display()
+        )
     }
 
     /// The line of `user`, when this target manages it: the old login of
