@@ -872,21 +872,21 @@ fn hook_rules() {
     assert_invalid(
         &hooks("verify = { http = \"http://x/\", tls_ca_file = \"ca.pem\" }"),
         9,
-        45,
+        46,
         Some("jwt"),
         "tls_ca_file applies only to an https:// URL",
     );
     assert_invalid(
         &hooks("verify = { http = \"https://x/\", tls_ca_file = \"no-such-ca.pem\" }"),
         9,
-        46,
+        47,
         Some("jwt"),
         "no-such-ca.pem does not exist",
     );
     assert_invalid(
         &hooks("verify = { command = [\"true\"], tls_ca_file = \"ca.pem\" }"),
         9,
-        45,
+        46,
         Some("jwt"),
         "tls_ca_file applies only to an https:// http verify",
     );
