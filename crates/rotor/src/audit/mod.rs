@@ -167,8 +167,7 @@ impl Store {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        self.conn()
-            .execute(
+        self.cached_execute(
                 "INSERT INTO audit (seq, at, actor, ticket, secret, version, fingerprint, step, outcome, detail, prev_hash, hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![

@@ -123,6 +123,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         store,
         limits,
         secrets,
+        index: Default::default(),
     })
 }
 

@@ -17,6 +17,10 @@ pub struct Inventory {
     pub limits: Limits,
     /// Secrets in file order.
     pub secrets: Vec<SecretSpec>,
+    /// Position of each secret in `secrets` by name, built on the first
+    /// lookup (so that commands over thousands of secrets look each up in
+    /// constant time).
+    pub(crate) index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl SecretSpec {
@@ -35,7 +39,19 @@ impl SecretSpec {
 impl Inventory {
     /// The secret with this name.
     pub fn secret(&self, name: &str) -> Option<&SecretSpec> {
-        self.secrets.iter().find(|s| s.name == name)
+        let index = self.index.get_or_init(|| {
+            self.secrets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), i))
+                .collect()
+        });
+        match index.get(name).and_then(|&i| self.secrets.get(i)) {
+            Some(s) if s.name == name => Some(s),
+            // Not indexed, or `secrets` (a public field) changed since the
+            // index was built: look for it the slow way.
+            _ => self.secrets.iter().find(|s| s.name == name),
+        }
     }
 
     /// Resolves a path from the inventory against its directory.

@@ -351,6 +351,30 @@ impl Store {
         &self.key
     }
 
+    /// [`rusqlite::Connection::query_row`] through the statement cache: a
+    /// command over thousands of secrets parses each statement once.
+    pub(crate) fn cached_query_row<T, P, F>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.conn().prepare_cached(sql)?.query_row(params, f)
+    }
+
+    /// [`rusqlite::Connection::execute`] through the statement cache.
+    pub(crate) fn cached_execute<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> rusqlite::Result<usize> {
+        self.conn().prepare_cached(sql)?.execute(params)
+    }
+
     pub(crate) fn sql(&self, source: rusqlite::Error) -> StoreError {
         sql_error(&self.db_path, source)
     }
@@ -392,6 +416,9 @@ fn connect(db_path: &Path, create: bool) -> Result<Connection, StoreError> {
             )
         })
         .map_err(|e| corrupt_error(db_path, e))?;
+    // Room for every statement one rotation step uses, so a run over many
+    // secrets never evicts and re-parses them.
+    conn.set_prepared_statement_cache_capacity(64);
     if create {
         set_private(db_path)?;
     }

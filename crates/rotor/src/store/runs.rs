@@ -199,8 +199,7 @@ impl Store {
                 return Err(run.busy(s));
             }
         }
-        self.conn()
-            .execute(
+        self.cached_execute(
                 "INSERT INTO runs (kind, state, step, started_at, updated_at, actor, ticket, owner) VALUES (?1, 'open', 'plan', ?2, ?2, ?3, ?4, ?5)",
                 params![kind.as_str(), at, actor, ticket, super::owner::this_process()],
             )
@@ -225,8 +224,7 @@ impl Store {
         plan: &RunPlan,
         spec_digest: &str,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
+        self.cached_execute(
                 "UPDATE run_secrets SET want_current = ?3, want_previous = ?4, old_current = ?5, old_previous = ?6, spec_digest = ?7
                  WHERE run_id = ?1 AND secret = ?2",
                 params![run, secret, plan.want_current, plan.want_previous, plan.old_current, plan.old_previous, spec_digest],
@@ -267,8 +265,7 @@ impl Store {
     /// [`Store::write`].
     pub fn take_over(&self, run: &RunRecord) -> Result<(), StoreError> {
         let n = self
-            .conn()
-            .execute(
+            .cached_execute(
                 "UPDATE runs SET owner = ?3 WHERE id = ?1 AND owner = ?2 AND state = 'open'",
                 params![run.id, run.owner, super::owner::this_process()],
             )
@@ -290,14 +287,13 @@ impl Store {
         detail: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
+        self.cached_execute(
                 "INSERT INTO journal (run_id, seq, at, step, phase, detail)
                  VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?1), ?2, ?3, ?4, ?5)",
                 params![run, at, step, phase, detail],
             )
             .and_then(|_| {
-                self.conn().execute(
+                self.cached_execute(
                     "UPDATE runs SET step = ?2, updated_at = ?3 WHERE id = ?1",
                     params![run, format!("{step}:{phase}"), at],
                 )
@@ -328,8 +324,7 @@ impl Store {
     /// The open run holding `secret`, if any.
     pub fn open_run_for(&self, secret: &str) -> Result<Option<RunRecord>, StoreError> {
         let id: Option<i64> = self
-            .conn()
-            .query_row(
+            .cached_query_row(
                 "SELECT run_id FROM run_secrets WHERE secret = ?1 AND open = 1",
                 [secret],
                 |r| r.get(0),
@@ -346,8 +341,7 @@ impl Store {
     /// a run that begins later has a larger one: read before the versions,
     /// it marks the moment a snapshot of the store was taken.
     pub fn last_run_id(&self) -> Result<i64, StoreError> {
-        self.conn()
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM runs", [], |r| r.get(0))
+        self.cached_query_row("SELECT COALESCE(MAX(id), 0) FROM runs", [], |r| r.get(0))
             .map_err(|e| self.sql(e))
     }
 
@@ -355,13 +349,12 @@ impl Store {
     /// [`Store::last_run_id`]): another process may have written its
     /// targets since then.
     pub fn run_began_since(&self, secret: &str, since: i64) -> Result<bool, StoreError> {
-        self.conn()
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM run_secrets WHERE secret = ?1 AND run_id > ?2)",
-                params![secret, since],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql(e))
+        self.cached_query_row(
+            "SELECT EXISTS (SELECT 1 FROM run_secrets WHERE secret = ?1 AND run_id > ?2)",
+            params![secret, since],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.sql(e))
     }
 
     /// Every open run.
@@ -379,9 +372,7 @@ impl Store {
 
     /// One run by id.
     pub fn run(&self, id: i64) -> Result<RunRecord, StoreError> {
-        let mut rec = self
-            .conn()
-            .query_row(
+        let mut rec = self.cached_query_row(
                 "SELECT id, kind, state, step, started_at, updated_at, actor, ticket, error, owner FROM runs WHERE id = ?1",
                 [id],
                 |r| {
@@ -424,8 +415,7 @@ impl Store {
     /// inside [`Store::write`] before promoting or recording a failure.
     pub fn run_is_open(&self, id: i64) -> Result<bool, StoreError> {
         let (state, owner): (String, String) = self
-            .conn()
-            .query_row("SELECT state, owner FROM runs WHERE id = ?1", [id], |r| {
+            .cached_query_row("SELECT state, owner FROM runs WHERE id = ?1", [id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .map_err(|e| self.sql(e))?;
@@ -451,9 +441,7 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         let mut out = HashMap::new();
         for (secret, run) in rows {
-            let step: Option<String> = self
-                .conn()
-                .query_row(
+            let step: Option<String> = self.cached_query_row(
                     "SELECT step FROM journal WHERE run_id = ?1 AND phase = 'failed' ORDER BY seq DESC LIMIT 1",
                     [run],
                     |r| r.get(0),
@@ -501,23 +489,21 @@ impl Store {
             .key()
             .seal(&backup_aad(run, path), original.unwrap_or_default())
             .map_err(|_| StoreError::Random)?;
-        self.conn()
-            .execute(
-                "INSERT OR IGNORE INTO backups (run_id, path, existed, sealed) VALUES (?1, ?2, ?3, ?4)",
-                params![run, path.to_string_lossy(), original.is_some(), sealed],
-            )
-            .map_err(|e| self.sql(e))?;
+        self.cached_execute(
+            "INSERT OR IGNORE INTO backups (run_id, path, existed, sealed) VALUES (?1, ?2, ?3, ?4)",
+            params![run, path.to_string_lossy(), original.is_some(), sealed],
+        )
+        .map_err(|e| self.sql(e))?;
         Ok(())
     }
 
     /// Notes the hash of what a run wrote to `path`.
     pub fn set_backup_written(&self, run: i64, path: &Path, hash: &str) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "UPDATE backups SET written_hash = ?3 WHERE run_id = ?1 AND path = ?2",
-                params![run, path.to_string_lossy(), hash],
-            )
-            .map_err(|e| self.sql(e))?;
+        self.cached_execute(
+            "UPDATE backups SET written_hash = ?3 WHERE run_id = ?1 AND path = ?2",
+            params![run, path.to_string_lossy(), hash],
+        )
+        .map_err(|e| self.sql(e))?;
         Ok(())
     }
 

@@ -148,8 +148,7 @@ impl Store {
         at: i64,
     ) -> Result<VersionRecord, StoreError> {
         let number: u32 = self
-            .conn()
-            .query_row(
+            .cached_query_row(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE secret = ?1",
                 [secret],
                 |r| r.get(0),
@@ -170,8 +169,7 @@ impl Store {
             run_id,
             principal: principal.map(str::to_owned),
         };
-        self.conn()
-            .execute(
+        self.cached_execute(
                 "INSERT INTO versions (secret, number, fingerprint, created_at, stage, retire_after, origin, run_id, sealed, principal)
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9)",
                 params![secret, number, rec.fingerprint.as_str(), at, stage.as_str(), origin.as_str(), run_id, sealed, principal],
@@ -192,8 +190,7 @@ impl Store {
         number: u32,
     ) -> Result<(Option<String>, SecretValue), StoreError> {
         let (sealed, principal): (Vec<u8>, Option<String>) = self
-            .conn()
-            .query_row(
+            .cached_query_row(
                 "SELECT sealed, principal FROM versions WHERE secret = ?1 AND number = ?2",
                 params![secret, number],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -286,9 +283,7 @@ impl Store {
         stage: Stage,
         retire_after: Option<i64>,
     ) -> Result<(), StoreError> {
-        let n = self
-            .conn()
-            .execute(
+        let n = self.cached_execute(
                 "UPDATE versions SET stage = ?3, retire_after = ?4 WHERE secret = ?1 AND number = ?2",
                 params![secret, number, stage.as_str(), retire_after],
             )

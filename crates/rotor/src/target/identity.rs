@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::inventory::{SecretSpec, TargetSpec};
 
 /// What a path is to rotor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// A file rotor writes.
     Target,
@@ -122,7 +122,14 @@ fn may_share(a: Role, b: Role, same_real: bool) -> bool {
 pub fn find_clash(names: &[Named]) -> Option<(usize, Clash)> {
     let mut by_real: HashMap<PathBuf, usize> = HashMap::with_capacity(names.len());
     let mut by_inode: HashMap<(u64, u64), (usize, PathBuf)> = HashMap::with_capacity(names.len());
+    // A path named again in the same role (many secrets in one file) is
+    // the same file in the same part: resolved once.
+    let mut seen: std::collections::HashSet<(&Path, Role)> =
+        std::collections::HashSet::with_capacity(names.len());
     for (i, n) in names.iter().enumerate() {
+        if !seen.insert((n.path.as_path(), n.role)) {
+            continue;
+        }
         let real = real_path(&n.path);
         // Comparing with the first path of a file suffices: the roles that
         // may share a file are all one role.

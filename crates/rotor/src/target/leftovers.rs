@@ -169,12 +169,16 @@ fn os_from(bytes: &[u8]) -> OsString {
     OsStr::from_bytes(bytes).to_os_string()
 }
 
-/// The files a sweep covers for an inventory: every target's file.
+/// The files a sweep covers for an inventory: every target's file, each
+/// once (thousands of secrets often share a few files).
 pub fn managed_files(inv: &crate::inventory::Inventory) -> Vec<PathBuf> {
+    let mut seen = std::collections::HashSet::new();
     inv.secrets
         .iter()
         .flat_map(|s| s.targets.iter())
-        .map(|t| crate::target::of(t).path().to_path_buf())
+        .map(|t| crate::target::of(t).path())
+        .filter(|p| seen.insert(*p))
+        .map(Path::to_path_buf)
         .collect()
 }
 

@@ -22,6 +22,9 @@ use crate::secret::SecretValue;
 pub use dotenv::Desired;
 pub use file::{render_all, FileText};
 
+/// Variable assignments, `(name, value)` in order, values wiped on drop.
+pub type Assignments = Vec<(String, Zeroizing<String>)>;
+
 /// Why a target could not read or render its file.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
@@ -227,10 +230,7 @@ pub trait Target {
     /// edit is that (a dotenv `VAR`/`VAR_PREVIOUS` pair or list), so that
     /// [`render_all`] writes many of them in one pass; `None` (the default)
     /// when the target renders its file itself.
-    fn plain_assignments(
-        &self,
-        _desired: Desired<'_>,
-    ) -> Option<Result<Vec<(String, Zeroizing<String>)>, TargetError>> {
+    fn plain_assignments(&self, _desired: Desired<'_>) -> Option<Result<Assignments, TargetError>> {
         None
     }
     /// `file` with `desired` written in and every other byte kept.

@@ -342,7 +342,7 @@ impl crate::target::Target for DotenvTarget {
     fn plain_assignments(
         &self,
         desired: Desired<'_>,
-    ) -> Option<Result<Vec<(String, Zeroizing<String>)>, TargetError>> {
+    ) -> Option<Result<crate::target::Assignments, TargetError>> {
         (self.form != ValueForm::Url).then(|| assignments(self, desired).map_err(TargetError::from))
     }
 
