@@ -251,12 +251,29 @@ fn rotate_refuses_to_append_to_a_damaged_audit_chain() {
 /// same however long the trail grows); `status` and `audit verify` check
 /// all of it.
 #[test]
-fn status_checks_the_whole_audit_chain() {
+fn status_checks_the_audit_chain_head_and_audit_verify_the_whole_chain() {
     let mut h = trail();
+    let last: i64 = db(&h)
+        .query_row("SELECT MAX(seq) FROM audit", [], |r| r.get(0))
+        .expect("head");
+    assert!(last > 3, "a trail longer than the two rows of the head");
+    // An older entry edited in place: status stays as cheap as the
+    // trail is long (it reads the head), `audit verify` names the entry.
     db(&h)
         .execute(
             "UPDATE audit SET detail = 'nothing to see' WHERE seq = 2",
             [],
+        )
+        .expect("tamper");
+    h.rotor(&["status"]).expect_code(0);
+    h.rotor(&["audit", "verify"])
+        .expect_code(1)
+        .expect_output("audit entry 2 was altered");
+    // The head edited: status says so, naming the first bad entry.
+    db(&h)
+        .execute(
+            "UPDATE audit SET detail = 'nothing to see' WHERE seq = ?1",
+            [last],
         )
         .expect("tamper");
     h.rotor(&["status"])
