@@ -1,5 +1,5 @@
 //! Scale benchmark (a bench binary, not a test): how the commands grow with
-//! the number of secrets. For N = 1,000, 4,000 and 16,000 secrets over 10
+//! the number of secrets. For N = 1,000, 4,000, 10,000 and 16,000 secrets over 10
 //! env files it times `rotor init`, the first `rotate --all` (which adopts
 //! the values found in the files), then steady-state `rotate --all`,
 //! `plan`, `status` and `verify`, and prints the time per secret at each N
@@ -64,7 +64,11 @@ fn project(secrets: usize) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join("rotor.toml"), inv).expect("inventory");
     for (f, text) in envs.iter().enumerate() {
-        std::fs::write(dir.path().join(format!("env{f}.env")), text).expect("env file");
+        let path = dir.path().join(format!("env{f}.env"));
+        std::fs::write(&path, text).expect("env file");
+        // As a production env file is (rotor keeps 0600; no mode warnings).
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod");
     }
     dir
 }
@@ -124,7 +128,7 @@ fn sizes() -> Vec<usize> {
     });
     match parsed {
         Some(v) if v.len() >= 2 => v,
-        _ => vec![1_000, 4_000, 16_000],
+        _ => vec![1_000, 4_000, 10_000, 16_000],
     }
 }
 
