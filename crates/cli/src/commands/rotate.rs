@@ -52,7 +52,7 @@ pub fn rotate(
     let progress = Progress::new();
     let mut engine = ctx.engine(options, &progress)?;
     let names = resolve(engine.inventory(), Some(engine.store()), select)?;
-    warn_related(engine.inventory(), &names);
+    warn_related(&engine.select(&names)?);
     let mut done = if names.is_empty() {
         Report::default()
     } else {
@@ -68,20 +68,9 @@ pub fn rotate(
 
 /// Warns (on stderr, before anything changes) about related secrets the
 /// selection leaves out: outside incident mode they are not rotated.
-fn warn_related(inv: &Inventory, names: &[String]) {
-    use std::io::Write;
-    let selected: Vec<_> = inv
-        .secrets
-        .iter()
-        .filter(|s| names.contains(&s.name))
-        .collect();
-    for (name, rel) in rotor::engine::related::left_out(&selected) {
-        // A closed stderr must not stop the rotation.
-        let _ = writeln!(
-            std::io::stderr(),
-            "warning: {}",
-            rotor::engine::related::warning(&name, &rel)
-        );
+fn warn_related(selected: &[&rotor::inventory::SecretSpec]) {
+    for (name, rel) in rotor::engine::related::left_out(selected) {
+        crate::errln!("warning: {}", rotor::engine::related::warning(&name, &rel));
     }
 }
 

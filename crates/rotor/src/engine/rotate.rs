@@ -289,7 +289,7 @@ impl Engine<'_> {
         value: &SecretValue,
         files: &mut Files,
     ) -> Result<(), RotorError> {
-        let probe = SecretValue::new("rotor-preflight-probe".into());
+        let probe = target::preflight_probe();
         let keeps_previous = matches!(spec.strategy, Strategy::Overlap { .. });
         for ts in &spec.targets {
             let t = target::of(ts);

@@ -4,6 +4,7 @@
 //! processes which died left beside the targets, and reports any it cannot.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use crate::engine::Live;
 use crate::inventory::Inventory;
@@ -120,6 +121,8 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
     let failures = store.last_failures()?;
     let files = leftovers::managed_files(inv);
     let left = leftovers::sweep(files.iter().map(std::path::PathBuf::as_path)).left;
+    // Each leftover's file resolved once, not once per secret.
+    let left: Vec<(PathBuf, &Leftover)> = left.iter().map(|l| (real_path(&l.beside), l)).collect();
     let t = now();
     let rows = inv
         .secrets
@@ -195,16 +198,19 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
                     ),
                 }),
                 drift: None,
-                stale_temp_files: left
-                    .iter()
-                    .filter(|l| {
-                        let beside = real_path(&l.beside);
-                        spec.targets
-                            .iter()
-                            .any(|t| real_path(crate::target::of(t).path()) == beside)
-                    })
-                    .cloned()
-                    .collect(),
+                stale_temp_files: if left.is_empty() {
+                    Vec::new()
+                } else {
+                    let mine: Vec<PathBuf> = spec
+                        .targets
+                        .iter()
+                        .map(|t| real_path(crate::target::of(t).path()))
+                        .collect();
+                    left.iter()
+                        .filter(|(beside, _)| mine.contains(beside))
+                        .map(|(_, l)| (*l).clone())
+                        .collect()
+                },
             }
         })
         .collect();

@@ -13,9 +13,8 @@ use crate::target::{Desired, Target, TargetError};
 /// A file's bytes with what targets parsed from them.
 pub struct FileText {
     bytes: Zeroizing<Vec<u8>>,
-    /// `None` when the bytes are not a dotenv file (the error is made again
-    /// when asked for, so it never has to be cloned).
-    env: OnceCell<Option<EnvDoc>>,
+    /// The dotenv parse of `bytes`, made on first use.
+    env: OnceCell<Result<EnvDoc, EnvError>>,
 }
 
 impl std::fmt::Debug for FileText {
@@ -42,17 +41,10 @@ impl FileText {
 
     /// The file parsed as a dotenv file (parsed on first use).
     pub fn env(&self) -> Result<&EnvDoc, EnvError> {
-        match self.env.get_or_init(|| EnvDoc::parse(&self.bytes).ok()) {
-            Some(doc) => Ok(doc),
-            None => match EnvDoc::parse(&self.bytes) {
-                Err(e) => Err(e),
-                // Parsing is deterministic; this arm is never taken.
-                Ok(_) => Err(EnvError::Parse {
-                    line: 0,
-                    message: "the file parsed differently the second time".into(),
-                }),
-            },
-        }
+        self.env
+            .get_or_init(|| EnvDoc::parse(&self.bytes))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 

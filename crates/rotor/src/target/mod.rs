@@ -22,6 +22,12 @@ use crate::secret::SecretValue;
 pub use dotenv::Desired;
 pub use file::{render_all, FileText};
 
+/// A value every target can carry, written into a copy of a file to find
+/// out, before anything changes, whether the file can take a new value.
+pub(crate) fn preflight_probe() -> SecretValue {
+    SecretValue::new("rotor-preflight-probe".into())
+}
+
 /// Variable assignments, `(name, value)` in order, values wiped on drop.
 pub type Assignments = Vec<(String, Zeroizing<String>)>;
 
@@ -211,13 +217,13 @@ pub trait Target {
     /// [`Target::render`] of one would give (a connection URL without a
     /// password part), checked before anything changes.
     fn check_render_in(&self, file: &FileText) -> Result<(), TargetError> {
-        let probe = SecretValue::new("rotor-preflight-probe".into());
+        let probe = preflight_probe();
         let desired = Desired {
             current: &probe,
             previous: None,
             user: None,
         };
-        self.render(file.bytes(), desired).map(drop)
+        self.check_values_in(file, desired)
     }
     /// Whether `desired` could be written into the file (a value holding a
     /// character the file's syntax cannot carry fails), without keeping the

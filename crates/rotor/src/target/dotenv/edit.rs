@@ -30,7 +30,7 @@ thread_local! {
 }
 
 /// Why an env file could not be read or edited. Messages never include a value.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[allow(missing_docs)] // each field is named in its variant's message
 pub enum EnvError {
     /// The file is not a dotenv file rotor can edit without changing its meaning.
@@ -128,11 +128,6 @@ fn raw_offset(raw: &str, quote: Quote, at: usize) -> Option<usize> {
 /// Characters written without quotes: safe for dotenvy, python-dotenv and `sh`.
 fn is_plain(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_-.+/=:@%,~".contains(c)
-}
-
-/// Whether `s` can be a variable name in a dotenv file.
-pub fn is_name(s: &str) -> bool {
-    is_key(s)
 }
 
 fn is_key(s: &str) -> bool {

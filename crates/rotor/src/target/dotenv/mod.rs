@@ -295,35 +295,6 @@ impl crate::target::Target for DotenvTarget {
         Ok(unknown_list_keys(self, file.env()?).unwrap_or(0))
     }
 
-    fn check_render_in(&self, file: &crate::target::FileText) -> Result<(), TargetError> {
-        file.env()?;
-        if self.form == ValueForm::Url {
-            // Only a URL-form edit can fail on what the file holds; it is
-            // rendered whole (one such variable is rarely many).
-            let probe = SecretValue::new("rotor-preflight-probe".into());
-            let desired = Desired {
-                current: &probe,
-                previous: None,
-                user: None,
-            };
-            return self.render(file.bytes(), desired).map(drop);
-        }
-        // A plain assignment of a value every quoting can carry fails only
-        // on a variable name no dotenv file can hold.
-        let probe = SecretValue::new("rotor-preflight-probe".into());
-        let desired = Desired {
-            current: &probe,
-            previous: None,
-            user: None,
-        };
-        for (var, _) in assignments(self, desired)? {
-            if !edit::is_name(&var) {
-                return Err(EnvError::InvalidName { var }.into());
-            }
-        }
-        Ok(())
-    }
-
     fn check_values_in(
         &self,
         file: &crate::target::FileText,
