@@ -13,6 +13,7 @@ pub mod pgbouncer;
 pub mod postgres;
 pub mod project;
 pub mod redis;
+pub mod standin;
 pub mod tls;
 
 pub use http::HealthStub;

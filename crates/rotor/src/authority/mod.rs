@@ -8,8 +8,10 @@
 //! once, undo works after a partial apply and twice in a row, and retiring
 //! twice is harmless.
 
+pub mod exec;
 pub mod postgres;
 pub mod redis;
+pub mod words;
 
 use secrecy::SecretString;
 
@@ -108,13 +110,35 @@ pub struct Credential<'a> {
     pub user: Option<&'a str>,
     /// The password or key.
     pub secret: &'a SecretValue,
+    /// The store's version number of it, when it is one (an exec plugin
+    /// labels what it creates with it, so a retried step finds it again).
+    pub version: Option<u32>,
 }
 
 impl<'a> Credential<'a> {
     /// A credential with this user and secret.
     pub fn new(user: Option<&'a str>, secret: &'a SecretValue) -> Self {
-        Credential { user, secret }
+        Credential {
+            user,
+            secret,
+            version: None,
+        }
     }
+
+    /// The same credential, known as version `n` of its secret.
+    pub fn at(self, n: Option<u32>) -> Self {
+        Credential { version: n, ..self }
+    }
+}
+
+/// A credential the authority issued itself (a provider that mints its
+/// keys): the engine stores it in place of the value it generated.
+#[derive(Debug)]
+pub struct Minted {
+    /// The credential's non-secret part (an access key id), if any.
+    pub user: Option<String>,
+    /// The secret part.
+    pub value: SecretValue,
 }
 
 /// The step contract of an authority. Every method is idempotent.
@@ -132,6 +156,30 @@ pub trait Authority {
     /// credential work.
     fn apply(&self, new: Credential<'_>, old: Option<Credential<'_>>)
         -> Result<(), AuthorityError>;
+    /// [`Authority::apply`] for an authority that may issue the value
+    /// itself: `Some` is the credential it minted, which replaces `new`.
+    fn apply_minting(
+        &self,
+        new: Credential<'_>,
+        old: Option<Credential<'_>>,
+    ) -> Result<Option<Minted>, AuthorityError> {
+        self.apply(new, old).map(|()| None)
+    }
+    /// Whether it has a step of its own after verify ([`Authority::finish`]),
+    /// journaled as `finish`.
+    fn finishes(&self) -> bool {
+        false
+    }
+    /// The authority's own promotion of `live` once consumers verified it
+    /// (a provider's promote of a secondary token); `old` is not retired
+    /// before this succeeded.
+    fn finish(&self, _live: Credential<'_>, _old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
+        Ok(())
+    }
+    /// How many credentials it lets live at once, if it limits them.
+    fn max_live(&self) -> Result<Option<u32>, AuthorityError> {
+        Ok(None)
+    }
     /// Whether `cred` is accepted now.
     fn verify(&self, cred: Credential<'_>) -> Result<Acceptance, AuthorityError>;
     /// Stops accepting `old` once consumers use `live`; retiring what is
@@ -210,5 +258,6 @@ pub fn of(spec: &SecretSpec, admin: Admin) -> Result<Box<dyn Authority>, Authori
         None => Ok(Box::new(NoAuthority)),
         Some(AuthoritySpec::Postgres(pg)) => postgres::build(pg, &spec.strategy, admin),
         Some(AuthoritySpec::Redis(r)) => redis::build(r, &spec.strategy, admin),
+        Some(AuthoritySpec::Exec(x)) => Ok(Box::new(exec::Plugin::new(&spec.name, x, &spec.strategy))),
     }
 }

@@ -283,7 +283,7 @@ impl Engine<'_> {
             });
         };
         accepted(
-            Credential::new(user.as_deref(), &value),
+            Credential::new(user.as_deref(), &value).at(Some(cur.number)),
             format!(
                 "{} accepts current ({})",
                 auth.name(),
@@ -298,7 +298,7 @@ impl Engine<'_> {
         if let Some((number, (pu, pv))) = &previous {
             let prev_number = *number;
             accepted(
-                Credential::new(pu.as_deref(), pv),
+                Credential::new(pu.as_deref(), pv).at(Some(prev_number)),
                 format!(
                     "{} accepts previous ({})",
                     auth.name(),
@@ -309,8 +309,11 @@ impl Engine<'_> {
         }
         let previous = previous
             .as_ref()
-            .map(|(_, (pu, pv))| Credential::new(pu.as_deref(), pv));
-        match auth.drift(Credential::new(user.as_deref(), &value), previous) {
+            .map(|(n, (pu, pv))| Credential::new(pu.as_deref(), pv).at(Some(*n)));
+        match auth.drift(
+            Credential::new(user.as_deref(), &value).at(Some(cur.number)),
+            previous,
+        ) {
             Ok(found) => {
                 for d in found {
                     checks.push(Check {

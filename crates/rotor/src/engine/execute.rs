@@ -32,6 +32,7 @@ pub(crate) struct Done {
     pub deliver: bool,
     pub restart: bool,
     pub verify: bool,
+    pub finish: bool,
 }
 
 impl Done {
@@ -47,6 +48,7 @@ impl Done {
             deliver: done("deliver"),
             restart: done("restart"),
             verify: done("verify"),
+            finish: done("finish"),
         }
     }
 
@@ -131,6 +133,13 @@ impl Engine<'_> {
                 },
                 old,
                 auth: self.authority(it.spec)?,
+                versions: (
+                    it.plan.want_current,
+                    match kind {
+                        RunKind::Rotate => it.plan.old_current,
+                        _ => None,
+                    },
+                ),
             });
         }
         // Every value the run touches, the demoted ones too, is redacted
@@ -147,7 +156,7 @@ impl Engine<'_> {
             }
         }
         let demoted: Vec<&SecretValue> = demoted.iter().collect();
-        if let Err(e) = self.drive(run, kind, hooks, &changes, done, &demoted) {
+        if let Err(e) = self.drive(run, kind, hooks, &mut changes, done, &demoted) {
             // An undo the authority could not finish leaves the run open for
             // `rotor rollback` or `rotor resume`.
             if !matches!(
@@ -208,7 +217,7 @@ impl Engine<'_> {
                     continue;
                 };
                 let (old_user, old) = self.store.credential(&it.spec.name, op)?;
-                let old = Credential::new(old_user.as_deref(), &old);
+                let old = Credential::new(old_user.as_deref(), &old).at(Some(op));
                 if let Err(e) = c.auth.retire(old, c.new_credential()) {
                     // Only strategies whose targets hold no previous value
                     // (dual-password, alternate) retire at an authority:

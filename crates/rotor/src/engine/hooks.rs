@@ -319,16 +319,16 @@ fn http_check(
 
 /// What one stream of a hook printed: the first bytes of it, and whether
 /// more followed.
-struct Capture {
+pub(crate) struct Capture {
     /// 0 for stdout, 1 for stderr.
-    stream: usize,
-    kept: Zeroizing<Vec<u8>>,
-    dropped: bool,
+    pub(crate) stream: usize,
+    pub(crate) kept: Zeroizing<Vec<u8>>,
+    pub(crate) dropped: bool,
 }
 
 /// Reads `r` to its end on a thread of its own, keeping the first `limit`
 /// bytes, and sends them when the stream ends.
-fn read_bounded(
+pub(crate) fn read_bounded(
     mut r: Box<dyn Read + Send>,
     stream: usize,
     limit: usize,
@@ -356,7 +356,7 @@ fn read_bounded(
     });
 }
 
-fn wait_with_timeout(
+pub(crate) fn wait_with_timeout(
     child: &mut Child,
     limit: Duration,
 ) -> Option<std::io::Result<std::process::ExitStatus>> {
@@ -387,7 +387,7 @@ fn kill_group(pgid: u32) {
         .status();
 }
 
-fn tail(text: &str) -> String {
+pub(crate) fn tail(text: &str) -> String {
     let t = text.trim();
     if t.is_empty() {
         return String::new();

@@ -468,17 +468,9 @@ pub(crate) fn window_end(t: i64, window: std::time::Duration) -> i64 {
 /// strategy, targets and hooks. A run is only resumed under the same entry.
 pub(crate) fn spec_digest(spec: &SecretSpec) -> String {
     let mut text = format!("{:?}|{:?}|{:?}", spec.strategy, spec.targets, spec.hooks);
-    // The logins an authority switches between are part of the plan too
-    // (how it reaches the server is not: a new admin URL may finish a run).
-    match &spec.authority {
-        Some(crate::inventory::AuthoritySpec::Postgres(pg)) => text.push_str(&format!(
-            "|postgres {:?} {:?} {:?}",
-            pg.group, pg.roles, pg.retire
-        )),
-        Some(crate::inventory::AuthoritySpec::Redis(r)) => {
-            text.push_str(&format!("|redis {:?} {:?}", r.user, r.nodes))
-        }
-        None => {}
+    if let Some(a) = &spec.authority {
+        text.push('|');
+        text.push_str(&a.digest_text());
     }
     crate::secret::Fingerprint::of(text.as_bytes()).to_string()
 }
@@ -492,17 +484,10 @@ impl Engine<'_> {
         spec: &SecretSpec,
     ) -> Result<Box<dyn crate::authority::Authority>, RotorError> {
         use crate::authority::Admin;
-        use crate::inventory::{AdminSource, AuthoritySpec};
+        use crate::inventory::AdminSource;
         let (source, what) = match &spec.authority {
             None => (None, ""),
-            Some(AuthoritySpec::Postgres(pg)) => (
-                Some(&pg.admin),
-                "a PostgreSQL URL of a role with CREATEROLE",
-            ),
-            Some(AuthoritySpec::Redis(r)) => (
-                r.admin.as_ref(),
-                "a redis:// URL of a user allowed ACL and CONFIG",
-            ),
+            Some(a) => a.admin(),
         };
         let admin = match source {
             None => Admin::None,

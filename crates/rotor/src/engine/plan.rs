@@ -8,7 +8,7 @@ use crate::engine::files::Files;
 use crate::engine::Live;
 use crate::generate;
 use crate::inventory::{
-    AuthoritySpec, DotenvFormat, RetireMode, SecretSpec, Strategy, TargetSpec, ValueForm, Verify,
+    AuthoritySpec, DotenvFormat, SecretSpec, Strategy, TargetSpec, ValueForm, Verify,
 };
 use crate::store::{now, Store, StoreError};
 use crate::target;
@@ -181,10 +181,12 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
             }
             Strategy::DualPassword => {
                 let delay = delay_words(spec);
-                steps.push(step(
-                    "retire",
-                    format!("after verify: {delay}remove the old password from the ACL user on every node (connections opened with it stay open)"),
-                ));
+                let what = spec
+                    .authority
+                    .as_ref()
+                    .map(crate::authority::words::retire_in_run)
+                    .unwrap_or_default();
+                steps.push(step("retire", format!("after verify: {delay}{what}")));
                 steps.push(step("promote", "NEW becomes current".into()));
             }
             Strategy::Alternate => {
@@ -339,93 +341,26 @@ fn delay_words(spec: &SecretSpec) -> String {
     }
 }
 
-/// What the apply step does at the secret's authority, in words.
+/// What the apply step does at the secret's authority, in words (each
+/// kind says it itself, see [`crate::authority::words`]).
 fn apply_words(
     spec: &SecretSpec,
     current: Option<&crate::store::VersionRecord>,
     files: &mut Files,
 ) -> String {
-    let pg = match &spec.authority {
-        None => return "no authority: an app-only secret, nothing to tell".into(),
-        Some(AuthoritySpec::Redis(r)) => return redis_words(spec, r),
-        Some(AuthoritySpec::Postgres(pg)) => pg,
+    let Some(authority) = &spec.authority else {
+        return "no authority: an app-only secret, nothing to tell".into();
     };
     // The live login: the store's, else the one the targets hold now.
     let live = current
         .and_then(|c| c.principal.clone())
         .or_else(|| user_in_targets(spec, files));
-    match spec.strategy {
-        Strategy::Alternate => {
-            let idle = match live.as_deref() {
-                Some(l) if l == pg.roles[0] => &pg.roles[1],
-                _ => &pg.roles[0],
-            };
-            let from = match live.as_deref() {
-                Some(l) => format!("consumers move from {l} to {idle}; "),
-                None => String::new(),
-            };
-            // Only the pair's own roles are ever dropped: the group (a
-            // single role being converted) or a live role outside the pair
-            // keeps its privileges and objects and is made NOLOGIN.
-            // (No live login known: the authority takes the group as live.)
-            let old_role = live.as_deref().or(pg.group.as_deref());
-            let of_pair = old_role.is_some_and(|l| pg.roles.iter().any(|r| r == l));
-            let retire = match (pg.retire, of_pair, old_role) {
-                (RetireMode::Drop, true, _) => "REASSIGN OWNED, DROP OWNED, DROP ROLE".to_owned(),
-                (RetireMode::Drop, false, Some(l)) => format!(
-                    "NOLOGIN with a fresh unknown password, not dropped: {l} is not one of the pair and keeps its privileges and objects"
-                ),
-                _ => "NOLOGIN with a fresh unknown password".to_owned(),
-            };
-            format!(
-                "PostgreSQL: {from}{idle} gets NEW (as a SCRAM verifier), LOGIN, membership in {} and the live role's memberships and settings; a real login checks it. The old role stays usable until retired ({retire})",
-                pg.group.as_deref().unwrap_or("?")
-            )
-        }
-        _ => format!(
-            "PostgreSQL: ALTER ROLE {} PASSWORD (SCRAM verifier). Impact: the old password stops working at once; consumers fail to connect until they restart with NEW",
-            pg.roles.first().map(String::as_str).unwrap_or("?")
-        ),
-    }
+    crate::authority::words::apply(authority, &spec.strategy, live.as_deref())
 }
 
-/// Whether the secret's authority says which login a version belongs to
-/// (a PostgreSQL role, a Redis ACL user); not for an app-only secret or
-/// Redis `requirepass` (the default user, never named in the file).
+/// Whether the secret's authority says which login a version belongs to.
 fn names_login(spec: &SecretSpec) -> bool {
-    match &spec.authority {
-        None => false,
-        Some(AuthoritySpec::Postgres(_)) => true,
-        Some(AuthoritySpec::Redis(r)) => r.user.is_some(),
-    }
-}
-
-/// What the apply step does at a Redis authority, in words.
-fn redis_words(spec: &SecretSpec, r: &crate::inventory::RedisAuthority) -> String {
-    let nodes = match r.nodes.len() {
-        1 => "its 1 node".to_owned(),
-        n => format!("each of its {n} nodes"),
-    };
-    match (&spec.strategy, &r.user) {
-        (Strategy::DualPassword, Some(user)) => format!(
-            "Redis: ACL SETUSER {user} adds NEW (as a SHA-256 hash) next to the old password on {nodes}, persisted (ACL SAVE or CONFIG REWRITE); a real AUTH checks it on every node. Both passwords work until retire"
-        ),
-        _ => {
-            let login = if r.admin.is_some() {
-                "as the admin"
-            } else {
-                "with the old password"
-            };
-            let order = if r.nodes.len() > 1 {
-                ", primary first"
-            } else {
-                ""
-            };
-            format!(
-                "Redis: requirepass (the default user's password) becomes NEW on {nodes}{order}, logging in {login}: ACL SETUSER default as a SHA-256 hash (CONFIG SET requirepass on a server without ACLs), masterauth NEW on replicas, persisted (CONFIG REWRITE or ACL SAVE); a real AUTH checks it on every node. Impact: the old password stops working at once; new connections fail until consumers restart with NEW (connections already open stay open)"
-            )
-        }
-    }
+    spec.authority.as_ref().is_some_and(AuthoritySpec::names_login)
 }
 
 /// The login the first target that holds one names (before rotor has a

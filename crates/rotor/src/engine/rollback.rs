@@ -179,6 +179,7 @@ impl Engine<'_> {
                 previous: None,
                 old,
                 auth: self.authority(spec)?,
+                versions: (plan.want_current, plan.old_current),
             };
             self.journal(run.id, "undo", "intent", &format!("authority of {name}"))?;
             if let Err(e) = change

@@ -379,12 +379,25 @@ impl Engine<'_> {
         let mut users = Vec::with_capacity(unit.len());
         for (spec, start) in unit.iter().zip(&starts) {
             let auth = self.authority(spec)?;
-            users.push(auth.next_user(start.old_user.as_deref()).map_err(|e| {
-                RotorError::Secret {
-                    secret: spec.name.clone(),
-                    message: e.to_string(),
+            let refuse = |message: String| RotorError::Secret {
+                secret: spec.name.clone(),
+                message,
+            };
+            users.push(
+                auth.next_user(start.old_user.as_deref())
+                    .map_err(|e| refuse(e.to_string()))?,
+            );
+            // A provider that limits live credentials (two access keys)
+            // must have room for the new one next to those still live.
+            if let Some(max) = auth.max_live().map_err(|e| refuse(e.to_string()))? {
+                let live = u32::from(start.old_current.is_some()) + u32::from(start.old_previous.is_some());
+                if live + 1 > max {
+                    return Err(refuse(format!(
+                        "its provider lets {max} credential(s) live at once and {live} still do; run `rotor retire {}` first (it revokes the previous one), then rotate",
+                        spec.name
+                    )));
                 }
-            })?);
+            }
         }
         let mut news = Vec::with_capacity(unit.len());
         self.observer.begin("generate", unit.len() as u64);

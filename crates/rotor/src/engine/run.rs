@@ -26,19 +26,22 @@ pub(crate) struct Change<'a> {
     /// undo gives back to the authority.
     pub old: Option<(Option<String>, SecretValue)>,
     pub auth: Box<dyn Authority>,
+    /// The version numbers of `current` and `old` (an exec plugin labels
+    /// what it creates with them).
+    pub versions: (u32, Option<u32>),
 }
 
 impl Change<'_> {
     /// The credential the run delivers.
     pub fn new_credential(&self) -> Credential<'_> {
-        Credential::new(self.user.as_deref(), &self.current)
+        Credential::new(self.user.as_deref(), &self.current).at(Some(self.versions.0))
     }
 
     /// The credential consumers used before the run.
     pub fn old_credential(&self) -> Option<Credential<'_>> {
         self.old
             .as_ref()
-            .map(|(u, v)| Credential::new(u.as_deref(), v))
+            .map(|(u, v)| Credential::new(u.as_deref(), v).at(self.versions.1))
     }
 }
 
@@ -63,16 +66,20 @@ impl Engine<'_> {
         run: i64,
         kind: RunKind,
         hooks: &Hooks,
-        changes: &[Change<'_>],
+        changes: &mut [Change<'_>],
         done: Done,
         extra_redact: &[&SecretValue],
     ) -> Result<(), RotorError> {
-        let specs: Vec<&SecretSpec> = changes.iter().map(|c| c.spec).collect();
-        let names = specs
+        let names = changes
             .iter()
-            .map(|s| s.name.as_str())
+            .map(|c| c.spec.name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
+        if kind == RunKind::Rotate && !done.apply {
+            self.apply_all(run, kind, changes, done, &names)?;
+        }
+        let changes: &[Change<'_>] = changes;
+        let specs: Vec<&SecretSpec> = changes.iter().map(|c| c.spec).collect();
         let values: Vec<&SecretValue> = changes
             .iter()
             .flat_map(|c| {
@@ -129,49 +136,6 @@ impl Engine<'_> {
             }
             Err(failed)
         };
-
-        if kind == RunKind::Rotate && !done.apply {
-            self.journal(run, "apply", "intent", "")?;
-            for (i, c) in changes.iter().enumerate() {
-                if let Err(e) = c.auth.apply(c.new_credential(), c.old_credential()) {
-                    self.journal(run, "apply", "failed", &e.to_string())?;
-                    // This one changed nothing if it never got through; the
-                    // ones before it were applied. Resuming a run whose
-                    // apply had begun, any of them may hold the new
-                    // credential from that attempt.
-                    let applied = if done.apply_started {
-                        changes
-                    } else if e.changed_nothing() {
-                        &changes[..i]
-                    } else {
-                        &changes[..=i]
-                    };
-                    let undo = if applied.is_empty() {
-                        "Nothing was changed at the authority; the old credential still works."
-                            .to_owned()
-                    } else {
-                        match self.undo_authority(applied) {
-                            Ok(text) if text.is_empty() => "Nothing was changed at the authority; the old credential still works.".to_owned(),
-                            Ok(text) => text,
-                            Err(why) => {
-                                return Err(left_open(&names, "apply", &e.to_string(), &why))
-                            }
-                        }
-                    };
-                    return Err(RotorError::AuthorityFailed {
-                        kind: kind.as_str(),
-                        secrets: names.clone(),
-                        step: "apply",
-                        source: Box::new(e),
-                        undo,
-                    });
-                }
-                fault::point("mid", "apply");
-            }
-            let authorities: Vec<&str> = changes.iter().map(|c| c.auth.name()).collect();
-            self.journal(run, "apply", "done", &authorities.join(", "))?;
-            fault::point("after", "apply");
-        }
 
         let mut done = done;
         if !done.deliver {
@@ -268,6 +232,146 @@ impl Engine<'_> {
             self.journal(run, "verify", "done", "")?;
             fault::point("after", "verify");
         }
+
+        // Consumers verified the new credential: an authority with a
+        // promotion of its own (a provider's promote of a secondary token)
+        // does it now, before any old credential is revoked.
+        if kind == RunKind::Rotate && !done.finish && changes.iter().any(|c| c.auth.finishes()) {
+            self.journal(run, "finish", "intent", "")?;
+            for c in changes.iter().filter(|c| c.auth.finishes()) {
+                if let Err(e) = c.auth.finish(c.new_credential(), c.old_credential()) {
+                    self.journal(run, "finish", "failed", &e.to_string())?;
+                    let taken_back = match self.undo_authority(changes) {
+                        Ok(text) => text,
+                        Err(why) => return Err(left_open(&names, "finish", &e.to_string(), &why)),
+                    };
+                    let again = hooks.restart.as_ref().filter(|_| restarted);
+                    let undone = self.undo_delivery(run, &specs, again, &values)?;
+                    let failed = RotorError::AuthorityFailed {
+                        kind: kind.as_str(),
+                        secrets: names.clone(),
+                        step: "finish",
+                        source: Box::new(e),
+                        undo: format!("{} {taken_back}", undone.text).trim().to_owned(),
+                    };
+                    if undone.restart_failed {
+                        return Err(RotorError::Run {
+                            run,
+                            secrets: names.clone(),
+                            effect: Effect::Partial,
+                            source: Box::new(failed),
+                        });
+                    }
+                    return Err(failed);
+                }
+            }
+            self.journal(run, "finish", "done", "")?;
+            fault::point("after", "finish");
+        }
+        Ok(())
+    }
+
+    /// The apply step: each authority makes its new credential acceptable
+    /// (and checks it). A credential an authority minted itself replaces
+    /// the generated value, in the store (sealed, audited by fingerprint)
+    /// and in the change, before the step is journaled as done: a crash in
+    /// between retries the step, and the authority finds what it made by
+    /// the version id. On failure, what was applied is taken back.
+    fn apply_all(
+        &self,
+        run: i64,
+        kind: RunKind,
+        changes: &mut [Change<'_>],
+        done: Done,
+        names: &str,
+    ) -> Result<(), RotorError> {
+        self.journal(run, "apply", "intent", "")?;
+        for i in 0..changes.len() {
+            let c = &changes[i];
+            let e = match c.auth.apply_minting(c.new_credential(), c.old_credential()) {
+                Ok(None) => {
+                    fault::point("mid", "apply");
+                    continue;
+                }
+                Ok(Some(minted)) => match self.record_minted(&changes[i], &minted) {
+                    Ok(()) => {
+                        let c = &mut changes[i];
+                        c.current = minted.value;
+                        c.user = minted.user;
+                        fault::point("mid", "apply");
+                        continue;
+                    }
+                    // Minted but not kept: the authority must forget it.
+                    Err(e) => crate::authority::AuthorityError::Permanent {
+                        authority: "store",
+                        message: format!("the minted credential could not be recorded: {e}"),
+                    },
+                },
+                Err(e) => e,
+            };
+            self.journal(run, "apply", "failed", &e.to_string())?;
+            // This one changed nothing if it never got through; the ones
+            // before it were applied. Resuming a run whose apply had begun,
+            // any of them may hold the new credential from that attempt.
+            let applied: &[Change<'_>] = if done.apply_started {
+                changes
+            } else if e.changed_nothing() {
+                &changes[..i]
+            } else {
+                &changes[..=i]
+            };
+            let nothing = "Nothing was changed at the authority; the old credential still works.";
+            let undo = if applied.is_empty() {
+                nothing.to_owned()
+            } else {
+                match self.undo_authority(applied) {
+                    Ok(text) if text.is_empty() => nothing.to_owned(),
+                    Ok(text) => text,
+                    Err(why) => return Err(left_open(names, "apply", &e.to_string(), &why)),
+                }
+            };
+            return Err(RotorError::AuthorityFailed {
+                kind: kind.as_str(),
+                secrets: names.to_owned(),
+                step: "apply",
+                source: Box::new(e),
+                undo,
+            });
+        }
+        let authorities: Vec<&str> = changes.iter().map(|c| c.auth.name()).collect();
+        self.journal(run, "apply", "done", &authorities.join(", "))?;
+        fault::point("after", "apply");
+        Ok(())
+    }
+
+    /// Keeps a minted credential as the run's pending version, and audits
+    /// its fingerprint.
+    fn record_minted(
+        &self,
+        c: &Change<'_>,
+        minted: &crate::authority::Minted,
+    ) -> Result<(), RotorError> {
+        let name = &c.spec.name;
+        let number = c.versions.0;
+        let actor = &self.actor;
+        self.store.write_shared(|st| {
+            let rec = st.replace_pending(name, number, &minted.value, minted.user.as_deref())?;
+            st.audit(&crate::audit::NewEntry {
+                actor: &actor.name,
+                ticket: actor.ticket.as_deref(),
+                secret: Some(name),
+                version: Some(number),
+                fingerprint: Some(rec.fingerprint.as_str()),
+                step: "rotate.mint",
+                outcome: "ok",
+                detail: &format!(
+                    "the {} authority issued this version's credential; the generated value was never used",
+                    c.auth.name()
+                ),
+            })?;
+            Ok::<_, RotorError>(())
+        })?;
+        fault::point("mid", "mint");
         Ok(())
     }
 

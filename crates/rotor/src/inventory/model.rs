@@ -28,9 +28,8 @@ impl SecretSpec {
     /// retired within the run (`retire_delay` of a `dual-password` or
     /// `alternate` authority); zero for every other secret.
     pub fn retire_delay(&self) -> Duration {
-        match (&self.strategy, &self.authority) {
-            (Strategy::DualPassword, Some(AuthoritySpec::Redis(r))) => r.retire_delay,
-            (Strategy::Alternate, Some(AuthoritySpec::Postgres(pg))) => pg.retire_delay,
+        match &self.authority {
+            Some(a) if self.strategy.retires_in_run() => a.retire_delay(),
             _ => Duration::ZERO,
         }
     }
@@ -301,6 +300,8 @@ pub enum AuthoritySpec {
     Postgres(PostgresAuthority),
     /// A Redis ACL user, or the `requirepass` of legacy servers.
     Redis(RedisAuthority),
+    /// A plugin program that speaks rotor's exec protocol to a provider.
+    Exec(ExecAuthority),
 }
 
 impl AuthoritySpec {
@@ -309,8 +310,79 @@ impl AuthoritySpec {
         match self {
             AuthoritySpec::Postgres(_) => "postgres",
             AuthoritySpec::Redis(_) => "redis",
+            AuthoritySpec::Exec(_) => "exec",
         }
     }
+
+    /// What a run depends on in this authority, as text for the run's
+    /// digest: the logins it switches between, the plugin it runs. How it
+    /// reaches the server is not part of it (a new admin URL may finish a
+    /// run).
+    pub fn digest_text(&self) -> String {
+        match self {
+            AuthoritySpec::Postgres(pg) => format!(
+                "postgres {:?} {:?} {:?}",
+                pg.group, pg.roles, pg.retire
+            ),
+            AuthoritySpec::Redis(r) => format!("redis {:?} {:?}", r.user, r.nodes),
+            AuthoritySpec::Exec(x) => format!("exec {:?} {}", x.command, x.config),
+        }
+    }
+
+    /// Where its admin credential comes from, and what that credential
+    /// must be (for the message when it is missing).
+    pub fn admin(&self) -> (Option<&AdminSource>, &'static str) {
+        match self {
+            AuthoritySpec::Postgres(pg) => (
+                Some(&pg.admin),
+                "a PostgreSQL URL of a role with CREATEROLE",
+            ),
+            AuthoritySpec::Redis(r) => (
+                r.admin.as_ref(),
+                "a redis:// URL of a user allowed ACL and CONFIG",
+            ),
+            AuthoritySpec::Exec(_) => (None, ""),
+        }
+    }
+
+    /// Whether it says which login a version belongs to (a PostgreSQL
+    /// role, a Redis ACL user); not Redis `requirepass` (the default user,
+    /// never named in the file).
+    pub fn names_login(&self) -> bool {
+        match self {
+            AuthoritySpec::Postgres(_) => true,
+            AuthoritySpec::Redis(r) => r.user.is_some(),
+            // A plugin may return a non-secret part (an access key id).
+            AuthoritySpec::Exec(_) => true,
+        }
+    }
+
+    /// How long the old credential keeps working after verify before it
+    /// is retired within the run.
+    pub fn retire_delay(&self) -> Duration {
+        match self {
+            AuthoritySpec::Redis(r) => r.retire_delay,
+            AuthoritySpec::Postgres(pg) => pg.retire_delay,
+            AuthoritySpec::Exec(_) => Duration::ZERO,
+        }
+    }
+}
+
+/// `kind = "exec"`: a plugin that speaks rotor's exec protocol
+/// (`docs/plugin-protocol.md`), one process per call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExecAuthority {
+    /// Program and arguments (never a shell string).
+    pub command: Vec<String>,
+    /// The directory the plugin runs in: the inventory's.
+    pub dir: PathBuf,
+    /// Time limit of each call.
+    pub timeout: Duration,
+    /// Variables of rotor's environment the plugin also gets.
+    pub env: Vec<String>,
+    /// `[secret.authority.config]` as canonical JSON (keys sorted), passed
+    /// to every call as `config`.
+    pub config: String,
 }
 
 /// `kind = "redis"`.

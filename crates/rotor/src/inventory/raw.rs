@@ -111,6 +111,10 @@ pub(super) struct RawAuthority {
     pub(super) nodes: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) retire_delay: Option<Spanned<String>>,
     pub(super) tls_ca_file: Option<Spanned<String>>,
+    pub(super) command: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) timeout: Option<Spanned<String>>,
+    pub(super) env: Option<Spanned<toml::Value>>,
+    pub(super) config: Option<Spanned<toml::Table>>,
 }
 
 /// Both generator kinds' keys; which are allowed depends on `kind`, checked

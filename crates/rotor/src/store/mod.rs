@@ -385,6 +385,15 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.write_shared(f)
+    }
+
+    /// [`Store::write`] from a step that holds the store shared (a run's
+    /// driver recording what an authority minted).
+    pub(crate) fn write_shared<T, E>(&self, f: impl FnOnce(&Store) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.sql(e))?;

@@ -178,6 +178,37 @@ impl Store {
         Ok(rec)
     }
 
+    /// Replaces the value (and principal) of a pending version with the
+    /// credential its authority minted; refused for any other stage.
+    pub fn replace_pending(
+        &self,
+        secret: &str,
+        number: u32,
+        value: &SecretValue,
+        principal: Option<&str>,
+    ) -> Result<VersionRecord, StoreError> {
+        let sealed = self
+            .key()
+            .seal(&aad(secret, number, principal), value.expose().as_bytes())
+            .map_err(|_| StoreError::Random)?;
+        let fingerprint = value.fingerprint();
+        let n = self
+            .cached_execute(
+                "UPDATE versions SET sealed = ?1, fingerprint = ?2, principal = ?3
+                 WHERE secret = ?4 AND number = ?5 AND stage = 'pending'",
+                params![sealed, fingerprint.as_str(), principal, secret, number],
+            )
+            .map_err(|e| self.sql(e))?;
+        if n != 1 {
+            return Err(StoreError::Missing(format!(
+                "secret \"{secret}\" has no pending version {number} to record a minted credential in"
+            )));
+        }
+        self.version(secret, number)?.ok_or_else(|| {
+            StoreError::Missing(format!("secret \"{secret}\" has no version {number}"))
+        })
+    }
+
     /// The value of one version, unsealed.
     pub fn value(&self, secret: &str, number: u32) -> Result<SecretValue, StoreError> {
         Ok(self.credential(secret, number)?.1)

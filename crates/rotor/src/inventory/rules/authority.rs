@@ -25,14 +25,32 @@ pub(in crate::inventory) fn convert_authority(
     base_dir: &Path,
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
-    match a.kind.get_ref().as_str() {
+    let kind = a.kind.get_ref().as_str();
+    if kind != "exec" {
+        for (key, span) in [
+            ("command", a.command.as_ref().map(|n| n.span())),
+            ("timeout", a.timeout.as_ref().map(|n| n.span())),
+            ("env", a.env.as_ref().map(|n| n.span())),
+            ("config", a.config.as_ref().map(|n| n.span())),
+        ] {
+            if let Some(span) = span {
+                return Err(cx.err(
+                    span,
+                    Some(secret),
+                    format!("{key} belongs to the exec authority (a plugin program); kind = \"{kind}\" does not take it"),
+                ));
+            }
+        }
+    }
+    match kind {
         "postgres" => convert_postgres(cx, secret, strategy, raw, names),
         "redis" => super::redis::convert_redis(cx, secret, strategy, raw, names, base_dir),
+        "exec" => super::convert_exec(cx, secret, strategy, raw, base_dir),
         other => Err(cx.err(
             a.kind.span(),
             Some(secret),
             format!(
-                "unknown authority kind \"{other}\"; expected \"postgres\" or \"redis\" (leave [secret.authority] out for a secret only the application checks)"
+                "unknown authority kind \"{other}\"; expected \"postgres\", \"redis\" or \"exec\" (leave [secret.authority] out for a secret only the application checks)"
             ),
         )),
     }

@@ -126,7 +126,7 @@ pub(in crate::inventory) fn convert_hooks(
                     "env is set but there is no restart or verify command to pass it to",
                 ));
             }
-            hook_env(cx, secret, e)?
+            var_names(cx, secret, e)?
         }
         None => Vec::new(),
     };
@@ -153,7 +153,7 @@ pub(in crate::inventory) fn convert_hooks(
 }
 
 /// `env = ["NAME", ...]`: variable names, each once, none of rotor's own.
-fn hook_env(
+pub(in crate::inventory) fn var_names(
     cx: &Cx<'_>,
     secret: &str,
     v: &Spanned<toml::Value>,

@@ -13,12 +13,14 @@ use super::position::Cx;
 use super::raw::*;
 
 mod authority;
+mod exec;
 mod generator;
 mod hooks;
 mod redis;
 mod target;
 
 pub(in crate::inventory) use authority::*;
+pub(in crate::inventory) use exec::*;
 pub(in crate::inventory) use generator::*;
 pub(in crate::inventory) use hooks::*;
 pub(in crate::inventory) use target::*;

@@ -183,18 +183,14 @@ fn convert_template(
         }
         _ => {}
     }
-    let has_login = match authority {
-        Some(AuthoritySpec::Postgres(_)) => true,
-        Some(AuthoritySpec::Redis(r)) => r.user.is_some(),
-        None => false,
-    };
+    let has_login = authority.is_some_and(AuthoritySpec::names_login);
     match template.first_line(Slot::User) {
         Some(line) if !has_login => {
             return Err(cx.err(
                 span,
                 Some(secret),
                 format!(
-                    "template {shown} line {line} has {{{{user}}}}, but this secret has no login (only a postgres authority, or a redis authority with a user, names one); remove {{{{user}}}}"
+                    "template {shown} line {line} has {{{{user}}}}, but this secret has no login (only a postgres authority, a redis authority with a user, or an exec plugin names one); remove {{{{user}}}}"
                 ),
             ));
         }

@@ -1,0 +1,296 @@
+//! The example exec plugins (examples/plugins) end to end through the CLI,
+//! against local stand-ins that follow each provider's API shape: one per
+//! overlap model (Stripe: fixed grace, Twilio: secondary token promoted,
+//! Cloudflare: roll with no overlap, S3/IAM: two access keys), and the
+//! crash matrix: rotor killed at every step of an exec rotation, then
+//! resumed (or rolled back), leaves exactly one working new credential at
+//! the provider, and the old one is revoked only after `finish`.
+
+mod common;
+
+use common::Harness;
+use rotor_testkit::standin::{plugins_dir, Standin};
+
+const ADMIN: &str = "standin-admin-key-5f1d9c0a7e3b";
+
+/// A harness whose one secret `key` is rotated by `plugin` with this
+/// strategy, its targets and config lines; the admin key is passed to the
+/// plugin through STANDIN_ADMIN_KEY.
+fn harness(plugin: &str, strategy: &str, target: &str, config: &str, env: &str) -> Harness {
+    let plugin = plugins_dir().join(plugin);
+    let inventory = format!(
+        r#"
+[[secret]]
+name = "key"
+generator = {{ kind = "random", bytes = 24 }}
+strategy = {strategy}
+{target}
+[secret.hooks]
+verify = {{ command = ["true"], timeout = "10s" }}
+[secret.authority]
+kind = "exec"
+command = ["python3", "{}"]
+env = ["STANDIN_ADMIN_KEY"]
+[secret.authority.config]
+admin_key_env = "STANDIN_ADMIN_KEY"
+{config}
+"#,
+        plugin.display()
+    );
+    let mut h = Harness::new(&inventory, &[(".env", env)]);
+    h.leaks.learn(ADMIN);
+    h.rotor(&["init"]).expect_code(0);
+    h
+}
+
+fn rotor(h: &mut Harness, args: &[&str]) -> common::Run {
+    h.rotor_env(args, &[("STANDIN_ADMIN_KEY", ADMIN)])
+}
+
+const DOTENV: &str = r#"[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "KEY""#;
+
+fn stripe(seed: &str) -> (Standin, Harness) {
+    let s = Standin::start("stripe", &["--admin-key", ADMIN, "--seed-key", seed]);
+    let config = format!("base_url = \"{}\"\ngrace_seconds = 3600", s.url());
+    let mut h = harness(
+        "stripe.py",
+        r#"{ kind = "dual-password" }"#,
+        DOTENV,
+        &config,
+        &format!("KEY={seed}\n"),
+    );
+    h.manage(".env", &["KEY"]);
+    (s, h)
+}
+
+#[test]
+fn stripe_fixed_grace_mints_a_key_and_expires_the_old_one_after_verify() {
+    let seed = "rk_live_seedseedseedseedseedseedseed01";
+    let (s, mut h) = stripe(seed);
+    rotor(&mut h, &["plan", "key"])
+        .expect_code(0)
+        .expect_output("plugin `python3");
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    let new = h.env_var(".env", "KEY").expect("KEY");
+    assert_ne!(new, seed);
+    assert!(new.starts_with("rk_live_"), "the provider's key was not delivered");
+    assert!(s.works(&new) && !s.works(seed));
+    assert_eq!(s.working().len(), 1, "{}", s.state());
+    // The second rotation finds the old key by the id rotor recorded.
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    let newer = h.env_var(".env", "KEY").expect("KEY");
+    assert!(s.works(&newer) && !s.works(&new));
+    assert_eq!(s.working().len(), 1);
+    let history = rotor(&mut h, &["history", "key"]);
+    history.expect_output("rotate.mint");
+    rotor(&mut h, &["audit", "verify"]).expect_code(0);
+    h.finish();
+}
+
+#[test]
+fn twilio_secondary_token_is_promoted_at_finish_and_the_old_primary_is_gone() {
+    let seed = "0123456789abcdef0123456789abcdef";
+    let sid = "AC00000000000000000000000000000001";
+    let s = Standin::start(
+        "twilio",
+        &["--admin-key", ADMIN, "--seed-key", seed, "--account-sid", sid],
+    );
+    let config = format!("base_url = \"{}\"\naccount_sid = \"{sid}\"", s.url());
+    let mut h = harness(
+        "twilio.py",
+        r#"{ kind = "dual-password" }"#,
+        DOTENV,
+        &config,
+        &format!("KEY={seed}\n"),
+    );
+    h.manage(".env", &["KEY"]);
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    let new = h.env_var(".env", "KEY").expect("KEY");
+    assert!(s.works(&new) && !s.works(seed));
+    let state = s.state();
+    let primary: Vec<&serde_json::Value> = state["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .filter(|c| c["status"] == "primary")
+        .collect();
+    assert_eq!(primary.len(), 1);
+    assert_eq!(primary[0]["sha256"], rotor_testkit::standin::sha256(&new));
+    // Between making the secondary and promoting it (finish), nothing was
+    // deleted: the old primary worked until the promote replaced it.
+    let calls = s.calls();
+    let made = calls
+        .iter()
+        .position(|c| c == "POST /v1/AuthTokens/Secondary")
+        .expect("create");
+    let promote = calls.iter().position(|c| c.contains("Promote")).expect("promote");
+    assert!(made < promote, "{calls:?}");
+    assert!(
+        calls[made..promote].iter().all(|c| !c.starts_with("DELETE")),
+        "{calls:?}"
+    );
+    h.finish();
+}
+
+#[test]
+fn cloudflare_roll_without_overlap_is_a_cutover_and_refuses_an_overlap_strategy() {
+    let seed = "cf-seed-token-0123456789abcdefghijklmnopqr";
+    let s = Standin::start("cloudflare", &["--admin-key", ADMIN, "--seed-key", seed]);
+    let config = format!("base_url = \"{}\"\ntoken_id = \"tok_1\"", s.url());
+    let mut h = harness(
+        "cloudflare.py",
+        r#"{ kind = "dual-password" }"#,
+        DOTENV,
+        &config,
+        &format!("KEY={seed}\n"),
+    );
+    h.manage(".env", &["KEY"]);
+    rotor(&mut h, &["rotate", "key"])
+        .expect_code(2)
+        .expect_output("overlap \"none\"");
+    assert!(s.works(seed), "a refused rotation rolled the token");
+    let inv = h.project.read_string("rotor.toml").replace(
+        r#"strategy = { kind = "dual-password" }"#,
+        r#"strategy = { kind = "cutover" }"#,
+    );
+    h.project.write("rotor.toml", inv);
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    let new = h.env_var(".env", "KEY").expect("KEY");
+    assert!(s.works(&new) && !s.works(seed));
+    assert_eq!(s.working().len(), 1);
+    h.finish();
+}
+
+const SEED_ID: &str = "AKIASEEDSEEDSEED0001";
+const SEED_SECRET: &str = "seedsecretseedsecretseedsecretseedsecret";
+
+fn s3(strategy: &str, target_extra: &str) -> (Standin, Harness) {
+    let s = Standin::start(
+        "s3",
+        &[
+            "--admin-key",
+            ADMIN,
+            "--seed-user",
+            SEED_ID,
+            "--seed-key",
+            SEED_SECRET,
+        ],
+    );
+    let config = format!("base_url = \"{}\"\nuser = \"app\"", s.url());
+    let target = format!(
+        "[[secret.target]]\nkind = \"dotenv\"\npath = \".env\"\nvar = \"S3_SECRET_ACCESS_KEY\"\nuser_var = \"S3_ACCESS_KEY_ID\"\n{target_extra}"
+    );
+    let mut h = harness(
+        "s3.py",
+        strategy,
+        &target,
+        &config,
+        &format!("S3_ACCESS_KEY_ID={SEED_ID}\nS3_SECRET_ACCESS_KEY={SEED_SECRET}\n"),
+    );
+    h.manage(".env", &["S3_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY_PREVIOUS"]);
+    (s, h)
+}
+
+#[test]
+fn s3_access_key_pair_rotates_both_parts_and_deletes_the_old_key() {
+    let (s, mut h) = s3(r#"{ kind = "dual-password" }"#, "");
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    let id = h.env_var(".env", "S3_ACCESS_KEY_ID").expect("id");
+    let secret = h.env_var(".env", "S3_SECRET_ACCESS_KEY").expect("secret");
+    assert_ne!(id, SEED_ID, "the new access key id was not delivered");
+    assert!(id.starts_with("AKIA"));
+    assert!(s.works(&secret) && !s.works(SEED_SECRET));
+    assert_eq!(s.working().len(), 1, "{}", s.state());
+    h.finish();
+}
+
+#[test]
+fn s3_two_key_limit_refuses_a_third_until_retire_revokes_the_previous() {
+    let (s, mut h) = s3(
+        r#"{ kind = "overlap", window = "1d" }"#,
+        "previous_var = \"S3_SECRET_ACCESS_KEY_PREVIOUS\"\n",
+    );
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    assert_eq!(s.working().len(), 2, "overlap keeps the old key working");
+    rotor(&mut h, &["rotate", "key"])
+        .expect_code(2)
+        .expect_output("lets 2 credential(s) live at once");
+    rotor(&mut h, &["retire", "key"]).expect_code(0);
+    assert_eq!(s.working().len(), 1);
+    assert!(!s.works(SEED_SECRET));
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    h.finish();
+}
+
+/// Every crash point of an exec rotation, in step order.
+const POINTS: &[&str] = &[
+    "after:generate",
+    "mid:create",
+    "mid:mint",
+    "mid:apply",
+    "after:apply",
+    "mid:replace",
+    "after:deliver",
+    "after:verify",
+    "after:finish",
+    "after:retire",
+    "after:promote",
+];
+
+/// Kills rotor at `point` of an S3 rotation, recovers with `recovery`,
+/// and checks what the provider and the files hold.
+fn crash_and_recover(point: &str, recovery: &str) {
+    let (s, mut h) = s3(r#"{ kind = "dual-password" }"#, "");
+    let crashed = h.rotor_env(
+        &["rotate", "key"],
+        &[("STANDIN_ADMIN_KEY", ADMIN), ("ROTOR_FAULT", point)],
+    );
+    let finished = point == "after:promote";
+    if finished {
+        crashed.expect_code(-1);
+    } else {
+        assert_ne!(crashed.code, 0, "{point}: rotor did not crash");
+    }
+    let again = rotor(&mut h, &[recovery, "key"]);
+    let id = h.env_var(".env", "S3_ACCESS_KEY_ID").expect("id");
+    let secret = h.env_var(".env", "S3_SECRET_ACCESS_KEY").expect("secret");
+    // What the files hold works, and it is the only key that does.
+    assert!(
+        s.works(&secret),
+        "{point}/{recovery}: the delivered key does not work\n{}\n{}",
+        again.stderr,
+        s.state()
+    );
+    assert_eq!(s.working().len(), 1, "{point}/{recovery}: {}", s.state());
+    let rolled_back = recovery == "rollback" && !finished;
+    if rolled_back {
+        assert_eq!(id, SEED_ID, "{point}: rollback did not restore the old key");
+    } else {
+        assert_ne!(id, SEED_ID, "{point}: the new key was not delivered");
+        assert!(!s.works(SEED_SECRET), "{point}: the old key still works");
+    }
+    // Nothing is left open, the store agrees with the files, and the next
+    // rotation works.
+    rotor(&mut h, &["status"]).expect_code(0);
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    assert_eq!(s.working().len(), 1);
+    rotor(&mut h, &["audit", "verify"]).expect_code(0);
+    h.finish();
+}
+
+#[test]
+fn crash_at_every_step_then_resume_leaves_exactly_one_working_new_key() {
+    for point in POINTS {
+        crash_and_recover(point, "resume");
+    }
+}
+
+#[test]
+fn crash_before_finish_then_rollback_restores_the_old_key_alone() {
+    for point in POINTS.iter().take_while(|p| **p != "after:finish") {
+        crash_and_recover(point, "rollback");
+    }
+}

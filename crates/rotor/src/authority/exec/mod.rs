@@ -1,0 +1,250 @@
+//! The exec authority: a plugin program that speaks rotor's exec protocol
+//! (`docs/plugin-protocol.md`, types in `rotor-plugin`) to a provider that
+//! holds the credential (a Stripe or Twilio key, a Cloudflare token, an S3
+//! access key pair). Each step is one call of the plugin; every request
+//! carries the version id, so a step retried after a crash finds what the
+//! first attempt created.
+//!
+//! | step | calls |
+//! |---|---|
+//! | next_user (before anything is recorded) | `describe`, checked against the strategy |
+//! | apply | `create`, then `test` of what it created |
+//! | verify | `test` |
+//! | finish (after the verify hook) | `finish` |
+//! | retire | `revoke` of the old credential |
+//! | undo | `undo` |
+
+mod call;
+
+use std::sync::OnceLock;
+
+use rotor_plugin::{Describe, Op, Overlap, Request, PROTOCOL};
+
+use crate::authority::{Acceptance, Authority, AuthorityError, Credential, Minted};
+use crate::inventory::{ExecAuthority, Strategy};
+use crate::secret::SecretValue;
+
+/// A secret's exec plugin.
+pub struct Plugin {
+    secret: String,
+    spec: ExecAuthority,
+    strategy: Strategy,
+    /// What `describe` said, once it said something usable.
+    described: OnceLock<Describe>,
+}
+
+impl Plugin {
+    /// The plugin of `secret`, as the inventory declares it.
+    pub fn new(secret: &str, spec: &ExecAuthority, strategy: &Strategy) -> Plugin {
+        Plugin {
+            secret: secret.to_owned(),
+            spec: spec.clone(),
+            strategy: strategy.clone(),
+            described: OnceLock::new(),
+        }
+    }
+
+    fn permanent(&self, message: String) -> AuthorityError {
+        AuthorityError::Permanent {
+            authority: "exec",
+            message: format!("plugin `{}`: {message}", self.spec.command.join(" ")),
+        }
+    }
+
+    /// The wire form of a credential; its value only when `with_value`.
+    fn wire(&self, c: Credential<'_>, with_value: bool) -> rotor_plugin::Credential {
+        rotor_plugin::Credential {
+            version: c.version.map(|n| format!("{}/{n}", self.secret)),
+            user: c.user.map(str::to_owned),
+            value: with_value.then(|| rotor_plugin::Value::from(c.secret.expose())),
+        }
+    }
+
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::from_str(&self.spec.config) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    /// One call: `new` and `old` with their values (`new`'s only when
+    /// `new_value`).
+    fn call(
+        &self,
+        op: Op,
+        new: Option<(Credential<'_>, bool)>,
+        old: Option<Credential<'_>>,
+    ) -> Result<rotor_plugin::Reply, AuthorityError> {
+        let mut known: Vec<&SecretValue> = Vec::new();
+        if let Some((c, true)) = new {
+            known.push(c.secret);
+        }
+        if let Some(c) = old {
+            known.push(c.secret);
+        }
+        let request = Request {
+            protocol: PROTOCOL,
+            op,
+            secret: self.secret.clone(),
+            config: self.config(),
+            new: new.map(|(c, v)| self.wire(c, v)),
+            old: old.map(|c| self.wire(c, true)),
+        };
+        call::call(&self.spec, &self.secret, &request, &known)
+    }
+
+    /// What the plugin can do, asked once; checked against the strategy.
+    fn describe(&self) -> Result<&Describe, AuthorityError> {
+        if let Some(d) = self.described.get() {
+            return Ok(d);
+        }
+        let reply = self
+            .call(Op::Describe, None, None)
+            .map_err(AuthorityError::unchanged)?;
+        let d = reply.describe().ok_or_else(|| {
+            self.permanent(
+                "its describe reply lacks provider, overlap, max_live or mints (see docs/plugin-protocol.md)"
+                    .into(),
+            )
+            .unchanged()
+        })?;
+        self.fits(&d).map_err(AuthorityError::unchanged)?;
+        Ok(self.described.get_or_init(|| d))
+    }
+
+    /// Refuses a strategy the provider's overlap model cannot honour.
+    fn fits(&self, d: &Describe) -> Result<(), AuthorityError> {
+        let kind = self.strategy.kind();
+        if d.max_live == 0 {
+            return Err(self.permanent(
+                "it describes max_live = 0: the provider would hold no credential".into(),
+            ));
+        }
+        match (&d.overlap, &self.strategy) {
+            (Overlap::None, Strategy::Cutover) => Ok(()),
+            (Overlap::None, _) => Err(self.permanent(format!(
+                "{} invalidates the old credential the moment a new one is made (overlap \"none\"), so strategy {kind} cannot keep both working; use strategy = {{ kind = \"cutover\" }}",
+                d.provider
+            ))),
+            (_, Strategy::Cutover) => Ok(()),
+            (_, _) if d.max_live < 2 => Err(self.permanent(format!(
+                "{} lets only {} credential live at once (max_live), so strategy {kind} cannot keep old and new working together; use strategy = {{ kind = \"cutover\" }}",
+                d.provider, d.max_live
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn accepted(&self, reply: &rotor_plugin::Reply) -> Result<bool, AuthorityError> {
+        reply.accepted.ok_or_else(|| {
+            self.permanent("its test reply has no \"accepted\": true or false".into())
+        })
+    }
+}
+
+impl Authority for Plugin {
+    fn name(&self) -> &'static str {
+        "exec"
+    }
+
+    fn next_user(&self, _live: Option<&str>) -> Result<Option<String>, AuthorityError> {
+        // Asked before anything is recorded: a plugin that cannot start,
+        // speaks another protocol or does not fit the strategy stops the
+        // rotation here.
+        self.describe()?;
+        Ok(None)
+    }
+
+    fn max_live(&self) -> Result<Option<u32>, AuthorityError> {
+        let d = self.describe()?;
+        // A roll that invalidates the old one at once never adds one.
+        Ok((d.overlap != Overlap::None).then_some(d.max_live))
+    }
+
+    fn apply(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
+        match self.apply_minting(new, old)? {
+            None => Ok(()),
+            Some(_) => Err(self.permanent(
+                "it minted a credential where rotor could not keep it".into(),
+            )),
+        }
+    }
+
+    fn apply_minting(
+        &self,
+        new: Credential<'_>,
+        old: Option<Credential<'_>>,
+    ) -> Result<Option<Minted>, AuthorityError> {
+        let mints = self.describe()?.mints;
+        let reply = self.call(Op::Create, Some((new, !mints)), old)?;
+        // Tests crash here: the provider holds a credential rotor has not
+        // recorded yet.
+        crate::engine::fault::point("mid", "create");
+        let minted = match (mints, reply.value) {
+            (true, Some(v)) if v.expose().is_empty() => {
+                return Err(self.permanent("create returned an empty value".into()))
+            }
+            (true, Some(v)) => Some(Minted {
+                user: reply.user.clone(),
+                value: SecretValue::new(v.expose().to_owned()),
+            }),
+            (true, None) => {
+                return Err(self.permanent(
+                    "it describes itself as minting (mints = true) but create returned no value"
+                        .into(),
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(self.permanent(
+                    "create returned a value, but it describes itself as installing rotor's (mints = false)"
+                        .into(),
+                ))
+            }
+            (false, None) => None,
+        };
+        if let (Some(m), Some(o)) = (&minted, old) {
+            if m.value.fingerprint() == o.secret.fingerprint() {
+                return Err(self.permanent(
+                    "create returned the old credential's value as the new one".into(),
+                ));
+            }
+        }
+        let user = minted.as_ref().and_then(|m| m.user.as_deref()).or(new.user);
+        let value = minted.as_ref().map_or(new.secret, |m| &m.value);
+        let created = Credential::new(user, value).at(new.version);
+        let reply = self.call(Op::Test, Some((created, true)), old)?;
+        if !self.accepted(&reply)? {
+            return Err(self.permanent(
+                "the provider does not accept the credential create just made (test answered accepted = false)"
+                    .into(),
+            ));
+        }
+        Ok(minted)
+    }
+
+    fn verify(&self, cred: Credential<'_>) -> Result<Acceptance, AuthorityError> {
+        let reply = self.call(Op::Test, Some((cred, true)), None)?;
+        Ok(if self.accepted(&reply)? {
+            Acceptance::Accepted
+        } else {
+            Acceptance::Refused
+        })
+    }
+
+    fn finishes(&self) -> bool {
+        true
+    }
+
+    fn finish(&self, live: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
+        self.call(Op::Finish, Some((live, true)), old).map(|_| ())
+    }
+
+    fn retire(&self, old: Credential<'_>, live: Credential<'_>) -> Result<(), AuthorityError> {
+        self.call(Op::Revoke, Some((live, true)), Some(old))
+            .map(|_| ())
+    }
+
+    fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
+        self.call(Op::Undo, Some((new, true)), old).map(|_| ())
+    }
+}
