@@ -66,7 +66,10 @@ fn a_plugin_that_hangs_is_killed_at_its_timeout_and_undone() {
     let started = std::time::Instant::now();
     rotate_fails(&mut h, 1, "no reply within 2s");
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
-    assert!(undone(&h), "undo was not called after a create that may have run");
+    assert!(
+        undone(&h),
+        "undo was not called after a create that may have run"
+    );
     h.finish();
 }
 
@@ -107,7 +110,11 @@ fn a_reply_of_two_lines_is_refused() {
 #[test]
 fn another_protocol_version_is_refused_before_anything_changes() {
     let mut h = harness("version", "10s");
-    rotate_fails(&mut h, 2, "it speaks protocol 2; this rotor speaks protocol 1");
+    rotate_fails(
+        &mut h,
+        2,
+        "it speaks protocol 2; this rotor speaks protocol 1",
+    );
     assert!(!undone(&h));
     h.finish();
 }

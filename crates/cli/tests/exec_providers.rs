@@ -76,7 +76,10 @@ fn stripe_fixed_grace_mints_a_key_and_expires_the_old_one_after_verify() {
     rotor(&mut h, &["rotate", "key"]).expect_code(0);
     let new = h.env_var(".env", "KEY").expect("KEY");
     assert_ne!(new, seed);
-    assert!(new.starts_with("rk_live_"), "the provider's key was not delivered");
+    assert!(
+        new.starts_with("rk_live_"),
+        "the provider's key was not delivered"
+    );
     assert!(s.works(&new) && !s.works(seed));
     assert_eq!(s.working().len(), 1, "{}", s.state());
     // The second rotation finds the old key by the id rotor recorded.
@@ -96,7 +99,14 @@ fn twilio_secondary_token_is_promoted_at_finish_and_the_old_primary_is_gone() {
     let sid = "AC00000000000000000000000000000001";
     let s = Standin::start(
         "twilio",
-        &["--admin-key", ADMIN, "--seed-key", seed, "--account-sid", sid],
+        &[
+            "--admin-key",
+            ADMIN,
+            "--seed-key",
+            seed,
+            "--account-sid",
+            sid,
+        ],
     );
     let config = format!("base_url = \"{}\"\naccount_sid = \"{sid}\"", s.url());
     let mut h = harness(
@@ -126,10 +136,15 @@ fn twilio_secondary_token_is_promoted_at_finish_and_the_old_primary_is_gone() {
         .iter()
         .position(|c| c == "POST /v1/AuthTokens/Secondary")
         .expect("create");
-    let promote = calls.iter().position(|c| c.contains("Promote")).expect("promote");
+    let promote = calls
+        .iter()
+        .position(|c| c.contains("Promote"))
+        .expect("promote");
     assert!(made < promote, "{calls:?}");
     assert!(
-        calls[made..promote].iter().all(|c| !c.starts_with("DELETE")),
+        calls[made..promote]
+            .iter()
+            .all(|c| !c.starts_with("DELETE")),
         "{calls:?}"
     );
     h.finish();
@@ -190,7 +205,10 @@ fn s3(strategy: &str, target_extra: &str) -> (Standin, Harness) {
         &config,
         &format!("S3_ACCESS_KEY_ID={SEED_ID}\nS3_SECRET_ACCESS_KEY={SEED_SECRET}\n"),
     );
-    h.manage(".env", &["S3_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY_PREVIOUS"]);
+    h.manage(
+        ".env",
+        &["S3_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY_PREVIOUS"],
+    );
     (s, h)
 }
 

@@ -418,9 +418,8 @@ mod tests {
         let c = reply(r#"{"protocol":1,"op":"create","secret":"s","new":{"version":"s/2"}}"#);
         assert_eq!(c.value.unwrap().expose(), "minted-value-0123456789");
         assert_eq!(c.user.as_deref(), Some("key_1"));
-        let t = reply(
-            r#"{"protocol":1,"op":"test","secret":"s","new":{"version":"s/2","value":"v"}}"#,
-        );
+        let t =
+            reply(r#"{"protocol":1,"op":"test","secret":"s","new":{"version":"s/2","value":"v"}}"#);
         assert_eq!(t.accepted, Some(true));
     }
 

@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod redact;
 pub mod secret;
 pub mod store;
+pub mod strategy;
 pub mod target;
 
 pub use error::RotorError;

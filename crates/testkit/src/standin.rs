@@ -20,7 +20,10 @@ pub fn script() -> PathBuf {
 
 /// A directory of the example plugins.
 pub fn plugins_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/plugins"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/plugins"
+    ))
 }
 
 /// A running stand-in.
@@ -57,7 +60,10 @@ impl Standin {
                     break p;
                 }
             }
-            assert!(Instant::now() < deadline, "the {provider} stand-in did not start");
+            assert!(
+                Instant::now() < deadline,
+                "the {provider} stand-in did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         Standin {
@@ -123,5 +129,8 @@ impl Drop for Standin {
 
 /// SHA-256 of `value`, lower-case hex (how the stand-ins name values).
 pub fn sha256(value: &str) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes()))
+    hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        value.as_bytes(),
+    ))
 }

@@ -173,7 +173,11 @@ pub trait Authority {
     /// The authority's own promotion of `live` once consumers verified it
     /// (a provider's promote of a secondary token); `old` is not retired
     /// before this succeeded.
-    fn finish(&self, _live: Credential<'_>, _old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
+    fn finish(
+        &self,
+        _live: Credential<'_>,
+        _old: Option<Credential<'_>>,
+    ) -> Result<(), AuthorityError> {
         Ok(())
     }
     /// How many credentials it lets live at once, if it limits them.
@@ -258,6 +262,8 @@ pub fn of(spec: &SecretSpec, admin: Admin) -> Result<Box<dyn Authority>, Authori
         None => Ok(Box::new(NoAuthority)),
         Some(AuthoritySpec::Postgres(pg)) => postgres::build(pg, &spec.strategy, admin),
         Some(AuthoritySpec::Redis(r)) => redis::build(r, &spec.strategy, admin),
-        Some(AuthoritySpec::Exec(x)) => Ok(Box::new(exec::Plugin::new(&spec.name, x, &spec.strategy))),
+        Some(AuthoritySpec::Exec(x)) => {
+            Ok(Box::new(exec::Plugin::new(&spec.name, x, &spec.strategy)))
+        }
     }
 }

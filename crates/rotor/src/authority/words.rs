@@ -83,8 +83,12 @@ fn redis(r: &RedisAuthority, strategy: &Strategy) -> String {
 
 fn exec(x: &ExecAuthority, strategy: &Strategy) -> String {
     let old = match strategy {
-        Strategy::Cutover => "rotor never revokes the old one itself (a cutover: the provider decides when it stops)",
-        Strategy::Overlap { .. } => "the old one is revoked (revoke) by `rotor retire` once the window has passed",
+        Strategy::Cutover => {
+            "rotor never revokes the old one itself (a cutover: the provider decides when it stops)"
+        }
+        Strategy::Overlap { .. } => {
+            "the old one is revoked (revoke) by `rotor retire` once the window has passed"
+        }
         _ => "after verify and finish, the old one is revoked (revoke)",
     };
     format!(
@@ -99,6 +103,7 @@ fn exec(x: &ExecAuthority, strategy: &Strategy) -> String {
 pub fn retire_in_run(authority: &AuthoritySpec) -> String {
     match authority {
         AuthoritySpec::Exec(_) => "the plugin's finish, then revoke of the old credential at the provider (never before finish succeeded)".into(),
-        _ => "remove the old password from the ACL user on every node (connections opened with it stay open)".into(),
+        AuthoritySpec::Redis(_) => "remove the old password from the ACL user on every node (connections opened with it stay open)".into(),
+        AuthoritySpec::Postgres(_) => "wait (up to the drain timeout) until the old role has no session, then retire it at the server".into(),
     }
 }

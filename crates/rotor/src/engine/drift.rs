@@ -12,7 +12,7 @@ use crate::engine::files::Files;
 use crate::engine::previous::previous_drift;
 use crate::engine::{Engine, Live};
 use crate::error::RotorError;
-use crate::inventory::{SecretSpec, Strategy};
+use crate::inventory::SecretSpec;
 use crate::target::{self, FileText, Target};
 
 /// The outcome of one check.
@@ -403,7 +403,7 @@ fn previous_check(
         return None;
     }
     let place = t.describe_previous();
-    let overlap = matches!(spec.strategy, Strategy::Overlap { .. });
+    let overlap = spec.strategy.keeps_previous();
     let what = match &live.previous {
         Some(p) if overlap || per_login => format!("{place} holds previous v{}", p.number),
         Some(p) => format!("{place} holds previous v{} or nothing", p.number),

@@ -6,9 +6,9 @@
 use crate::audit::NewEntry;
 use crate::authority::Credential;
 use crate::engine::run::Change;
-use crate::engine::{fault, window_end, Engine, Outcome};
+use crate::engine::{fault, Engine, Outcome};
 use crate::error::{Effect, RotorError};
-use crate::inventory::{Hooks, SecretSpec, Strategy};
+use crate::inventory::{Hooks, OldFate, SecretSpec, Strategy};
 use crate::secret::{Fingerprint, SecretValue};
 use crate::store::{now, JournalEntry, RunKind, RunPlan, RunState, Stage, Store, StoreError};
 
@@ -323,65 +323,36 @@ impl Engine<'_> {
                             ));
                         }
                         if let Some(oc) = p.old_current {
-                            match it.spec.strategy {
-                                Strategy::Overlap { window } => {
-                                    let until = window_end(t, window);
-                                    st.set_stage(name, oc, Stage::Previous, Some(until))?;
-                                    detail.push_str(&format!(
-                                        "version {oc} stays valid as previous until {}",
-                                        super::status::fmt_time(until)
-                                    ));
+                            let why = retire_pending
+                                .iter()
+                                .find(|(n, _)| n == name)
+                                .map(|(_, why)| why.as_str());
+                            let login = |n: u32| {
+                                st.version(name, n)
+                                    .ok()
+                                    .flatten()
+                                    .and_then(|v| v.principal)
+                                    .unwrap_or_default()
+                            };
+                            let fate = it.spec.strategy.old_fate(t, why.is_some());
+                            match fate {
+                                OldFate::PreviousUntil(until) => {
+                                    st.set_stage(name, oc, Stage::Previous, Some(until))?
                                 }
-                                Strategy::Cutover => {
-                                    st.set_stage(name, oc, Stage::Retired, None)?;
-                                    detail.push_str(&format!("version {oc} retired at once (cutover)"));
-                                }
-                                Strategy::DualPassword => {
-                                    let user = st
-                                        .versions(name)?
-                                        .into_iter()
-                                        .find(|v| v.number == p.want_current)
-                                        .and_then(|v| v.principal)
-                                        .unwrap_or_default();
-                                    match retire_pending.iter().find(|(n, _)| n == name) {
-                                        None => {
-                                            st.set_stage(name, oc, Stage::Retired, None)?;
-                                            detail.push_str(&format!(
-                                                "{user} holds only the new password; version {oc}'s password was removed at the authority"
-                                            ));
-                                        }
-                                        Some((_, why)) => {
-                                            st.set_stage(name, oc, Stage::Previous, Some(t))?;
-                                            detail.push_str(&format!(
-                                                "{user} still accepts version {oc}'s password too: removing it failed ({why}); run `rotor retire {name}`"
-                                            ));
-                                        }
-                                    }
-                                }
-                                Strategy::Alternate => {
-                                    let who = |n: u32| {
-                                        st.versions(name).ok().and_then(|vs| {
-                                            vs.into_iter().find(|v| v.number == n).and_then(|v| v.principal)
-                                        })
-                                    };
-                                    let old_role = who(oc).unwrap_or_default();
-                                    let new_role = who(p.want_current).unwrap_or_default();
-                                    match retire_pending.iter().find(|(n, _)| n == name) {
-                                        None => {
-                                            st.set_stage(name, oc, Stage::Retired, None)?;
-                                            detail.push_str(&format!(
-                                                "consumers log in as {new_role}; version {oc} ({old_role}) retired at the authority"
-                                            ));
-                                        }
-                                        Some((_, why)) => {
-                                            st.set_stage(name, oc, Stage::Previous, Some(t))?;
-                                            detail.push_str(&format!(
-                                                "consumers log in as {new_role}; {old_role} (version {oc}) still logs in: retiring it failed ({why}); run `rotor retire {name}`"
-                                            ));
-                                        }
-                                    }
+                                OldFate::Retired => st.set_stage(name, oc, Stage::Retired, None)?,
+                                OldFate::AwaitingRevocation => {
+                                    st.set_stage(name, oc, Stage::Previous, None)?
                                 }
                             }
+                            detail.push_str(&promote_words(
+                                &it.spec.strategy,
+                                fate,
+                                name,
+                                oc,
+                                &login(oc),
+                                &login(p.want_current),
+                                why,
+                            ));
                         }
                         st.set_stage(name, p.want_current, Stage::Current, None)?;
                         ("rotate.promote", "rotated", p.want_current, detail)
@@ -409,10 +380,7 @@ impl Engine<'_> {
                             .into_iter()
                             .find(|v| Some(v.number) == p.old_previous)
                             .and_then(|v| v.retire_after);
-                        let fresh = match it.spec.strategy {
-                            Strategy::Overlap { window } => window_end(t, window),
-                            Strategy::Cutover | Strategy::Alternate | Strategy::DualPassword => t,
-                        };
+                        let fresh = it.spec.strategy.rollback_window_end(t);
                         let until = prev_until.map_or(fresh, |u| u.max(fresh));
                         if let Some(oc) = p.old_current {
                             st.set_stage(name, oc, Stage::Previous, Some(until))?;
@@ -460,5 +428,50 @@ impl Engine<'_> {
         })?;
         fault::point("after", "promote");
         Ok(outcomes)
+    }
+}
+
+/// What promote did to the demoted version `oc`, in words: `old` and `new`
+/// are the logins of the old and the new version (if any), `why` the
+/// failure of an in-run retire.
+fn promote_words(
+    strategy: &Strategy,
+    fate: OldFate,
+    name: &str,
+    oc: u32,
+    old: &str,
+    new: &str,
+    why: Option<&str>,
+) -> String {
+    let in_run = strategy.retires_in_run();
+    match (fate, why) {
+        (OldFate::PreviousUntil(until), None) => format!(
+            "version {oc} stays valid as previous until {}",
+            super::status::fmt_time(until)
+        ),
+        (OldFate::PreviousUntil(_), Some(why)) => match (old.is_empty(), new.is_empty()) {
+            (false, false) if old != new => format!(
+                "consumers log in as {new}; {old} (version {oc}) still logs in: retiring it failed ({why}); run `rotor retire {name}`"
+            ),
+            (_, false) => format!(
+                "{new} still accepts version {oc}'s password too: removing it failed ({why}); run `rotor retire {name}`"
+            ),
+            _ => format!(
+                "the authority still accepts version {oc}'s credential too: removing it failed ({why}); run `rotor retire {name}`"
+            ),
+        },
+        (OldFate::Retired, _) if in_run && !old.is_empty() && old != new => format!(
+            "consumers log in as {new}; version {oc} ({old}) retired at the authority"
+        ),
+        (OldFate::Retired, _) if in_run && !new.is_empty() => format!(
+            "{new} holds only the new password; version {oc}'s password was removed at the authority"
+        ),
+        (OldFate::Retired, _) if in_run => format!(
+            "the authority holds only the new credential; version {oc}'s was revoked there"
+        ),
+        (OldFate::Retired, _) => format!("version {oc} retired at once (cutover)"),
+        (OldFate::AwaitingRevocation, _) => format!(
+            "version {oc} counts as live until it is revoked at the provider: revoke it there, then run `rotor confirm {name} --revoked`"
+        ),
     }
 }

@@ -459,11 +459,6 @@ impl Live {
     }
 }
 
-/// `t` plus `window`, in Unix seconds, saturating rather than overflowing.
-pub(crate) fn window_end(t: i64, window: std::time::Duration) -> i64 {
-    t.saturating_add(i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// A digest of what a run depends on in a secret's inventory entry: its
 /// strategy, targets and hooks. A run is only resumed under the same entry.
 pub(crate) fn spec_digest(spec: &SecretSpec) -> String {

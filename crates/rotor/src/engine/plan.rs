@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use crate::engine::files::Files;
 use crate::engine::Live;
 use crate::generate;
-use crate::inventory::{
-    AuthoritySpec, DotenvFormat, SecretSpec, Strategy, TargetSpec, ValueForm, Verify,
-};
+use crate::inventory::{AuthoritySpec, SecretSpec, Verify};
 use crate::store::{now, Store, StoreError};
 use crate::target;
 
@@ -83,64 +81,9 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
             apply_words(spec, live.current.as_ref(), &mut files),
         ));
         for t in &spec.targets {
-            let d = match t {
-                TargetSpec::Dotenv(d) => d,
-                TargetSpec::Pgbouncer(p) => {
-                    let reload = p
-                        .admin_console_env
-                        .as_ref()
-                        .map_or_else(String::new, |v| format!("; RELOAD via ${v}"));
-                    steps.push(step(
-                        "deliver",
-                        format!(
-                            "{}: line for LOGIN = NEW{reload} (atomic replace, mode {:04o}, other users' lines untouched)",
-                            p.path.display(),
-                            p.mode
-                        ),
-                    ));
-                    continue;
-                }
-                TargetSpec::Template(tt) => {
-                    template_step(spec, tt, &cur, &mut steps, &mut warnings);
-                    continue;
-                }
-            };
-            let detail = match (&spec.strategy, d.format, &d.previous_var) {
-                (Strategy::Overlap { .. }, DotenvFormat::List, _) => {
-                    format!("{}: {} = NEW,{cur}", d.path.display(), d.var)
-                }
-                (Strategy::Overlap { .. }, DotenvFormat::Pair, Some(pv)) => {
-                    format!("{}: {} = NEW; {pv} = {cur}", d.path.display(), d.var)
-                }
-                // Only an authority with logins names the login; without
-                // one (or for Redis requirepass) the file's user stays.
-                _ if d.form == ValueForm::Url => format!(
-                    "{}: {} = its URL with {} replaced",
-                    d.path.display(),
-                    d.var,
-                    if names_login(spec) {
-                        "user (LOGIN) and password (NEW)"
-                    } else {
-                        "the password (NEW)"
-                    }
-                ),
-                _ => match (&d.user_var, names_login(spec)) {
-                    (Some(u), true) => {
-                        format!("{}: {u} = LOGIN; {} = NEW", d.path.display(), d.var)
-                    }
-                    (Some(u), false) => {
-                        format!("{}: {} = NEW ({u} kept)", d.path.display(), d.var)
-                    }
-                    (None, _) => format!("{}: {} = NEW", d.path.display(), d.var),
-                },
-            };
-            steps.push(step(
-                "deliver",
-                format!(
-                    "{detail} (atomic replace, mode {:04o}, other lines untouched)",
-                    d.mode
-                ),
-            ));
+            let words = crate::target::words::deliver(t, spec, &cur, names_login(spec));
+            steps.push(step("deliver", words.step));
+            warnings.extend(words.warnings);
         }
         match &spec.hooks.restart {
             Some(c) => steps.push(step("restart", c.argv.join(" "))),
@@ -162,50 +105,16 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
                 );
             }
         }
-        match &spec.strategy {
-            Strategy::Overlap { window } => {
-                steps.push(step(
-                    "promote",
-                    match &old {
-                        Some(o) => format!(
-                            "NEW becomes current; {o} stays valid as previous for {}",
-                            humantime::format_duration(*window)
-                        ),
-                        None => "NEW becomes current (the first value: nothing to overlap)".into(),
-                    },
-                ));
-                steps.push(step(
-                    "retire",
-                    "`rotor retire --expired` (or the next rotate) empties the previous value after the window".into(),
-                ));
-            }
-            Strategy::DualPassword => {
-                let delay = delay_words(spec);
-                let what = spec
-                    .authority
-                    .as_ref()
-                    .map(crate::authority::words::retire_in_run)
-                    .unwrap_or_default();
-                steps.push(step("retire", format!("after verify: {delay}{what}")));
-                steps.push(step("promote", "NEW becomes current".into()));
-            }
-            Strategy::Alternate => {
-                let delay = delay_words(spec);
-                steps.push(step(
-                    "retire",
-                    format!("after verify: {delay}wait (up to the drain timeout) until the old role has no session, then retire it at the server"),
-                ));
-                steps.push(step("promote", "NEW becomes current".into()));
-            }
-            Strategy::Cutover => steps.push(step(
-                "promote",
-                match &old {
-                    Some(o) => format!(
-                        "NEW becomes current; {o} is retired at once: whatever it signed or opened stops working"
-                    ),
-                    None => "NEW becomes current (the first value)".into(),
-                },
-            )),
+        let retire = spec
+            .authority
+            .as_ref()
+            .map(crate::authority::words::retire_in_run)
+            .unwrap_or_default();
+        for (name, words) in spec
+            .strategy
+            .plan_steps(old.as_deref(), &delay_words(spec), &retire)
+        {
+            steps.push(step(name, words));
         }
         if let Some(p) = &live.previous {
             if p.retire_after.is_some_and(|a| a > t) {
@@ -239,43 +148,6 @@ pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPl
 /// The deliver step of a template target, and a warning when the generator
 /// can make characters that YAML or a shell read specially (values are
 /// written raw).
-fn template_step(
-    spec: &SecretSpec,
-    t: &crate::inventory::TemplateTarget,
-    cur: &str,
-    steps: &mut Vec<PlanStep>,
-    warnings: &mut Vec<String>,
-) {
-    use crate::target::template::Slot;
-    let mut fills = vec!["{{current}} = NEW".to_owned()];
-    if t.template.uses(Slot::Previous) {
-        fills.push(format!("{{{{previous}}}} = {cur}"));
-    }
-    if t.template.uses(Slot::User) {
-        fills.push("{{user}} = LOGIN".to_owned());
-    }
-    steps.push(PlanStep {
-        step: "deliver",
-        detail: format!(
-            "{}: rendered from {}: {} (atomic replace, mode {:04o}, every other byte the template's)",
-            t.path.display(),
-            t.template_path.display(),
-            fills.join("; "),
-            t.mode
-        ),
-    });
-    if let crate::inventory::Generator::Password {
-        alphabet: crate::inventory::Alphabet::Printable,
-        ..
-    } = spec.generator
-    {
-        warnings.push(format!(
-            "{} gets values from alphabet printable written raw, unquoted: characters such as {{ }} [ ] : & * ! | > < ; ( ) can break a YAML or shell line. Put the placeholder in single quotes in the template (printable has none), or use alphabet = \"urlsafe\"",
-            t.path.display()
-        ));
-    }
-}
-
 /// The first value a target holds now (file and fingerprint), noting
 /// targets that cannot be read or that rotate would refuse (`first`: before
 /// the first rotation, which also refuses a list of unknown older keys).
@@ -360,7 +232,9 @@ fn apply_words(
 
 /// Whether the secret's authority says which login a version belongs to.
 fn names_login(spec: &SecretSpec) -> bool {
-    spec.authority.as_ref().is_some_and(AuthoritySpec::names_login)
+    spec.authority
+        .as_ref()
+        .is_some_and(AuthoritySpec::names_login)
 }
 
 /// The login the first target that holds one names (before rotor has a

@@ -6,7 +6,7 @@
 //! value. Messages name places and fingerprints, never values.
 
 use crate::engine::Live;
-use crate::inventory::{SecretSpec, Strategy};
+use crate::inventory::SecretSpec;
 use crate::target::{FileText, Target, TargetError};
 
 /// What differs in `file` beyond the current value, in words for the
@@ -57,7 +57,7 @@ pub(crate) fn previous_drift(
     if !t.holds_previous() {
         return Ok(None);
     }
-    let overlap = matches!(spec.strategy, Strategy::Overlap { .. });
+    let overlap = spec.strategy.keeps_previous();
     Ok(match (prev, t.previous_in(file)?) {
         (Some(p), Some(v)) if v.fingerprint() == p.fingerprint => None,
         (Some(p), Some(v)) => Some(format!(

@@ -11,7 +11,7 @@ use crate::engine::previous::previous_drift;
 use crate::engine::{fault, spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::generate;
-use crate::inventory::{SecretSpec, Strategy};
+use crate::inventory::SecretSpec;
 use crate::secret::SecretValue;
 use std::collections::HashMap;
 
@@ -166,32 +166,17 @@ impl Engine<'_> {
             }
         }
         let old_previous = live.previous.as_ref().map(|p| p.number);
-        match (&spec.strategy, &live.previous) {
-            // Its role is the idle one of the pair: rotating now would
-            // change its password under the sessions it is waiting for.
-            (Strategy::Alternate, Some(prev)) => {
+        if let Some(prev) = &live.previous {
+            if let Some(message) = spec.strategy.blocked_by_previous(
+                &spec.name,
+                prev.number,
+                prev.principal.as_deref(),
+            ) {
                 return Err(RotorError::Secret {
                     secret: spec.name.clone(),
-                    message: format!(
-                        "version {} ({}) has not been retired yet (its sessions had not ended); run `rotor retire {}` first, then rotate",
-                        prev.number,
-                        prev.principal.as_deref().unwrap_or("its login"),
-                        spec.name
-                    ),
+                    message,
                 });
             }
-            // The authority still accepts it: a rotation now would mark it
-            // retired without removing it there.
-            (Strategy::DualPassword, Some(prev)) => {
-                return Err(RotorError::Secret {
-                    secret: spec.name.clone(),
-                    message: format!(
-                        "version {}'s password is still accepted by the authority (removing it failed); run `rotor retire {}` first, then rotate",
-                        prev.number, spec.name
-                    ),
-                });
-            }
-            _ => {}
         }
         let hand_edited_current = matches!(
             (&live.current, &found),
@@ -290,7 +275,7 @@ impl Engine<'_> {
         files: &mut Files,
     ) -> Result<(), RotorError> {
         let probe = target::preflight_probe();
-        let keeps_previous = matches!(spec.strategy, Strategy::Overlap { .. });
+        let keeps_previous = spec.strategy.keeps_previous();
         for ts in &spec.targets {
             let t = target::of(ts);
             let Some(file) = files.get(t.path())? else {
@@ -390,7 +375,8 @@ impl Engine<'_> {
             // A provider that limits live credentials (two access keys)
             // must have room for the new one next to those still live.
             if let Some(max) = auth.max_live().map_err(|e| refuse(e.to_string()))? {
-                let live = u32::from(start.old_current.is_some()) + u32::from(start.old_previous.is_some());
+                let live = u32::from(start.old_current.is_some())
+                    + u32::from(start.old_previous.is_some());
                 if live + 1 > max {
                     return Err(refuse(format!(
                         "its provider lets {max} credential(s) live at once and {live} still do; run `rotor retire {}` first (it revokes the previous one), then rotate",
@@ -505,12 +491,7 @@ impl Engine<'_> {
                     &spec.name,
                     &RunPlan {
                         want_current: rec.number,
-                        want_previous: match spec.strategy {
-                            Strategy::Overlap { .. } => old_current,
-                            Strategy::Cutover | Strategy::Alternate | Strategy::DualPassword => {
-                                None
-                            }
-                        },
+                        want_previous: spec.strategy.want_previous(old_current),
                         old_current,
                         old_previous: start.old_previous,
                     },

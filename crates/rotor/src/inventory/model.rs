@@ -158,41 +158,7 @@ pub enum Alphabet {
     Printable,
 }
 
-/// How consumers survive the change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Strategy {
-    /// Replace at once; the old value stops working immediately.
-    Cutover,
-    /// New value signs, new and previous verify until `window` has passed.
-    Overlap {
-        /// How long the previous value stays delivered.
-        window: Duration,
-    },
-    /// Two logins take turns: the idle one gets the new password, consumers
-    /// move to it, and the old one is retired once its sessions are gone.
-    Alternate,
-    /// One login holds the old and the new password at once (a Redis ACL
-    /// user): consumers move to the new one, then the old one is removed.
-    DualPassword,
-}
-
-impl Strategy {
-    /// The name used in the inventory and in output.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Strategy::Cutover => "cutover",
-            Strategy::Overlap { .. } => "overlap",
-            Strategy::Alternate => "alternate",
-            Strategy::DualPassword => "dual-password",
-        }
-    }
-
-    /// Whether the old credential is retired at the authority within the
-    /// rotation, right after verify (the old one keeps working until then).
-    pub fn retires_in_run(&self) -> bool {
-        matches!(self, Strategy::Alternate | Strategy::DualPassword)
-    }
-}
+pub use crate::strategy::{OldFate, Strategy};
 
 /// Where consumers read a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,10 +286,9 @@ impl AuthoritySpec {
     /// run).
     pub fn digest_text(&self) -> String {
         match self {
-            AuthoritySpec::Postgres(pg) => format!(
-                "postgres {:?} {:?} {:?}",
-                pg.group, pg.roles, pg.retire
-            ),
+            AuthoritySpec::Postgres(pg) => {
+                format!("postgres {:?} {:?} {:?}", pg.group, pg.roles, pg.retire)
+            }
             AuthoritySpec::Redis(r) => format!("redis {:?} {:?}", r.user, r.nodes),
             AuthoritySpec::Exec(x) => format!("exec {:?} {}", x.command, x.config),
         }

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod leftovers;
 pub mod pgbouncer;
 pub mod template;
+pub mod words;
 
 use std::path::Path;
 

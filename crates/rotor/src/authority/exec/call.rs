@@ -42,7 +42,8 @@ pub(super) fn call(
         message: format!("{what}: {message}"),
     };
     let mut line = Zeroizing::new(
-        serde_json::to_vec(request).map_err(|e| permanent(format!("request not encodable: {e}")))?,
+        serde_json::to_vec(request)
+            .map_err(|e| permanent(format!("request not encodable: {e}")))?,
     );
     line.push(b'\n');
     let env = HookEnv {

@@ -161,12 +161,16 @@ impl Authority for Plugin {
         Ok((d.overlap != Overlap::None).then_some(d.max_live))
     }
 
-    fn apply(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
+    fn apply(
+        &self,
+        new: Credential<'_>,
+        old: Option<Credential<'_>>,
+    ) -> Result<(), AuthorityError> {
         match self.apply_minting(new, old)? {
             None => Ok(()),
-            Some(_) => Err(self.permanent(
-                "it minted a credential where rotor could not keep it".into(),
-            )),
+            Some(_) => {
+                Err(self.permanent("it minted a credential where rotor could not keep it".into()))
+            }
         }
     }
 
@@ -235,7 +239,11 @@ impl Authority for Plugin {
         true
     }
 
-    fn finish(&self, live: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
+    fn finish(
+        &self,
+        live: Credential<'_>,
+        old: Option<Credential<'_>>,
+    ) -> Result<(), AuthorityError> {
         self.call(Op::Finish, Some((live, true)), old).map(|_| ())
     }
 

@@ -26,6 +26,13 @@ pub(in crate::inventory) fn convert_authority(
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
     let kind = a.kind.get_ref().as_str();
+    if *strategy == Strategy::Manual {
+        return Err(cx.err(
+            raw.span(),
+            Some(secret),
+            "strategy manual means a person makes the value in a provider's portal and gives it to `rotor put`; there is no authority for rotor to call. Remove [secret.authority], or use an exec plugin with another strategy",
+        ));
+    }
     if kind != "exec" {
         for (key, span) in [
             ("command", a.command.as_ref().map(|n| n.span())),
@@ -170,7 +177,7 @@ fn convert_postgres(
                 ));
             }
         }
-        Strategy::Overlap { .. } => {
+        Strategy::Overlap { .. } | Strategy::Manual => {
             return Err(cx.err(
                 raw.span(),
                 Some(secret),

@@ -100,7 +100,11 @@ pub(in crate::inventory) fn convert_exec(
         None => "{}".to_owned(),
     };
     Ok(AuthoritySpec::Exec(ExecAuthority {
-        command: command.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
+        command: command
+            .get_ref()
+            .iter()
+            .map(|s| s.get_ref().clone())
+            .collect(),
         dir: base_dir.to_path_buf(),
         timeout,
         env,

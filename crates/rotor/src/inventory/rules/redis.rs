@@ -107,7 +107,7 @@ pub(in crate::inventory) fn convert_redis(
                 retire_delay: Duration::ZERO,
             }))
         }
-        Strategy::Overlap { .. } | Strategy::Alternate => Err(cx.err(
+        Strategy::Overlap { .. } | Strategy::Alternate | Strategy::Manual => Err(cx.err(
             raw.span(),
             Some(secret),
             format!(
