@@ -97,6 +97,36 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Deliver a value a person made in a provider's portal (strategy manual).
+    ///
+    /// The value is read from stdin when it is not a terminal (`pbpaste |
+    /// rotor put NAME`, `rotor put NAME < file`), else asked for twice
+    /// without echo. Never on the command line: that ends up in shell
+    /// history and in `ps`. It is checked against the secret's
+    /// [secret.manual] rules, then delivered, restarted and verified like
+    /// any rotation; the old value counts as live until `rotor confirm NAME
+    /// --revoked`. `rotor rotate NAME` prints the portal steps.
+    Put {
+        /// The manual secret.
+        name: String,
+        /// Refused: a value given here would leak (kept only to say so).
+        #[arg(hide = true, num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+        value: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm that a provider revoked a manual secret's old value; it is audited and retired.
+    Confirm {
+        /// The manual secret.
+        name: String,
+        /// What is confirmed: the old value was revoked at the provider.
+        #[arg(long)]
+        revoked: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Finish interrupted runs from the first step their journal does not
     /// show as done (deliver, restart, verify, promote).
     ///

@@ -13,7 +13,7 @@ fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-fn example(name: &str, vars: &[&str]) {
+fn example(name: &str, vars: &[&str], manual: &[(&str, &str, &str)]) {
     let dir = repo().join("examples").join(name);
     let inventory = std::fs::read_to_string(dir.join("rotor.toml")).expect("inventory");
     let env = std::fs::read_to_string(dir.join("env.example")).expect("env.example");
@@ -25,6 +25,11 @@ fn example(name: &str, vars: &[&str]) {
         .expect_code(0)
         .expect_output("bits of entropy");
     h.rotor(&["rotate", "--all"]).expect_code(0);
+    let manual: Vec<(&str, &str, &str, &str)> = manual
+        .iter()
+        .map(|(n, var, v)| (*n, ".env", *var, *v))
+        .collect();
+    h.put_manual(&[], &manual);
     for (var, old) in vars.iter().zip(&before) {
         if var.ends_with("_PREVIOUS") {
             continue;
@@ -50,6 +55,7 @@ fn nis2_example_rotates() {
     example(
         "nis2",
         &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "NEXTAUTH_SECRET"],
+        &[],
     );
 }
 
@@ -63,6 +69,11 @@ fn api_forge_example_rotates() {
             "CSRF_SIGNING_SECRET",
             "CSRF_SIGNING_SECRET_PREVIOUS",
         ],
+        &[(
+            "oidc_client_secret",
+            "OIDC_CLIENT_SECRET",
+            "kc-new-client-secret-0123456789abcdef",
+        )],
     );
 }
 
@@ -252,6 +263,36 @@ fn goodgo_example_rotates_the_database_login_without_downtime() {
     assert!(!can_login("goodgo_app_v2"), "the retired role is NOLOGIN");
 
     assert!(h.env_var(".env", "JWT_SECRET_PREVIOUS").is_some());
+    // The payment and OAuth secrets the providers hold: the manual flow.
+    h.put_manual(
+        &env,
+        &[
+            (
+                "vnpay_hash_secret",
+                ".env",
+                "VNPAY_HASH_SECRET",
+                "NEWVNPAYHASHSECRET0123456789abcdef0123",
+            ),
+            (
+                "momo_secret_key",
+                ".env",
+                "MOMO_SECRET_KEY",
+                "NEWMOMOSECRETKEY0123456789abcdefABCDEF",
+            ),
+            (
+                "zalopay_key2",
+                ".env",
+                "ZALOPAY_KEY2",
+                "NEWZALOPAYKEY20123456789abcdefABCDEFGH",
+            ),
+            (
+                "google_client_secret",
+                ".env",
+                "GOOGLE_CLIENT_SECRET",
+                "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3",
+            ),
+        ],
+    );
     h.rotor_env(&["verify"], &env).expect_code(0);
     h.rotor_env(&["audit", "verify"], &env).expect_code(0);
     h.finish();
@@ -356,13 +397,56 @@ fn baander_example_rotates_redis_without_a_restart() {
 /// refused at once) and persisted with CONFIG REWRITE, REDIS_URL keeps its
 /// empty user, and the metrics token reaches its own file.
 #[test]
-fn breeze_example_cuts_the_requirepass_over() {
+fn breeze_example_cuts_the_requirepass_over_and_turns_the_provider_keys() {
     let initial = "placeholder-redis-password-000000";
     let mut redis = rotor_testkit::Redis::start_with_requirepass(initial);
-    let inventory = example_file("breeze", "rotor.toml").replace(
-        "redis://127.0.0.1:6379",
-        &format!("redis://127.0.0.1:{}", redis.port()),
+    // The providers: stand-ins shaped like their APIs, seeded with the
+    // example's placeholder values.
+    use rotor_testkit::standin::{plugins_dir, Standin};
+    let admin = "breeze-standin-admin-key-0a1b2c3d";
+    let s3 = Standin::start(
+        "s3",
+        &[
+            "--admin-key",
+            admin,
+            "--seed-user",
+            "AKIAPLACEHOLDER00001",
+            "--seed-key",
+            "placeholder-s3-secret-key-0000000000000000",
+        ],
     );
+    let cloudflare = Standin::start(
+        "cloudflare",
+        &[
+            "--admin-key",
+            admin,
+            "--seed-key",
+            "placeholder-cloudflare-token-00000000000000",
+        ],
+    );
+    let sid = "AC00000000000000000000000000000000";
+    let twilio = Standin::start(
+        "twilio",
+        &[
+            "--admin-key",
+            admin,
+            "--seed-key",
+            "placeholdertwilioauthtoken000001",
+            "--account-sid",
+            sid,
+        ],
+    );
+    let inventory = example_file("breeze", "rotor.toml")
+        .replace(
+            "redis://127.0.0.1:6379",
+            &format!("redis://127.0.0.1:{}", redis.port()),
+        )
+        .replace("\"../plugins/", &format!("\"{}/", plugins_dir().display()))
+        .replace("http://127.0.0.1:9000", &s3.url())
+        .replace("https://api.cloudflare.com", &cloudflare.url())
+        .replace("REPLACE-WITH-THE-TOKEN-ID", "tok_1")
+        .replace("https://api.twilio.com", &twilio.url());
+    let admin_env = [("S3_ADMIN_KEY", admin), ("CLOUDFLARE_ADMIN_TOKEN", admin)];
     let env = example_file("breeze", "env.example")
         .replace("@localhost:6379", &format!("@localhost:{}", redis.port()));
     let template = example_file("breeze", "monitoring/metrics_scrape_token.tmpl");
@@ -381,13 +465,54 @@ fn breeze_example_cuts_the_requirepass_over() {
             "REDIS_URL",
             "AGENT_ENROLLMENT_SECRET",
             "METRICS_SCRAPE_TOKEN",
+            "S3_SECRET_KEY",
+            "CLOUDFLARE_API_TOKEN",
+            "TWILIO_AUTH_TOKEN",
+            "RESEND_API_KEY",
+            "ANTHROPIC_API_KEY",
         ],
     );
+    h.leaks.learn(admin);
     h.rotor(&["init"]).expect_code(0);
     h.rotor(&["plan"])
         .expect_code(0)
         .expect_output("Impact: the old password stops working at once");
-    h.rotor(&["rotate", "--all"]).expect_code(0);
+    h.rotor_env(&["rotate", "--all"], &admin_env).expect_code(0);
+
+    // The three plugin-rotated credentials: the new one works at the
+    // provider, alone.
+    for (standin, var) in [
+        (&s3, "S3_SECRET_KEY"),
+        (&cloudflare, "CLOUDFLARE_API_TOKEN"),
+        (&twilio, "TWILIO_AUTH_TOKEN"),
+    ] {
+        let value = h.env_var(".env.prod", var).expect(var);
+        assert!(standin.works(&value), "{var} does not work at its provider");
+        assert_eq!(standin.working().len(), 1, "{var}: {}", standin.state());
+    }
+    assert_ne!(
+        h.env_var(".env.prod", "S3_ACCESS_KEY").as_deref(),
+        Some("AKIAPLACEHOLDER00001"),
+        "the new access key id was delivered with its secret"
+    );
+    // The two console-issued keys: the manual flow.
+    h.put_manual(
+        &admin_env,
+        &[
+            (
+                "resend_api_key",
+                ".env.prod",
+                "RESEND_API_KEY",
+                "re_NewResendKey0123456789abcdef",
+            ),
+            (
+                "anthropic_api_key",
+                ".env.prod",
+                "ANTHROPIC_API_KEY",
+                "sk-ant-api03-NewAnthropicKey0123456789abcdefABCDEF",
+            ),
+        ],
+    );
 
     let url = h.env_var(".env.prod", "REDIS_URL").expect("REDIS_URL");
     let rest = url.strip_prefix("redis://:").expect("the user stays empty");
@@ -404,7 +529,7 @@ fn breeze_example_cuts_the_requirepass_over() {
     redis.stop();
     redis.start_again();
     assert!(redis.password_ok(new) && !redis.password_ok(initial));
-    h.rotor(&["verify"]).expect_code(0);
+    h.rotor_env(&["verify"], &admin_env).expect_code(0);
     h.rotor(&["audit", "verify"]).expect_code(0);
     h.finish();
 }

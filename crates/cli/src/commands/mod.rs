@@ -5,6 +5,7 @@ mod audit;
 mod history;
 mod init;
 mod plan;
+mod put;
 mod rotate;
 mod status;
 mod verify;
@@ -81,6 +82,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             force_unlock,
             json,
         } => rotate::resume(&ctx, name.as_deref(), force_unlock, json),
+        Command::Put { name, value, json } => put::put(&ctx, &name, &value, json),
+        Command::Confirm {
+            name,
+            revoked,
+            json,
+        } => put::confirm(&ctx, &name, revoked, json),
         Command::Status { json } => status::run(&ctx, json),
         Command::Verify { names, json } => verify::run(&ctx, &names, json),
         Command::History { name, json } => history::run(&ctx, &name, json),

@@ -40,12 +40,17 @@ pub fn run(ctx: &Ctx, select: &Select, json: bool) -> anyhow::Result<ExitCode> {
         crate::outln!("Nothing to rotate.");
     }
     for p in &plans {
-        crate::outln!(
-            "{} ({}; {:.0} bits of entropy)",
-            p.name,
-            p.strategy,
-            p.entropy_bits
-        );
+        if p.entropy_bits > 0.0 {
+            crate::outln!(
+                "{} ({}; {:.0} bits of entropy)",
+                p.name,
+                p.strategy,
+                p.entropy_bits
+            );
+        } else {
+            // The provider or a person makes the value: rotor cannot say.
+            crate::outln!("{} ({}; value made outside rotor)", p.name, p.strategy);
+        }
         if let Some(o) = &p.owner {
             crate::outln!("  owner: {o}");
         }

@@ -117,7 +117,7 @@ pub fn rollback(ctx: &Ctx, name: &str, force_unlock: bool, json: bool) -> anyhow
 
 /// Prints every outcome (the failed ones too, in JSON and when several
 /// groups failed), then hands the failure, if any, to `main` for the exit code.
-fn finish(done: Report, json: bool, empty: &str) -> anyhow::Result<ExitCode> {
+pub(super) fn finish(done: Report, json: bool, empty: &str) -> anyhow::Result<ExitCode> {
     let several_failed = matches!(done.failure, Some(RotorError::Partial { .. }));
     let shown: Vec<Outcome> = done
         .outcomes

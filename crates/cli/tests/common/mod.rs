@@ -147,6 +147,62 @@ impl Harness {
         run
     }
 
+    /// Like [`Harness::rotor_env`] with `input` written to rotor's stdin
+    /// (a pipe), as `rotor put` reads a value.
+    pub fn rotor_stdin(&mut self, args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
+        use std::io::Write;
+        let mut cmd = Command::new(rotor_bin());
+        cmd.args(args)
+            .current_dir(self.project.path())
+            .env_remove("ROTOR_CONFIG")
+            .env_remove("ROTOR_MASTER_KEY_FILE")
+            .env_remove("ROTOR_ACTOR")
+            .env("USER", "test-operator")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("run rotor");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input.as_bytes())
+                .expect("write rotor's stdin");
+        }
+        let out = child.wait_with_output().expect("wait for rotor");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.learn();
+        let label = format!("`rotor {}` (stdin)", args.join(" "));
+        self.leaks
+            .check_text(&format!("stdout of {label}"), &run.stdout);
+        self.leaks
+            .check_text(&format!("stderr of {label}"), &run.stderr);
+        run
+    }
+
+    /// The manual flow for each `(secret, file, variable, value)`: `rotate`
+    /// prints the steps, `put` delivers the value from stdin, and `confirm
+    /// --revoked` retires the old one.
+    pub fn put_manual(&mut self, env: &[(&str, &str)], items: &[(&str, &str, &str, &str)]) {
+        for (name, file, var, value) in items {
+            self.leaks.learn(value);
+            self.rotor_env(&["rotate", name], env)
+                .expect_code(0)
+                .expect_output(&format!("rotor put {name}"));
+            self.rotor_stdin(&["put", name], env, &format!("{value}\n"))
+                .expect_code(0);
+            assert_eq!(self.env_var(file, var).as_deref(), Some(*value), "{name}");
+            self.rotor_env(&["confirm", name, "--revoked"], env)
+                .expect_code(0);
+        }
+    }
+
     /// Final sweep: the store's files and tables hold no plaintext value.
     pub fn finish(&mut self) {
         self.learn();

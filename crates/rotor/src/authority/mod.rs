@@ -262,8 +262,11 @@ pub fn of(spec: &SecretSpec, admin: Admin) -> Result<Box<dyn Authority>, Authori
         None => Ok(Box::new(NoAuthority)),
         Some(AuthoritySpec::Postgres(pg)) => postgres::build(pg, &spec.strategy, admin),
         Some(AuthoritySpec::Redis(r)) => redis::build(r, &spec.strategy, admin),
-        Some(AuthoritySpec::Exec(x)) => {
-            Ok(Box::new(exec::Plugin::new(&spec.name, x, &spec.strategy)))
-        }
+        Some(AuthoritySpec::Exec(x)) => Ok(Box::new(exec::Plugin::new(
+            &spec.name,
+            x,
+            &spec.strategy,
+            spec.generator != crate::inventory::Generator::Minted,
+        ))),
     }
 }

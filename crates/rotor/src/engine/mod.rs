@@ -10,6 +10,7 @@ pub(crate) mod fault;
 mod files;
 pub mod hook_env;
 pub mod hooks;
+mod manual;
 pub mod plan;
 mod previous;
 pub mod related;
@@ -167,7 +168,7 @@ impl Report {
 fn changed(outcomes: &[Outcome]) -> bool {
     outcomes
         .iter()
-        .any(|o| o.action != "failed" && o.action != "skipped")
+        .any(|o| !matches!(o.action.as_str(), "failed" | "skipped" | "manual"))
 }
 
 /// The one error that stands for a command's failed groups.

@@ -12,6 +12,30 @@ impl Engine<'_> {
     /// Retires previous versions: of the named secrets (all when `names` is
     /// empty), only those whose window has ended when `expired_only`.
     pub fn retire(&mut self, names: &[String], expired_only: bool) -> Result<Report, RotorError> {
+        if let Some(spec) = self
+            .select(names)?
+            .into_iter()
+            .find(|s| s.strategy.is_provided())
+        {
+            return Err(RotorError::Secret {
+                secret: spec.name.clone(),
+                message: format!(
+                    "strategy manual: its old value is retired when you confirm the provider revoked it; revoke it in the portal, then `rotor confirm {} --revoked`",
+                    spec.name
+                ),
+            });
+        }
+        self.retire_selected(names, expired_only, false)
+    }
+
+    /// [`Engine::retire`]; manual secrets only when `confirmed` (an operator
+    /// said the provider revoked the old value), never in a sweep.
+    pub(super) fn retire_selected(
+        &mut self,
+        names: &[String],
+        expired_only: bool,
+        confirmed: bool,
+    ) -> Result<Report, RotorError> {
         self.check_writers()?;
         self.refuse_damaged_audit()?;
         let selected: Vec<SecretSpec> = if names.is_empty() {
@@ -19,6 +43,10 @@ impl Engine<'_> {
         } else {
             self.select(names)?.into_iter().cloned().collect()
         };
+        let selected: Vec<SecretSpec> = selected
+            .into_iter()
+            .filter(|s| confirmed || !s.strategy.is_provided())
+            .collect();
         let live_all = self.store.live_versions()?;
         let t = now();
         let mut due: Vec<(&SecretSpec, u32, u32)> = Vec::new();

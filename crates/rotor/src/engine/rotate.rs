@@ -43,7 +43,18 @@ impl Engine<'_> {
         self.check_writers()?;
         self.refuse_damaged_audit()?;
         let specs: Vec<SecretSpec> = self.select(names)?.into_iter().cloned().collect();
-        let refs: Vec<&SecretSpec> = specs.iter().collect();
+        // A person brings a manual secret's value: rotate says what to do.
+        let mut results: Vec<super::GroupResult> = specs
+            .iter()
+            .filter(|s| s.strategy.is_provided())
+            .map(|s| {
+                (
+                    vec![s.name.clone()],
+                    Ok(vec![super::manual::instructions(s)]),
+                )
+            })
+            .collect();
+        let refs: Vec<&SecretSpec> = specs.iter().filter(|s| !s.strategy.is_provided()).collect();
         for w in super::deliver::mode_changes(&refs) {
             self.observer.note(&format!("warning: {w}"));
         }
@@ -53,10 +64,9 @@ impl Engine<'_> {
         // What the store held when this command began: a secret that moves on
         // before its group is locked was rotated by someone else meanwhile.
         let baseline = self.store.live_versions()?;
-        let mut results = Vec::new();
         for (hooks, unit) in units(&refs) {
             let names: Vec<String> = unit.iter().map(|s| s.name.clone()).collect();
-            let result = match self.rotate_unit(&hooks, &unit, &baseline, since) {
+            let result = match self.rotate_unit(&hooks, &unit, &baseline, since, None) {
                 Err(e) if self.options.skip_busy && is_busy(&e) => Ok(names
                     .iter()
                     .map(|secret| Outcome {
@@ -325,12 +335,13 @@ impl Engine<'_> {
         Ok(None)
     }
 
-    fn rotate_unit(
+    pub(super) fn rotate_unit(
         &mut self,
         hooks: &crate::inventory::Hooks,
         unit: &[&SecretSpec],
         baseline: &HashMap<String, Vec<VersionRecord>>,
         since: i64,
+        provided: Option<&SecretValue>,
     ) -> Result<Vec<Outcome>, RotorError> {
         // An unfinished run explains any odd target content: report it first.
         for spec in unit {
@@ -388,7 +399,10 @@ impl Engine<'_> {
         let mut news = Vec::with_capacity(unit.len());
         self.observer.begin("generate", unit.len() as u64);
         for spec in unit {
-            news.push(generate::generate(&spec.generator)?);
+            news.push(match provided {
+                Some(v) => v.duplicate(),
+                None => generate::generate(&spec.generator)?,
+            });
             self.observer.advance(1);
         }
         self.observer.end();
@@ -477,14 +491,15 @@ impl Engine<'_> {
                     Some(u) => format!("run {run}, strategy {}, login {u}", spec.strategy.kind()),
                     None => format!("run {run}, strategy {}", spec.strategy.kind()),
                 };
-                let rec = record(
-                    new,
-                    user.as_deref(),
-                    Stage::Pending,
-                    Origin::Generated,
-                    "rotate.generate",
-                    &detail,
-                )?;
+                let (origin, step, detail) = match provided {
+                    Some(_) => (
+                        Origin::Provided,
+                        "put.provided",
+                        format!("{detail}; the value was brought by a person (rotor put)"),
+                    ),
+                    None => (Origin::Generated, "rotate.generate", detail),
+                };
+                let rec = record(new, user.as_deref(), Stage::Pending, origin, step, &detail)?;
                 let old_current = start.old_current.as_ref().map(|(n, _)| *n);
                 st.plan_secret(
                     run,

@@ -154,6 +154,14 @@ pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreErr
             });
             let state = if let Some(r) = &open_run {
                 if r.running { "running" } else { "interrupted" }.to_owned()
+            } else if spec.strategy.is_provided() && live.previous.is_some() {
+                // A manual secret's old value counts as live until a
+                // person confirms the provider revoked it.
+                format!(
+                    "awaiting revocation of v{}: `rotor confirm {} --revoked`",
+                    live.previous.as_ref().map_or(0, |p| p.number),
+                    spec.name
+                )
             } else if live.current.is_some() {
                 "current".to_owned()
             } else {

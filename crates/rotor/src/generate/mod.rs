@@ -16,6 +16,9 @@ pub enum GenerateError {
     /// The OS random source reported a failure.
     #[error("the operating system's random source failed: {0}")]
     Random(String),
+    /// The secret's values come from a person (strategy manual).
+    #[error("a person brings this secret's values (strategy manual): make one in the provider's portal, then `rotor put NAME`")]
+    Provided,
 }
 
 /// Makes a new value as `g` describes, from the OS CSPRNG only.
@@ -24,6 +27,9 @@ pub fn generate(g: &Generator) -> Result<SecretValue, GenerateError> {
     match g {
         Generator::Random { bytes, encoding } => random::generate(&rng, *bytes, *encoding),
         Generator::Password { length, alphabet } => password::generate(&rng, *length, *alphabet),
+        Generator::Provided => Err(GenerateError::Provided),
+        // A placeholder the authority's own value replaces at apply.
+        Generator::Minted => random::generate(&rng, 32, Encoding::Base64Url),
     }
 }
 
@@ -35,6 +41,8 @@ pub fn entropy_bits(g: &Generator) -> f64 {
         Generator::Password { length, alphabet } => {
             *length as f64 * (alphabet_chars(*alphabet).len() as f64).log2()
         }
+        // Unknown: whatever the provider made.
+        Generator::Provided | Generator::Minted => 0.0,
     }
 }
 
@@ -52,6 +60,12 @@ pub fn describe(g: &Generator) -> String {
             alphabet_name(*alphabet),
             entropy_bits(g)
         ),
+        Generator::Provided => {
+            "brought by a person from the provider's portal (`rotor put`)".into()
+        }
+        Generator::Minted => {
+            "issued by the provider through the plugin (create); rotor makes none".into()
+        }
     }
 }
 

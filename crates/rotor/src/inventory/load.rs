@@ -111,7 +111,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
     let mut writers = Writers::default();
     let mut secrets = Vec::with_capacity(raw.secret.len());
     for s in &raw.secret {
-        let spec = convert_secret(&cx, s.get_ref(), &first_line, &base_dir, &mut writers)?;
+        let spec = convert_secret(
+            &cx,
+            s.get_ref(),
+            s.span(),
+            &first_line,
+            &base_dir,
+            &mut writers,
+        )?;
         secrets.push(spec);
     }
     writers.check_same_files(&cx, &store.path)?;

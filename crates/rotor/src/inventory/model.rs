@@ -103,6 +103,9 @@ pub struct SecretSpec {
     pub generator: Generator,
     /// How consumers survive the change.
     pub strategy: Strategy,
+    /// `[secret.manual]` (strategy manual): the portal steps and the rules
+    /// the value a person brings must meet.
+    pub manual: Option<ManualSpec>,
     /// Names of secrets to rotate with this one in an incident.
     pub related: Vec<String>,
     /// Where consumers read it (at least one).
@@ -133,6 +136,64 @@ pub enum Generator {
         /// Character set.
         alphabet: Alphabet,
     },
+    /// No generator: a person brings each value (strategy manual, `rotor
+    /// put`).
+    Provided,
+    /// No generator: the authority issues each value (an exec plugin that
+    /// mints). Until it does, the pending version holds a random
+    /// placeholder that is never delivered.
+    Minted,
+}
+
+/// `[secret.manual]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ManualSpec {
+    /// Where the value is made (the provider's portal).
+    pub portal: Option<String>,
+    /// What to do there, in order.
+    pub steps: Vec<String>,
+    /// Who must approve the change.
+    pub approver: Option<String>,
+    /// What the value must look like.
+    pub rules: ValueRules,
+}
+
+/// Rules a value given to `rotor put` must meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRules {
+    /// Fewest characters.
+    pub min_length: usize,
+    /// Most characters.
+    pub max_length: usize,
+    /// The characters allowed, if limited.
+    pub charset: Option<Charset>,
+    /// What it must start with (`sk_live_`).
+    pub prefix: Option<String>,
+}
+
+impl Default for ValueRules {
+    /// At least 16 characters, at most 4096, visible ASCII only.
+    fn default() -> Self {
+        ValueRules {
+            min_length: 16,
+            max_length: 4096,
+            charset: None,
+            prefix: None,
+        }
+    }
+}
+
+/// Character sets a provided value may be limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    /// `A-Z a-z 0-9`.
+    Alnum,
+    /// `A-Z a-z 0-9 - _`.
+    UrlSafe,
+    /// `0-9 a-f A-F`.
+    Hex,
+    /// Standard or URL-safe base64, padding allowed.
+    Base64,
 }
 
 /// Encodings for random bytes.

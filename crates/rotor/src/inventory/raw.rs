@@ -83,14 +83,30 @@ pub(super) struct RawSecret {
     pub(super) owner: Option<String>,
     pub(super) blast_radius: Option<String>,
     pub(super) cadence: Option<Spanned<String>>,
-    pub(super) generator: Spanned<RawGenerator>,
+    pub(super) generator: Option<Spanned<RawGenerator>>,
     pub(super) strategy: Option<Spanned<RawStrategy>>,
+    pub(super) manual: Option<Spanned<RawManual>>,
     #[serde(default)]
     pub(super) related: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) target: Vec<Spanned<RawTarget>>,
     pub(super) hooks: Option<Spanned<RawHooks>>,
     pub(super) authority: Option<Spanned<RawAuthority>>,
+}
+
+/// `[secret.manual]`: what a person does in a provider's portal, and the
+/// rules the value they bring must meet.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawManual {
+    pub(super) portal: Option<String>,
+    #[serde(default)]
+    pub(super) steps: Vec<String>,
+    pub(super) approver: Option<String>,
+    pub(super) min_length: Option<Spanned<RawInt>>,
+    pub(super) max_length: Option<Spanned<RawInt>>,
+    pub(super) charset: Option<Spanned<String>>,
+    pub(super) prefix: Option<String>,
 }
 
 /// `[secret.authority]`: every kind's keys; which apply is checked by hand.

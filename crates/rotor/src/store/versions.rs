@@ -54,6 +54,8 @@ pub enum Origin {
     Generated,
     /// Found in a target when rotor first managed the secret.
     Adopted,
+    /// Brought by a person (`rotor put`, strategy manual).
+    Provided,
 }
 
 impl Origin {
@@ -61,6 +63,7 @@ impl Origin {
         match self {
             Origin::Generated => "generated",
             Origin::Adopted => "adopted",
+            Origin::Provided => "provided",
         }
     }
 }
@@ -102,10 +105,10 @@ fn record(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
         created_at: unix_time(r, 3)?.unwrap_or(0),
         stage: Stage::parse(&stage),
         retire_after: unix_time(r, 5)?,
-        origin: if origin == "adopted" {
-            Origin::Adopted
-        } else {
-            Origin::Generated
+        origin: match origin.as_str() {
+            "adopted" => Origin::Adopted,
+            "provided" => Origin::Provided,
+            _ => Origin::Generated,
         },
         run_id: r.get(7)?,
         principal: r.get(8)?,

@@ -29,17 +29,21 @@ pub struct Plugin {
     secret: String,
     spec: ExecAuthority,
     strategy: Strategy,
+    /// Whether the inventory gives a generator (a plugin that does not
+    /// mint installs the value rotor makes with it).
+    generates: bool,
     /// What `describe` said, once it said something usable.
     described: OnceLock<Describe>,
 }
 
 impl Plugin {
     /// The plugin of `secret`, as the inventory declares it.
-    pub fn new(secret: &str, spec: &ExecAuthority, strategy: &Strategy) -> Plugin {
+    pub fn new(secret: &str, spec: &ExecAuthority, strategy: &Strategy, generates: bool) -> Plugin {
         Plugin {
             secret: secret.to_owned(),
             spec: spec.clone(),
             strategy: strategy.clone(),
+            generates,
             described: OnceLock::new(),
         }
     }
@@ -115,6 +119,12 @@ impl Plugin {
     /// Refuses a strategy the provider's overlap model cannot honour.
     fn fits(&self, d: &Describe) -> Result<(), AuthorityError> {
         let kind = self.strategy.kind();
+        if !d.mints && !self.generates {
+            return Err(self.permanent(format!(
+                "{} installs a value rotor makes (mints = false), but the secret has no generator; add one, e.g. generator = {{ kind = \"random\", bytes = 32 }}",
+                d.provider
+            )));
+        }
         if d.max_live == 0 {
             return Err(self.permanent(
                 "it describes max_live = 0: the provider would hold no credential".into(),

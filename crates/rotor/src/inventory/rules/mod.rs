@@ -16,6 +16,7 @@ mod authority;
 mod exec;
 mod generator;
 mod hooks;
+mod manual;
 mod redis;
 mod target;
 
@@ -23,6 +24,7 @@ pub(in crate::inventory) use authority::*;
 pub(in crate::inventory) use exec::*;
 pub(in crate::inventory) use generator::*;
 pub(in crate::inventory) use hooks::*;
+pub(in crate::inventory) use manual::*;
 pub(in crate::inventory) use target::*;
 
 // ---------------------------------------------------------------------------
@@ -139,6 +141,7 @@ pub(in crate::inventory) fn resolve(base_dir: &Path, p: &Path) -> PathBuf {
 pub(in crate::inventory) fn convert_secret(
     cx: &Cx<'_>,
     s: &RawSecret,
+    table: std::ops::Range<usize>,
     names: &HashMap<&str, usize>,
     base_dir: &Path,
     writers: &mut Writers,
@@ -151,11 +154,11 @@ pub(in crate::inventory) fn convert_secret(
         .as_ref()
         .map(|c| duration(cx, name, "cadence", c))
         .transpose()?;
-    let generator = convert_generator(cx, name, &s.generator)?;
     let strategy = match &s.strategy {
         Some(st) => convert_strategy(cx, name, st)?,
         None => Strategy::Cutover,
     };
+    let (generator, manual) = convert_manual(cx, s, &strategy, table)?;
     check_window(cx, s, &strategy, cadence)?;
 
     let mut related = Vec::with_capacity(s.related.len());
@@ -235,6 +238,7 @@ pub(in crate::inventory) fn convert_secret(
         cadence,
         generator,
         strategy,
+        manual,
         related,
         targets,
         hooks,
@@ -336,6 +340,14 @@ pub(in crate::inventory) fn convert_strategy(
             )),
             None => Ok(Strategy::Alternate),
         },
+        "manual" => match &raw.window {
+            Some(w) => Err(cx.err(
+                w.span(),
+                Some(secret),
+                "strategy key `window` does not apply to kind = \"manual\": the old value counts as live until you confirm it was revoked (`rotor confirm NAME --revoked`); remove `window`",
+            )),
+            None => Ok(Strategy::Manual),
+        },
         "dual-password" => match &raw.window {
             Some(w) => Err(cx.err(
                 w.span(),
@@ -347,7 +359,7 @@ pub(in crate::inventory) fn convert_strategy(
         other => Err(cx.err(
             raw.kind.span(),
             Some(secret),
-            format!("unknown strategy kind \"{other}\"; expected \"cutover\", \"overlap\", \"alternate\" or \"dual-password\""),
+            format!("unknown strategy kind \"{other}\"; expected \"cutover\", \"overlap\", \"alternate\", \"dual-password\" or \"manual\""),
         )),
     }
 }
