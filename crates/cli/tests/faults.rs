@@ -35,27 +35,25 @@ enum Recovery {
     Rollback,
 }
 
-/// `mid:replace` kills rotor inside the atomic replace of the first file
-/// (temp file written and fsynced, not yet renamed): the temp file, which
-/// holds the new value, is left behind for the recovery to remove.
-const ROTATE_POINTS: &[&str] = &[
-    "after:generate",
-    "after:apply",
-    "mid:replace",
-    "mid:deliver",
-    "after:deliver",
-    "after:restart",
-    "after:verify",
-    "after:promote",
-];
-const OTHER_POINTS: &[&str] = &[
-    "mid:replace",
-    "mid:deliver",
-    "after:deliver",
-    "after:restart",
-    "after:verify",
-    "after:promote",
-];
+/// The crash points of each case come from the engine's step enum
+/// (`rotor_testkit::fault_matrix`): `mid:replace` kills rotor inside the
+/// atomic replace of the first file (temp file written and fsynced, not yet
+/// renamed), leaving the temp file, which holds the new value, for the
+/// recovery to remove.
+fn points(strategy: Strategy, kind: Kind) -> Vec<String> {
+    let (run_kind, names): (rotor::store::RunKind, &[&str]) = match kind {
+        Kind::Rotate => (rotor::store::RunKind::Rotate, &["api", "web"]),
+        Kind::Retire => (rotor::store::RunKind::Retire, &["api", "web"]),
+        // `rotor rollback NAME` swaps one secret: one file.
+        Kind::Rollback => (rotor::store::RunKind::Rollback, &["api"]),
+    };
+    rotor_testkit::fault_matrix::crash_points(
+        &inventory(strategy),
+        &[("verify.sh", VERIFY)],
+        run_kind,
+        names,
+    )
+}
 
 /// Two secrets in two files sharing hooks, so one run writes two files.
 fn inventory(strategy: Strategy) -> String {
@@ -271,16 +269,7 @@ fn run_case(strategy: Strategy, kind: Kind, point: &str, recovery: Recovery) {
 }
 
 fn matrix(strategy: Strategy, kind: Kind) -> usize {
-    let points: Vec<&str> = match kind {
-        Kind::Rotate => ROTATE_POINTS.to_vec(),
-        Kind::Retire => OTHER_POINTS.to_vec(),
-        // `rotor rollback NAME` swaps one secret: one file, no "mid:deliver"
-        Kind::Rollback => OTHER_POINTS
-            .iter()
-            .copied()
-            .filter(|p| *p != "mid:deliver")
-            .collect(),
-    };
+    let points = points(strategy, kind);
     let mut n = 0;
     for point in &points {
         for recovery in [Recovery::Resume, Recovery::Rollback] {
@@ -293,17 +282,17 @@ fn matrix(strategy: Strategy, kind: Kind) -> usize {
 
 #[test]
 fn rotate_pair() {
-    assert_eq!(matrix(Strategy::Pair, Kind::Rotate), 16);
+    assert_eq!(matrix(Strategy::Pair, Kind::Rotate), 18);
 }
 
 #[test]
 fn rotate_list() {
-    assert_eq!(matrix(Strategy::List, Kind::Rotate), 16);
+    assert_eq!(matrix(Strategy::List, Kind::Rotate), 18);
 }
 
 #[test]
 fn rotate_cutover() {
-    assert_eq!(matrix(Strategy::Cutover, Kind::Rotate), 16);
+    assert_eq!(matrix(Strategy::Cutover, Kind::Rotate), 18);
 }
 
 #[test]

@@ -31,29 +31,6 @@ enum Recovery {
 
 const INITIAL: &str = "initial-db-password-0a1b2c3d4e";
 
-const CUTOVER_POINTS: &[&str] = &[
-    "after:generate",
-    "mid:apply",
-    "after:apply",
-    "mid:deliver",
-    "after:deliver",
-    "after:restart",
-    "after:verify",
-    "after:promote",
-];
-
-const ALTERNATE_POINTS: &[&str] = &[
-    "after:generate",
-    "mid:apply",
-    "after:apply",
-    "mid:deliver",
-    "after:deliver",
-    "after:restart",
-    "after:verify",
-    "after:retire",
-    "after:promote",
-];
-
 /// Roles of one case: each case gets its own, so one server serves a whole
 /// matrix.
 struct Roles {
@@ -293,12 +270,15 @@ fn run_case(pg: &Postgres, strategy: Strategy, n: usize, point: &str, recovery: 
 
 fn matrix(strategy: Strategy, first_case: usize) -> usize {
     let pg = server();
-    let points = match strategy {
-        Strategy::Cutover => CUTOVER_POINTS,
-        Strategy::Alternate => ALTERNATE_POINTS,
-    };
+    // Every crash point of the run, from the engine's step enum.
+    let points = rotor_testkit::fault_matrix::crash_points(
+        &inventory(strategy, &Roles::new(first_case)),
+        &[],
+        rotor::store::RunKind::Rotate,
+        &["db"],
+    );
     let mut n = 0;
-    for point in points {
+    for point in &points {
         for recovery in [Recovery::Resume, Recovery::Rollback] {
             run_case(&pg, strategy, first_case + n, point, recovery);
             n += 1;
@@ -314,12 +294,12 @@ fn matrix(strategy: Strategy, first_case: usize) -> usize {
 
 #[test]
 fn cutover_every_step_both_recoveries() {
-    assert_eq!(matrix(Strategy::Cutover, 0), 16);
+    assert_eq!(matrix(Strategy::Cutover, 0), 18);
 }
 
 #[test]
 fn alternate_every_step_both_recoveries() {
-    assert_eq!(matrix(Strategy::Alternate, 100), 18);
+    assert_eq!(matrix(Strategy::Alternate, 100), 20);
 }
 
 /// The admin connection is lost mid-rotation: the process crashes at

@@ -38,21 +38,6 @@ const SECRET: &str = "redis_app";
 const INITIAL: &str = "initial-redis-password-5e6f7a8b9c0d";
 const ADMIN_ENV: &str = "ROTOR_REDIS_ADMIN_URL";
 
-/// Every crash point of a dual-password rotation, in order.
-const POINTS: &[&str] = &[
-    "after:generate",
-    "mid:apply-nodes",
-    "mid:apply",
-    "after:apply",
-    "mid:deliver",
-    "after:deliver",
-    "after:restart",
-    "after:verify",
-    "mid:retire-nodes",
-    "after:retire",
-    "after:promote",
-];
-
 /// A primary and its replica. ACLs are not replicated: rotor tells each.
 struct Nodes {
     primary: Redis,
@@ -486,8 +471,16 @@ fn run_case(nodes: &Nodes, n: usize, point: &str, recovery: Recovery) {
 
 fn matrix(recovery: Recovery, first_case: usize) -> usize {
     let nodes = Nodes::start();
+    // Every crash point of a dual-password rotation over two nodes, from
+    // the engine's step enum.
+    let points = rotor_testkit::fault_matrix::crash_points(
+        &inventory("app", &nodes),
+        &[],
+        rotor::store::RunKind::Rotate,
+        &[SECRET],
+    );
     let mut n = 0;
-    for point in POINTS {
+    for point in &points {
         run_case(&nodes, first_case + n, point, recovery);
         n += 1;
     }
@@ -502,12 +495,12 @@ fn matrix(recovery: Recovery, first_case: usize) -> usize {
 
 #[test]
 fn every_step_then_resume() {
-    assert_eq!(matrix(Recovery::Resume, 0), 11);
+    assert_eq!(matrix(Recovery::Resume, 0), 12);
 }
 
 #[test]
 fn every_step_then_rollback() {
-    assert_eq!(matrix(Recovery::Rollback, 100), 11);
+    assert_eq!(matrix(Recovery::Rollback, 100), 12);
 }
 
 /// What recovery does while the replica is down.

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod conformance;
+pub mod fault_matrix;
 pub mod http;
 pub mod leaks;
 mod pg_client;

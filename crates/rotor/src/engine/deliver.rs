@@ -168,7 +168,9 @@ pub fn deliver(
         atomic::replace_with_mode(path, new, mode_of(modes, path))?;
         store.set_backup_written(run, path, &sha256_hex(new))?;
         if i == 0 && planned.len() > 1 {
-            super::fault::point("mid", "deliver");
+            super::fault::point(crate::engine::step::CrashPoint::Mid(
+                crate::engine::step::Inside::Deliver,
+            ));
         }
     }
     Ok(changed)

@@ -6,6 +6,7 @@
 use crate::audit::NewEntry;
 use crate::authority::Credential;
 use crate::engine::run::Change;
+use crate::engine::step::{Phase, Step};
 use crate::engine::{fault, Engine, Outcome};
 use crate::error::{Effect, RotorError};
 use crate::inventory::{Hooks, OldFate, SecretSpec, Strategy};
@@ -38,17 +39,21 @@ pub(crate) struct Done {
 impl Done {
     /// What the journal shows as done.
     pub(crate) fn from_journal(entries: &[JournalEntry]) -> Done {
-        let done = |step: &str| entries.iter().any(|e| e.step == step && e.phase == "done");
+        let done = |step: Step| {
+            entries
+                .iter()
+                .any(|e| e.step == step.as_str() && e.phase == Phase::Done.as_str())
+        };
         Done {
             redeliver: false,
             apply_started: entries
                 .iter()
-                .any(|e| e.step == "apply" && e.phase == "intent"),
-            apply: done("apply"),
-            deliver: done("deliver"),
-            restart: done("restart"),
-            verify: done("verify"),
-            finish: done("finish"),
+                .any(|e| e.step == Step::Apply.as_str() && e.phase == Phase::Intent.as_str()),
+            apply: done(Step::Apply),
+            deliver: done(Step::Deliver),
+            restart: done(Step::Restart),
+            verify: done(Step::Verify),
+            finish: done(Step::Finish),
         }
     }
 
@@ -56,7 +61,7 @@ impl Done {
     pub(crate) fn restart_started(entries: &[JournalEntry]) -> bool {
         entries
             .iter()
-            .any(|e| e.step == "restart" && e.phase == "intent")
+            .any(|e| e.step == Step::Restart.as_str() && e.phase == Phase::Intent.as_str())
     }
 }
 
@@ -192,12 +197,12 @@ impl Engine<'_> {
                 let Some(old) = c.old_credential() else {
                     continue;
                 };
-                self.journal(run, "retire", "intent", &c.spec.name)?;
+                self.journal(run, Step::Retire, Phase::Intent, &c.spec.name)?;
                 match c.auth.retire(old, c.new_credential()) {
-                    Ok(()) => self.journal(run, "retire", "done", &c.spec.name)?,
+                    Ok(()) => self.journal(run, Step::Retire, Phase::Done, &c.spec.name)?,
                     Err(e) => {
                         let text = e.to_string();
-                        self.journal(run, "retire", "failed", &text)?;
+                        self.journal(run, Step::Retire, Phase::Failed, &text)?;
                         self.observer.note(&format!(
                             "{}: the old login was not retired ({text}); it still works, and `rotor retire {}` retires it",
                             c.spec.name, c.spec.name
@@ -206,12 +211,14 @@ impl Engine<'_> {
                     }
                 }
             }
-            fault::point("after", "retire");
+            fault::point(crate::engine::step::CrashPoint::After(
+                crate::engine::step::Step::Retire,
+            ));
         }
         if kind == RunKind::Retire {
             // Consumers no longer hold the previous value: the authority may
             // stop accepting it.
-            self.journal(run, "retire", "intent", "")?;
+            self.journal(run, Step::Retire, Phase::Intent, "")?;
             for (it, c) in items.iter().zip(&changes) {
                 let Some(op) = it.plan.old_previous else {
                     continue;
@@ -236,7 +243,7 @@ impl Engine<'_> {
                     return Err(err);
                 }
             }
-            self.journal(run, "retire", "done", "")?;
+            self.journal(run, Step::Retire, Phase::Done, "")?;
         }
         let notes: Vec<(String, String)> = changes
             .iter()
@@ -422,11 +429,13 @@ impl Engine<'_> {
                     detail,
                 });
             }
-            st.journal(run, "promote", "done", "", t)?;
+            st.journal(run, Step::Promote.as_str(), Phase::Done.as_str(), "", t)?;
             st.finish_run(run, RunState::Completed, None, t)?;
             Ok::<_, RotorError>(out)
         })?;
-        fault::point("after", "promote");
+        fault::point(crate::engine::step::CrashPoint::After(
+            crate::engine::step::Step::Promote,
+        ));
         Ok(outcomes)
     }
 }

@@ -1,4 +1,5 @@
-//! Crash points for the fault-injection tests. Built only with the
+//! Crash points for the fault-injection tests (which points exist is
+//! [`super::step::crash_points`]). Built only with the
 //! `fault-injection` feature: then `ROTOR_FAULT=after:deliver` (or
 //! `mid:deliver`, `after:restart`, …) makes the process abort (no unwinding,
 //! no cleanup, like `kill -9`) at that point. Authorities with several
@@ -10,9 +11,9 @@
 
 /// Aborts the process if `ROTOR_FAULT` names this point.
 #[cfg(feature = "fault-injection")]
-pub(crate) fn point(when: &str, step: &str) {
+pub(crate) fn point(at: super::step::CrashPoint) {
     if let Ok(spec) = std::env::var("ROTOR_FAULT") {
-        if spec.split_once(':') == Some((when, step)) {
+        if spec == at.to_string() {
             use std::io::Write;
             let _ = writeln!(std::io::stderr(), "rotor: fault injected at {spec}");
             std::process::abort();
@@ -23,7 +24,7 @@ pub(crate) fn point(when: &str, step: &str) {
 /// Aborts the process if `ROTOR_FAULT` names this point.
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
-pub(crate) fn point(_when: &str, _step: &str) {}
+pub(crate) fn point(_at: super::step::CrashPoint) {}
 
 /// Holds the process at this point while `ROTOR_PAUSE` names it, as
 /// `when:step=FILE`: creates `FILE`, then waits until the test removes it

@@ -24,6 +24,7 @@ mod run;
 #[path = "scale_tests.rs"]
 mod scale_tests;
 pub mod status;
+pub mod step;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

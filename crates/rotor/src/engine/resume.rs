@@ -5,6 +5,7 @@
 
 use crate::audit::NewEntry;
 use crate::engine::execute::{Done, Item};
+use crate::engine::step::{Phase, Step};
 use crate::engine::{spec_digest, Engine, Outcome, Report};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
@@ -58,7 +59,7 @@ impl Engine<'_> {
 
     fn resume_run(&mut self, run: RunRecord) -> Result<Vec<Outcome>, RotorError> {
         let journal = self.store.journal_of(run.id)?;
-        if journal.iter().any(|e| e.step == "undo") {
+        if journal.iter().any(|e| e.step == Step::Undo.as_str()) {
             // It stopped while being undone: finishing it means finishing the undo.
             self.claim_stale(&run)?;
             return self.undo_open_run(run);
@@ -130,7 +131,13 @@ impl Engine<'_> {
             if done.verify { "done" } else { "to do" },
         );
         self.store.write(|st| {
-            st.journal(run.id, "resume", "intent", &detail, crate::store::now())?;
+            st.journal(
+                run.id,
+                Step::Resume.as_str(),
+                Phase::Intent.as_str(),
+                &detail,
+                crate::store::now(),
+            )?;
             for s in specs {
                 st.audit(&NewEntry {
                     actor: &actor.name,

@@ -3,6 +3,7 @@
 //! that version retired.
 
 use crate::engine::execute::{Done, Item};
+use crate::engine::step::{Phase, Step};
 use crate::engine::{spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
@@ -106,7 +107,13 @@ impl Engine<'_> {
                     &spec_digest(spec),
                 )?;
             }
-            st.journal(run, "plan", "done", &names.join(", "), t)?;
+            st.journal(
+                run,
+                Step::Plan.as_str(),
+                Phase::Done.as_str(),
+                &names.join(", "),
+                t,
+            )?;
             Ok::<_, RotorError>(run)
         })?;
         let items: Vec<Item<'_>> = rows

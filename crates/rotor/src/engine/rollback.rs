@@ -5,6 +5,7 @@
 use crate::audit::NewEntry;
 use crate::engine::execute::{Done, Item};
 use crate::engine::run::Change;
+use crate::engine::step::{Phase, Step};
 use crate::engine::{spec_digest, Engine, Live, Outcome};
 use crate::error::RotorError;
 use crate::inventory::SecretSpec;
@@ -181,12 +182,17 @@ impl Engine<'_> {
                 auth: self.authority(spec)?,
                 versions: (plan.want_current, plan.old_current),
             };
-            self.journal(run.id, "undo", "intent", &format!("authority of {name}"))?;
+            self.journal(
+                run.id,
+                Step::Undo,
+                Phase::Intent,
+                &format!("authority of {name}"),
+            )?;
             if let Err(e) = change
                 .auth
                 .undo(change.new_credential(), change.old_credential())
             {
-                self.journal(run.id, "undo", "failed", &e.to_string())?;
+                self.journal(run.id, Step::Undo, Phase::Failed, &e.to_string())?;
                 return Err(RotorError::UndoIncomplete {
                     secrets: run.secrets.join(", "),
                     left_open: true,
@@ -235,8 +241,8 @@ impl Engine<'_> {
             st.plan_secret(run, &spec.name, &plan, &spec_digest(spec))?;
             st.journal(
                 run,
-                "plan",
-                "done",
+                Step::Plan.as_str(),
+                Phase::Done.as_str(),
                 &format!("swap version {prev} back in for {cur}"),
                 t,
             )?;

@@ -8,6 +8,7 @@ use crate::engine::deliver::at;
 use crate::engine::execute::{Done, Item};
 use crate::engine::files::Files;
 use crate::engine::previous::previous_drift;
+use crate::engine::step::{Phase, Step};
 use crate::engine::{fault, spec_digest, units, Engine, Live, Outcome, Report};
 use crate::error::RotorError;
 use crate::generate;
@@ -429,7 +430,13 @@ impl Engine<'_> {
                     });
                 }
             }
-            st.journal(run, "plan", "done", &names.join(", "), t)?;
+            st.journal(
+                run,
+                Step::Plan.as_str(),
+                Phase::Done.as_str(),
+                &names.join(", "),
+                t,
+            )?;
             for (((spec, start), new), user) in
                 unit.iter().zip(starts.iter_mut()).zip(&news).zip(&users)
             {
@@ -513,10 +520,12 @@ impl Engine<'_> {
                     &spec_digest(spec),
                 )?;
             }
-            st.journal(run, "generate", "done", "", t)?;
+            st.journal(run, Step::Generate.as_str(), Phase::Done.as_str(), "", t)?;
             Ok::<_, RotorError>(run)
         })?;
-        fault::point("after", "generate");
+        fault::point(crate::engine::step::CrashPoint::After(
+            crate::engine::step::Step::Generate,
+        ));
         let plans: HashMap<String, RunPlan> = self
             .store
             .run_plans(run)

@@ -7,6 +7,7 @@ use crate::engine::deliver::{self, FileEdits};
 use crate::engine::execute::Done;
 use crate::engine::hook_env::HookEnv;
 use crate::engine::hooks::{self, HookError};
+use crate::engine::step::{Phase, Step};
 use crate::engine::{fault, file_targets, Engine};
 use crate::error::{Effect, RotorError};
 use crate::inventory::{Hooks, SecretSpec};
@@ -49,10 +50,11 @@ impl Engine<'_> {
     pub(crate) fn journal(
         &self,
         run: i64,
-        step: &str,
-        phase: &str,
+        step: Step,
+        phase: Phase,
         detail: &str,
     ) -> Result<(), RotorError> {
+        let (step, phase) = (step.as_str(), phase.as_str());
         tracing::debug!(run, step, phase, detail, "journal");
         self.store.journal(run, step, phase, detail, now())?;
         Ok(())
@@ -90,8 +92,8 @@ impl Engine<'_> {
             .chain(extra_redact.iter().copied())
             .collect();
         let dir = self.inventory.base_dir.clone();
-        let fail = |step: &'static str, err: HookError, restart_again: bool| {
-            self.journal(run, step, "failed", &err.to_string())?;
+        let fail = |step: Step, err: HookError, restart_again: bool| {
+            self.journal(run, step, Phase::Failed, &err.to_string())?;
             if !self.store.run_is_open(run)? {
                 // Another process took the run over (--force-unlock): the
                 // files are its business now.
@@ -106,7 +108,9 @@ impl Engine<'_> {
             let taken_back = if kind == RunKind::Rotate {
                 match self.undo_authority(changes) {
                     Ok(text) => text,
-                    Err(why) => return Err(left_open(&names, step, &err.to_string(), &why)),
+                    Err(why) => {
+                        return Err(left_open(&names, step.as_str(), &err.to_string(), &why))
+                    }
                 }
             } else {
                 String::new()
@@ -121,7 +125,7 @@ impl Engine<'_> {
             let failed = RotorError::StepFailed {
                 kind: kind.as_str(),
                 secrets: names.clone(),
-                step,
+                step: step.as_str(),
                 source: Box::new(err),
                 undo,
             };
@@ -145,7 +149,7 @@ impl Engine<'_> {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            self.journal(run, "deliver", "intent", &files)?;
+            self.journal(run, Step::Deliver, Phase::Intent, &files)?;
             self.observer.begin("deliver", edits.len() as u64);
             // The run's paths are checked again right before writing: a
             // link made since the command started must not aim a write at
@@ -174,7 +178,7 @@ impl Engine<'_> {
                 done.verify = false;
             }
             if let Err(e) = delivered {
-                self.journal(run, "deliver", "failed", &e.to_string())?;
+                self.journal(run, Step::Deliver, Phase::Failed, &e.to_string())?;
                 if !self.store.run_is_open(run)? {
                     return Err(e);
                 }
@@ -193,54 +197,60 @@ impl Engine<'_> {
                 .chain(reloaded)
                 .collect::<Vec<_>>()
                 .join("; ");
-            self.journal(run, "deliver", "done", &detail)?;
-            fault::point("after", "deliver");
+            self.journal(run, Step::Deliver, Phase::Done, &detail)?;
+            fault::point(crate::engine::step::CrashPoint::After(
+                crate::engine::step::Step::Deliver,
+            ));
         }
 
         let mut restarted = done.restart;
         if let (Some(cmd), false) = (&hooks.restart, done.restart) {
-            self.journal(run, "restart", "intent", &cmd.argv.join(" "))?;
+            self.journal(run, Step::Restart, Phase::Intent, &cmd.argv.join(" "))?;
             restarted = true;
             let known = Redactor::new(&self.known_values(&values));
             let env = hook_env(&hooks.env, run, "restart", &specs);
             let tried = hooks::with_retries(
                 &hooks.retry,
                 |_| hooks::run_command(cmd, &dir, &env, &known),
-                |n, e, wait| self.note_retry(run, "restart", n, e, wait),
+                |n, e, wait| self.note_retry(run, Step::Restart, n, e, wait),
             );
             if let Err(e) = tried {
                 // A restart that could not even start restarted nothing.
                 let restarted_some = !e.is_permanent();
-                return fail("restart", e, restarted_some);
+                return fail(Step::Restart, e, restarted_some);
             }
-            self.journal(run, "restart", "done", "")?;
-            fault::point("after", "restart");
+            self.journal(run, Step::Restart, Phase::Done, "")?;
+            fault::point(crate::engine::step::CrashPoint::After(
+                crate::engine::step::Step::Restart,
+            ));
         }
 
         if let (Some(v), false) = (&hooks.verify, done.verify) {
-            self.journal(run, "verify", "intent", "")?;
+            self.journal(run, Step::Verify, Phase::Intent, "")?;
             let known = Redactor::new(&self.known_values(&values));
             let env = hook_env(&hooks.env, run, "verify", &specs);
             let tried = hooks::with_retries(
                 &hooks.retry,
                 |_| hooks::run_verify(v, &dir, &env, &known),
-                |n, e, wait| self.note_retry(run, "verify", n, e, wait),
+                |n, e, wait| self.note_retry(run, Step::Verify, n, e, wait),
             );
             if let Err(e) = tried {
-                return fail("verify", e, restarted);
+                return fail(Step::Verify, e, restarted);
             }
-            self.journal(run, "verify", "done", "")?;
-            fault::point("after", "verify");
+            self.journal(run, Step::Verify, Phase::Done, "")?;
+            fault::point(crate::engine::step::CrashPoint::After(
+                crate::engine::step::Step::Verify,
+            ));
         }
 
         // Consumers verified the new credential: an authority with a
         // promotion of its own (a provider's promote of a secondary token)
         // does it now, before any old credential is revoked.
         if kind == RunKind::Rotate && !done.finish && changes.iter().any(|c| c.auth.finishes()) {
-            self.journal(run, "finish", "intent", "")?;
+            self.journal(run, Step::Finish, Phase::Intent, "")?;
             for c in changes.iter().filter(|c| c.auth.finishes()) {
                 if let Err(e) = c.auth.finish(c.new_credential(), c.old_credential()) {
-                    self.journal(run, "finish", "failed", &e.to_string())?;
+                    self.journal(run, Step::Finish, Phase::Failed, &e.to_string())?;
                     let taken_back = match self.undo_authority(changes) {
                         Ok(text) => text,
                         Err(why) => return Err(left_open(&names, "finish", &e.to_string(), &why)),
@@ -265,8 +275,10 @@ impl Engine<'_> {
                     return Err(failed);
                 }
             }
-            self.journal(run, "finish", "done", "")?;
-            fault::point("after", "finish");
+            self.journal(run, Step::Finish, Phase::Done, "")?;
+            fault::point(crate::engine::step::CrashPoint::After(
+                crate::engine::step::Step::Finish,
+            ));
         }
         Ok(())
     }
@@ -285,12 +297,14 @@ impl Engine<'_> {
         done: Done,
         names: &str,
     ) -> Result<(), RotorError> {
-        self.journal(run, "apply", "intent", "")?;
+        self.journal(run, Step::Apply, Phase::Intent, "")?;
         for i in 0..changes.len() {
             let c = &changes[i];
             let e = match c.auth.apply_minting(c.new_credential(), c.old_credential()) {
                 Ok(None) => {
-                    fault::point("mid", "apply");
+                    fault::point(crate::engine::step::CrashPoint::Mid(
+                        crate::engine::step::Inside::Apply,
+                    ));
                     continue;
                 }
                 Ok(Some(minted)) => match self.record_minted(&changes[i], &minted) {
@@ -298,7 +312,9 @@ impl Engine<'_> {
                         let c = &mut changes[i];
                         c.current = minted.value;
                         c.user = minted.user;
-                        fault::point("mid", "apply");
+                        fault::point(crate::engine::step::CrashPoint::Mid(
+                            crate::engine::step::Inside::Apply,
+                        ));
                         continue;
                     }
                     // Minted but not kept: the authority must forget it.
@@ -309,7 +325,7 @@ impl Engine<'_> {
                 },
                 Err(e) => e,
             };
-            self.journal(run, "apply", "failed", &e.to_string())?;
+            self.journal(run, Step::Apply, Phase::Failed, &e.to_string())?;
             // This one changed nothing if it never got through; the ones
             // before it were applied. Resuming a run whose apply had begun,
             // any of them may hold the new credential from that attempt.
@@ -339,8 +355,10 @@ impl Engine<'_> {
             });
         }
         let authorities: Vec<&str> = changes.iter().map(|c| c.auth.name()).collect();
-        self.journal(run, "apply", "done", &authorities.join(", "))?;
-        fault::point("after", "apply");
+        self.journal(run, Step::Apply, Phase::Done, &authorities.join(", "))?;
+        fault::point(crate::engine::step::CrashPoint::After(
+            crate::engine::step::Step::Apply,
+        ));
         Ok(())
     }
 
@@ -371,7 +389,9 @@ impl Engine<'_> {
             })?;
             Ok::<_, RotorError>(())
         })?;
-        fault::point("mid", "mint");
+        fault::point(crate::engine::step::CrashPoint::Mid(
+            crate::engine::step::Inside::Mint,
+        ));
         Ok(())
     }
 
@@ -384,7 +404,7 @@ impl Engine<'_> {
         restart: Option<&crate::inventory::Command>,
         values: &[&SecretValue],
     ) -> Result<Undo, RotorError> {
-        self.journal(run, "undo", "intent", "")?;
+        self.journal(run, Step::Undo, Phase::Intent, "")?;
         let mut notes = deliver::restore(&self.store, run, &file_targets(specs), &self.modes)?;
         if !notes.is_empty() {
             // The restored file is read again only when its consumer is told.
@@ -413,7 +433,7 @@ impl Engine<'_> {
             let tried = hooks::with_retries(
                 &retry,
                 |_| hooks::run_command(cmd, &self.inventory.base_dir, &env, &known),
-                |n, e, wait| self.note_retry(run, "undo", n, e, wait),
+                |n, e, wait| self.note_retry(run, Step::Undo, n, e, wait),
             );
             match tried {
                 Ok(_) => notes.push("restarted consumers onto the old values".into()),
@@ -430,7 +450,7 @@ impl Engine<'_> {
         } else {
             format!("Undone: {}.", notes.join("; "))
         };
-        self.journal(run, "undo", "done", &text)?;
+        self.journal(run, Step::Undo, Phase::Done, &text)?;
         Ok(Undo {
             text,
             restart_failed,
@@ -470,7 +490,7 @@ impl Engine<'_> {
     fn note_retry(
         &self,
         run: i64,
-        step: &str,
+        step: Step,
         attempt: u32,
         err: &HookError,
         wait: std::time::Duration,
@@ -479,8 +499,8 @@ impl Engine<'_> {
             "attempt {attempt} failed ({err}); trying again in {}",
             humantime::format_duration(wait)
         );
-        let _ = self.journal(run, step, "retry", &line);
-        self.observer.note(&format!("{step}: {line}"));
+        let _ = self.journal(run, step, Phase::Retry, &line);
+        self.observer.note(&format!("{}: {line}", step.as_str()));
     }
 
     /// Every value rotor could know of right now, for redacting hook output:

@@ -278,7 +278,9 @@ pub fn replace_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Fil
                 .map_err(|e| io_err(&tmp, "set the target's mode on", e))?;
         }
         file.sync_all().map_err(|e| io_err(&tmp, "fsync", e))?;
-        crate::engine::fault::point("mid", "replace");
+        crate::engine::fault::point(crate::engine::step::CrashPoint::Mid(
+            crate::engine::step::Inside::Replace,
+        ));
         fs::rename(&tmp, &target).map_err(|e| io_err(&target, "rename the temp file over", e))
     })();
     drop(file);

@@ -193,7 +193,9 @@ impl Authority for Plugin {
         let reply = self.call(Op::Create, Some((new, !mints)), old)?;
         // Tests crash here: the provider holds a credential rotor has not
         // recorded yet.
-        crate::engine::fault::point("mid", "create");
+        crate::engine::fault::point(crate::engine::step::CrashPoint::Mid(
+            crate::engine::step::Inside::Create,
+        ));
         let minted = match (mints, reply.value) {
             (true, Some(v)) if v.expose().is_empty() => {
                 return Err(self.permanent("create returned an empty value".into()))

@@ -261,13 +261,13 @@ impl RedisDualPassword {
     fn on_every_node(
         &self,
         own: Own<'_>,
-        name: &str,
+        name: crate::engine::step::Inside,
         step: &Step<'_>,
     ) -> Result<(), AuthorityError> {
         let mut done: Vec<(&str, Vec<String>)> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if i > 0 {
-                crate::engine::fault::point("mid", name);
+                crate::engine::fault::point(crate::engine::step::CrashPoint::Mid(name));
             }
             match self.change(node, own, step) {
                 Ok(back) => done.push((node, back)),
@@ -354,7 +354,7 @@ impl Authority for RedisDualPassword {
             Some(o) => vec![o.secret, new.secret],
             None => vec![new.secret],
         };
-        self.on_every_node(&own, "apply-nodes", &|_, had| {
+        self.on_every_node(&own, crate::engine::step::Inside::ApplyNodes, &|_, had| {
             Ok((add.clone(), put_back(&add, had)))
         })?;
         if let Some(node) = self.accepted_everywhere(new.secret.expose())? {
@@ -383,7 +383,7 @@ impl Authority for RedisDualPassword {
         // by hand meanwhile, so that the user holds only what rotor issued.
         let keep = sha256_hex(live.secret);
         let old_back = format!("#{}", sha256_hex(old.secret));
-        self.on_every_node(&[live.secret, old.secret], "retire-nodes", &|node, hashes| {
+        self.on_every_node(&[live.secret, old.secret], crate::engine::step::Inside::RetireNodes, &|node, hashes| {
             if !hashes.contains(&keep) {
                 return Err(permanent(format!(
                     "{node}: ACL user {} does not hold the current password; removing the others would lock every consumer out",
@@ -415,7 +415,7 @@ impl Authority for RedisDualPassword {
         // they are (they may hold the new password already), so a node
         // that fails must not leave the others refusing it. Each node undone
         // is put back exactly as it was.
-        self.on_every_node(&own, "undo-nodes", &|_, had| {
+        self.on_every_node(&own, crate::engine::step::Inside::UndoNodes, &|_, had| {
             Ok((rules.clone(), put_back(&rules, had)))
         })
     }

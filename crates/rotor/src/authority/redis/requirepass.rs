@@ -303,7 +303,9 @@ impl RedisRequirepass {
         for i in 0..nodes.len() {
             if i > 0 {
                 // For the fault-injection tests: a crash between two nodes.
-                crate::engine::fault::point("mid", "apply-nodes");
+                crate::engine::fault::point(crate::engine::step::CrashPoint::Mid(
+                    crate::engine::step::Inside::ApplyNodes,
+                ));
             }
             let changed = change(&mut nodes[i], Some(new));
             if let Ok(how) = changed {
