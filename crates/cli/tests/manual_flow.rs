@@ -192,3 +192,48 @@ fn a_manual_secret_refuses_a_generator_and_an_authority() {
         .expect_output("there is no authority for rotor to call");
     h.finish();
 }
+
+/// `rotor put` killed at every crash point of its run (from the engine's
+/// step enum), then resumed or rolled back: the files hold exactly one of
+/// the two values, the store agrees, and the next put works.
+#[test]
+fn put_crashed_at_every_step_then_resume_or_rollback() {
+    let points = rotor_testkit::fault_matrix::crash_points(
+        INVENTORY,
+        &[],
+        rotor::store::RunKind::Rotate,
+        &["vnpay_hash_secret"],
+    );
+    for point in &points {
+        for recovery in ["resume", "rollback"] {
+            let mut h = harness();
+            let crashed = h.rotor_stdin(
+                &["put", "vnpay_hash_secret"],
+                &[("ROTOR_FAULT", point)],
+                NEW,
+            );
+            assert_eq!(crashed.code, -1, "{point}: no crash\n{}", crashed.stderr);
+            let finished = point == "after:promote";
+            let run = h.rotor(&[recovery, "vnpay_hash_secret"]);
+            let held = h.env_var(".env", "VNPAY_HASH_SECRET");
+            // A finished put rolls back too: the old value is still live
+            // until someone confirms its revocation.
+            let want = if recovery == "resume" { NEW } else { OLD };
+            if !(finished && recovery == "resume") {
+                run.expect_code(0);
+            }
+            assert_eq!(held.as_deref(), Some(want), "{point} then {recovery}\n{}", run.stderr);
+            let status = h.rotor(&["status"]);
+            status.expect_code(0);
+            if status.stdout.contains("awaiting revocation") {
+                h.rotor(&["confirm", "vnpay_hash_secret", "--revoked"])
+                    .expect_code(0);
+            }
+            let next = "vnp_NEXTNEXTNEXTNEXTNEXTNEXTNEXTNE4";
+            h.leaks.learn(next);
+            with_stdin(&mut h, &["put", "vnpay_hash_secret"], next).expect_code(0);
+            h.rotor(&["audit", "verify"]).expect_code(0);
+            h.finish();
+        }
+    }
+}
