@@ -222,7 +222,12 @@ fn put_crashed_at_every_step_then_resume_or_rollback() {
             if !(finished && recovery == "resume") {
                 run.expect_code(0);
             }
-            assert_eq!(held.as_deref(), Some(want), "{point} then {recovery}\n{}", run.stderr);
+            assert_eq!(
+                held.as_deref(),
+                Some(want),
+                "{point} then {recovery}\n{}",
+                run.stderr
+            );
             let status = h.rotor(&["status"]);
             status.expect_code(0);
             if status.stdout.contains("awaiting revocation") {

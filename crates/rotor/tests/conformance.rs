@@ -199,3 +199,14 @@ fn template() {
 fn app_only_authority() {
     assert_eq!(authority_suite(&NoAuthority, None, None), 9);
 }
+
+/// The SQLite store passes the store conformance suite (the contract the
+/// PostgreSQL store must meet too).
+#[test]
+fn sqlite_store_passes_the_store_conformance_suite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut store, _) = rotor::store::Store::init(&dir.path().join(".rotor")).expect("init store");
+    let checks =
+        rotor_testkit::store_conformance::store_suite(&mut store, |st, f| st.write(|s| f(s)));
+    assert_eq!(checks, 8);
+}

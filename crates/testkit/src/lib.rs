@@ -15,6 +15,7 @@ pub mod postgres;
 pub mod project;
 pub mod redis;
 pub mod standin;
+pub mod store_conformance;
 pub mod tls;
 
 pub use http::HealthStub;

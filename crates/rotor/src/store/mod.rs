@@ -8,6 +8,7 @@ pub mod owner;
 mod runs;
 mod schema;
 mod seal;
+mod traits;
 mod versions;
 
 use std::fs;
@@ -20,6 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use master_key::{master_key_path, MASTER_KEY_ENV};
 pub use runs::{Backup, JournalEntry, RunKind, RunPlan, RunRecord, RunState};
 pub use seal::{SealError, SealKey};
+pub use traits::{Audit, Backups, Runs, Versions};
 pub use versions::{Origin, Stage, VersionRecord};
 
 /// File name of the database inside the store directory.
