@@ -8,6 +8,8 @@ mod common;
 use common::{Harness, Run};
 
 const OLD: &str = "old-provider-key-0123456789abcdef";
+/// The provider admin key the plugin gets in its environment.
+const ADMIN: &str = "bad-plugin-admin-key-9f8e7d6c5b4a";
 
 fn harness(mode: &str, timeout: &str) -> Harness {
     let plugin = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plugins/bad.py");
@@ -25,10 +27,12 @@ var = "PROVIDER_KEY"
 kind = "exec"
 command = ["python3", "{plugin}", "{mode}"]
 timeout = "{timeout}"
+env = ["BAD_ADMIN_KEY"]
 "#
     );
     let mut h = Harness::new(&inventory, &[(".env", &format!("PROVIDER_KEY={OLD}\n"))]);
     h.manage(".env", &["PROVIDER_KEY"]);
+    h.leaks.learn(ADMIN);
     h.rotor(&["init"]).expect_code(0);
     h
 }
@@ -36,7 +40,7 @@ timeout = "{timeout}"
 /// Runs `rotor rotate`, then scans its output for every value the plugin
 /// was given or made (read from its log), and checks nothing changed.
 fn rotate_fails(h: &mut Harness, code: i32, needle: &str) -> Run {
-    let run = h.rotor(&["rotate", "provider_key"]);
+    let run = h.rotor_env(&["rotate", "provider_key"], &[("BAD_ADMIN_KEY", ADMIN)]);
     let values = std::fs::read_to_string(h.project.join("values.log")).unwrap_or_default();
     for v in values.lines().filter(|v| !v.is_empty()) {
         h.leaks.learn(v);
@@ -148,5 +152,22 @@ fn a_credential_its_own_test_refuses_is_undone() {
     let mut h = harness("refuse-test", "10s");
     rotate_fails(&mut h, 1, "test answered accepted = false");
     assert!(undone(&h));
+    h.finish();
+}
+
+#[test]
+fn a_minted_value_with_a_line_break_is_refused_before_delivery() {
+    let mut h = harness("mint-newline", "10s");
+    rotate_fails(&mut h, 1, "holding a line break");
+    assert!(undone(&h));
+    assert!(!h.project.read_string(".env").contains("INJECTED"));
+    h.finish();
+}
+
+#[test]
+fn the_admin_key_a_plugin_prints_is_redacted() {
+    let mut h = harness("leak-admin", "10s");
+    let run = rotate_fails(&mut h, 1, "provider said no to admin key [REDACTED");
+    assert!(!run.stderr.contains(ADMIN));
     h.finish();
 }

@@ -31,7 +31,7 @@ if op == "describe":
         sys.exit(0)
     if mode == "hang-describe":
         time.sleep(120)
-    reply(provider="bad", overlap="dual", max_live=2, mints=mode in ("echo-user", "mint-old"))
+    reply(provider="bad", overlap="dual", max_live=2, mints=mode in ("echo-user", "mint-newline"))
 
 if op == "create":
     if new.get("value"):
@@ -57,6 +57,13 @@ if op == "create":
         v = "minted-" + os.urandom(16).hex()
         log("values.log", v)
         reply(value=v, user="id-for-" + v)
+    if mode == "mint-newline":
+        v = "minted-" + os.urandom(16).hex()
+        log("values.log", v)
+        reply(value=v + "\nINJECTED=1")
+    if mode == "leak-admin":
+        sys.stderr.write("provider said no to admin key %s\n" % os.environ.get("BAD_ADMIN_KEY"))
+        sys.exit(1)
     if mode == "twolines":
         print("{}")
         print("{}")

@@ -75,6 +75,17 @@ pub(super) fn call(
             let _ = stdin.write_all(&line);
         });
     }
+    // What the plugin was given in its environment (its provider admin
+    // key) is as secret as the values: redacted, and refused in a reply.
+    let passed: Vec<SecretValue> = spec
+        .env
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .filter(|v| !v.trim().is_empty())
+        .map(SecretValue::new)
+        .collect();
+    let known: Vec<&SecretValue> = known.iter().copied().chain(passed.iter()).collect();
+    let known = known.as_slice();
     let lookahead = Redactor::new(known.iter().copied()).lookahead();
     let (tx, rx) = mpsc::channel();
     let mut streams = 0;

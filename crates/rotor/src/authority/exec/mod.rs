@@ -24,6 +24,9 @@ use crate::authority::{Acceptance, Authority, AuthorityError, Credential, Minted
 use crate::inventory::{ExecAuthority, Strategy};
 use crate::secret::SecretValue;
 
+/// The longest value a plugin may mint.
+const MAX_VALUE: usize = 64 * 1024;
+
 /// A secret's exec plugin.
 pub struct Plugin {
     secret: String,
@@ -200,6 +203,11 @@ impl Authority for Plugin {
             (true, Some(v)) if v.expose().is_empty() => {
                 return Err(self.permanent("create returned an empty value".into()))
             }
+            (true, Some(v)) if v.expose().len() > MAX_VALUE || v.expose().chars().any(char::is_control) => {
+                return Err(self.permanent(format!(
+                    "create returned a value rotor will not deliver: longer than {MAX_VALUE} bytes, or holding a line break or another control character"
+                )))
+            }
             (true, Some(v)) => Some(Minted {
                 user: reply.user.clone(),
                 value: SecretValue::new(v.expose().to_owned()),
@@ -218,6 +226,14 @@ impl Authority for Plugin {
             }
             (false, None) => None,
         };
+        if let Some(user) = minted.as_ref().and_then(|m| m.user.as_deref()) {
+            if user.is_empty() || user.len() > 256 || !user.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(self.permanent(
+                    "create returned a user (the credential's non-secret part) that is empty, longer than 256 bytes, or not visible ASCII without spaces"
+                        .into(),
+                ));
+            }
+        }
         if let (Some(m), Some(o)) = (&minted, old) {
             if m.value.fingerprint() == o.secret.fingerprint() {
                 return Err(self.permanent(
