@@ -25,6 +25,11 @@ from rotor_plugin import Permanent, Plugin, bearer, env_secret, http, keep_secre
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+def provider_expiry(config):
+    """Whether config says Stripe, not the plugin, decides when the old key expires."""
+    return str(config.get("expiry") or "") == "provider"
+
+
 def grace_seconds(config):
     if config.get("grace_seconds") is not None:
         value = config["grace_seconds"]
@@ -90,6 +95,11 @@ class Stripe(Plugin):
                 self.expire(key["id"], 0)
 
     def describe(self, req):
+        if provider_expiry(req.config):
+            # config expiry = "provider": the old key is left for Stripe to
+            # expire (or for revoke); no grace is set at create.
+            return {"provider": "stripe", "overlap": "provider-controlled",
+                    "max_live": 10, "mints": True, "fields": ["user", "value"]}
         return {"provider": "stripe", "overlap": "fixed-grace", "grace_seconds": grace_seconds(req.config),
                 "max_live": 10, "mints": True, "fields": ["user", "value"]}
 
@@ -104,7 +114,9 @@ class Stripe(Plugin):
         if not isinstance(key, dict) or not key.get("secret") or not key.get("id"):
             raise Permanent("Stripe's reply to POST /v2/iam/api_keys has no id or secret")
         keep_secret(key["secret"])
-        if old_id is not None:
+        if old_id is not None and provider_expiry(req.config):
+            pass
+        elif old_id is not None:
             self.expire(old_id, grace)
         elif req.old:
             sys.stderr.write("stripe: the old key no longer authenticates; no grace to set\n")

@@ -53,8 +53,12 @@ path = ".env"
 var = "KEY""#;
 
 fn stripe(seed: &str) -> (Standin, Harness) {
+    stripe_with(seed, "grace_seconds = 3600")
+}
+
+fn stripe_with(seed: &str, config: &str) -> (Standin, Harness) {
     let s = Standin::start("stripe", &["--admin-key", ADMIN, "--seed-key", seed]);
-    let config = format!("base_url = \"{}\"\ngrace_seconds = 3600", s.url());
+    let config = format!("base_url = \"{}\"\n{config}", s.url());
     let mut h = harness(
         "stripe.py",
         r#"{ kind = "dual-password" }"#,
@@ -90,6 +94,25 @@ fn stripe_fixed_grace_mints_a_key_and_expires_the_old_one_after_verify() {
     let history = rotor(&mut h, &["history", "key"]);
     history.expect_output("rotate.mint");
     rotor(&mut h, &["audit", "verify"]).expect_code(0);
+    h.finish();
+}
+
+#[test]
+fn stripe_provider_controlled_expiry_leaves_the_old_key_until_revoke() {
+    let seed = "rk_live_seedseedseedseedseedseedseed02";
+    let (s, mut h) = stripe_with(seed, "expiry = \"provider\"");
+    // The old key is left alone at create (the provider would expire it),
+    // works through deliver and verify, and is revoked after finish.
+    rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    let new = h.env_var(".env", "KEY").expect("KEY");
+    assert!(s.works(&new) && !s.works(seed));
+    let calls = s.calls();
+    let expires: Vec<&String> = calls.iter().filter(|c| c.ends_with("/expire")).collect();
+    assert_eq!(
+        expires.len(),
+        1,
+        "only revoke expires the old key: {calls:?}"
+    );
     h.finish();
 }
 
