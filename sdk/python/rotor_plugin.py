@@ -80,7 +80,7 @@ class Credential:
     """A credential of the request: `version`, `user`, `value`, each a string or None.
 
     `version` is rotor's SECRET/NUMBER, the same on every retry; None for a
-    value rotor has no version of (an adopted value). Check it before
+    value rotor has no version of (rotor sends a number for every stored version today). Check it before
     labelling anything at the provider with it."""
 
     __slots__ = ("version", "user", "value")
@@ -242,7 +242,7 @@ def _credential(msg, name):
         return None
     if not isinstance(raw, dict):
         raise Permanent("malformed request: %r is not an object" % name)
-    version = raw.get("version")  # null: a value rotor holds no version of (say, an adopted one)
+    version = raw.get("version")  # null: a value rotor holds no version of
     if version is not None and (not isinstance(version, str) or not version):
         raise Permanent("malformed request: %s.version is neither a string nor null" % name)
     for part in ("user", "value"):

@@ -258,7 +258,7 @@ fn s3_two_key_limit_refuses_a_third_until_retire_revokes_the_previous() {
     assert_eq!(s.working().len(), 2, "overlap keeps the old key working");
     rotor(&mut h, &["rotate", "key"])
         .expect_code(2)
-        .expect_output("lets 2 credential(s) live at once");
+        .expect_output("is still live at its provider");
     rotor(&mut h, &["retire", "key"]).expect_code(0);
     assert_eq!(s.working().len(), 1);
     assert!(!s.works(SEED_SECRET));

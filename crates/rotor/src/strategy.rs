@@ -87,6 +87,9 @@ impl Strategy {
     pub fn old_fate(&self, t: i64, retire_failed: bool) -> OldFate {
         match self {
             Strategy::Overlap { window } => OldFate::PreviousUntil(window_end(t, *window)),
+            // An authority that revokes at cutover (an exec plugin) and
+            // failed to: the old one may still work there.
+            Strategy::Cutover if retire_failed => OldFate::PreviousUntil(t),
             Strategy::Cutover => OldFate::Retired,
             Strategy::Alternate | Strategy::DualPassword if retire_failed => {
                 OldFate::PreviousUntil(t)

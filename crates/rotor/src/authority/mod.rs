@@ -180,6 +180,17 @@ pub trait Authority {
     ) -> Result<(), AuthorityError> {
         Ok(())
     }
+    /// Whether the old credential is retired at the authority within the
+    /// rotation (after verify and finish) under `strategy`.
+    fn retires_old_in_run(&self, strategy: &crate::inventory::Strategy) -> bool {
+        strategy.retires_in_run()
+    }
+    /// Whether a previous version stays live at the authority until
+    /// retired there (a provider's second key), so that a new rotation must
+    /// wait for `rotor retire` rather than drop it from the store only.
+    fn holds_previous(&self) -> bool {
+        false
+    }
     /// How many credentials it lets live at once, if it limits them.
     fn max_live(&self) -> Result<Option<u32>, AuthorityError> {
         Ok(None)

@@ -193,7 +193,10 @@ impl Engine<'_> {
             if !delay.is_zero() {
                 std::thread::sleep(delay);
             }
-            for c in changes.iter().filter(|c| c.spec.strategy.retires_in_run()) {
+            for c in changes
+                .iter()
+                .filter(|c| c.auth.retires_old_in_run(&c.spec.strategy))
+            {
                 let Some(old) = c.old_credential() else {
                     continue;
                 };

@@ -384,6 +384,15 @@ impl Engine<'_> {
                 auth.next_user(start.old_user.as_deref())
                     .map_err(|e| refuse(e.to_string()))?,
             );
+            // A previous credential still live at the authority (a
+            // provider's second key) is revoked by `rotor retire`, not
+            // dropped from the store by a new rotation.
+            if let (true, Some(prev)) = (auth.holds_previous(), start.old_previous) {
+                return Err(refuse(format!(
+                    "version {prev} is still live at its provider (the overlap keeps it); run `rotor retire {}` first (it revokes it there), then rotate",
+                    spec.name
+                )));
+            }
             // A provider that limits live credentials (two access keys)
             // must have room for the new one next to those still live.
             if let Some(max) = auth.max_live().map_err(|e| refuse(e.to_string()))? {

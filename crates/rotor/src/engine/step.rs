@@ -199,7 +199,13 @@ pub fn crash_points(kind: RunKind, specs: &[&SecretSpec]) -> Vec<CrashPoint> {
             Step::Verify if hooks.verify.is_some() => out.push(After(step)),
             Step::Finish if kind == RunKind::Rotate && exec => out.push(After(step)),
             Step::Retire
-                if kind == RunKind::Rotate && specs.iter().any(|s| s.strategy.retires_in_run()) =>
+                if kind == RunKind::Rotate
+                    && specs.iter().any(|s| {
+                        // An exec plugin revokes at cutover too.
+                        s.strategy.retires_in_run()
+                            || (s.strategy == crate::inventory::Strategy::Cutover
+                                && s.authority.as_ref().is_some_and(|a| a.kind() == "exec"))
+                    }) =>
             {
                 if multi_node_redis {
                     out.push(Mid(Inside::RetireNodes));

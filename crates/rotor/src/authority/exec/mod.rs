@@ -140,6 +140,16 @@ impl Plugin {
                 d.provider
             ))),
             (_, Strategy::Cutover) => Ok(()),
+            (Overlap::FixedGrace, Strategy::Overlap { window })
+                if d.grace_seconds.is_some_and(|g| g < window.as_secs()) =>
+            {
+                Err(self.permanent(format!(
+                    "{} keeps the old credential working for {}s after create (grace_seconds), less than the overlap window of {}; shorten the window or lengthen the plugin's grace",
+                    d.provider,
+                    d.grace_seconds.unwrap_or(0),
+                    humantime::format_duration(*window)
+                )))
+            }
             (_, _) if d.max_live < 2 => Err(self.permanent(format!(
                 "{} lets only {} credential live at once (max_live), so strategy {kind} cannot keep old and new working together; use strategy = {{ kind = \"cutover\" }}",
                 d.provider, d.max_live
@@ -267,6 +277,16 @@ impl Authority for Plugin {
         true
     }
 
+    fn retires_old_in_run(&self, strategy: &Strategy) -> bool {
+        // A cutover revokes the old credential too (a no-op for a provider
+        // whose roll already ended it): nothing is left live by accident.
+        matches!(strategy, Strategy::Cutover | Strategy::DualPassword)
+    }
+
+    fn holds_previous(&self) -> bool {
+        true
+    }
+
     fn finish(
         &self,
         live: Credential<'_>,
@@ -281,6 +301,9 @@ impl Authority for Plugin {
     }
 
     fn undo(&self, new: Credential<'_>, old: Option<Credential<'_>>) -> Result<(), AuthorityError> {
-        self.call(Op::Undo, Some((new, true)), old).map(|_| ())
+        // A minting plugin's new value may be the placeholder rotor made
+        // before create answered: it finds what it made by version id.
+        let mints = self.described.get().is_none_or(|d| d.mints);
+        self.call(Op::Undo, Some((new, !mints)), old).map(|_| ())
     }
 }
