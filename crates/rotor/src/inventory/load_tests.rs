@@ -417,7 +417,7 @@ fn strategy_rules() {
         4,
         21,
         Some("jwt"),
-        "unknown strategy kind \"blue-green\"; expected \"cutover\", \"overlap\", \"alternate\" or \"dual-password\"",
+        "unknown strategy kind \"blue-green\"; expected \"cutover\", \"overlap\", \"alternate\", \"dual-password\" or \"manual\"",
     );
     assert_invalid(
         &with("{ kind = \"cutover\", window = \"1d\" }"),
@@ -1028,7 +1028,11 @@ fn example_inventories_load() {
 
     let forge = load(&root.join("api-forge/rotor.toml")).unwrap();
     let names: Vec<&str> = forge.secrets.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["session", "csrf"]);
+    assert_eq!(names, ["session", "csrf", "oidc_client_secret"]);
+    let oidc = forge.secret("oidc_client_secret").unwrap();
+    assert_eq!(oidc.strategy, Strategy::Manual);
+    assert_eq!(oidc.generator, crate::inventory::Generator::Provided);
+    assert_eq!(oidc.manual.as_ref().map(|m| m.rules.min_length), Some(20));
     for (name, window_h) in [("session", 2), ("csrf", 13)] {
         let s = forge.secret(name).unwrap();
         assert_eq!(s.cadence, Some(Duration::from_secs(30 * 86_400)));
