@@ -161,14 +161,27 @@ pub fn crash_points(kind: RunKind, specs: &[&SecretSpec]) -> Vec<CrashPoint> {
         return Vec::new();
     };
     let hooks = &first.hooks;
-    let authority = |kind: &str| {
-        specs
-            .iter()
-            .any(|s| s.authority.as_ref().is_some_and(|a| a.kind() == kind))
-    };
-    let exec = authority("exec");
-    let multi_node_redis = specs.iter().any(|s| {
-        matches!(&s.authority, Some(crate::inventory::AuthoritySpec::Redis(r)) if r.nodes.len() > 1)
+    let authorities: Vec<&crate::inventory::AuthoritySpec> =
+        specs.iter().filter_map(|s| s.authority.as_ref()).collect();
+    let mut inside_apply: Vec<Inside> = Vec::new();
+    let mut inside_retire: Vec<Inside> = Vec::new();
+    for a in &authorities {
+        let (apply, retire) = a.points_inside();
+        for p in apply {
+            if !inside_apply.contains(&p) {
+                inside_apply.push(p);
+            }
+        }
+        for p in retire {
+            if !inside_retire.contains(&p) {
+                inside_retire.push(p);
+            }
+        }
+    }
+    let finishes = authorities.iter().any(|a| a.finishes());
+    let retires_in_run = specs.iter().any(|s| match &s.authority {
+        Some(a) => a.retires_old_in_run(&s.strategy),
+        None => s.strategy.retires_in_run(),
     });
     let files: std::collections::HashSet<&std::path::Path> = specs
         .iter()
@@ -180,12 +193,7 @@ pub fn crash_points(kind: RunKind, specs: &[&SecretSpec]) -> Vec<CrashPoint> {
             Step::Plan | Step::Undo | Step::Resume => {}
             Step::Generate if kind == RunKind::Rotate => out.push(After(step)),
             Step::Apply if kind == RunKind::Rotate => {
-                if exec {
-                    out.extend([Mid(Inside::Create), Mid(Inside::Mint)]);
-                }
-                if multi_node_redis {
-                    out.push(Mid(Inside::ApplyNodes));
-                }
+                out.extend(inside_apply.iter().map(|p| Mid(*p)));
                 out.extend([Mid(Inside::Apply), After(step)]);
             }
             Step::Deliver => {
@@ -197,19 +205,9 @@ pub fn crash_points(kind: RunKind, specs: &[&SecretSpec]) -> Vec<CrashPoint> {
             }
             Step::Restart if hooks.restart.is_some() => out.push(After(step)),
             Step::Verify if hooks.verify.is_some() => out.push(After(step)),
-            Step::Finish if kind == RunKind::Rotate && exec => out.push(After(step)),
-            Step::Retire
-                if kind == RunKind::Rotate
-                    && specs.iter().any(|s| {
-                        // An exec plugin revokes at cutover too.
-                        s.strategy.retires_in_run()
-                            || (s.strategy == crate::inventory::Strategy::Cutover
-                                && s.authority.as_ref().is_some_and(|a| a.kind() == "exec"))
-                    }) =>
-            {
-                if multi_node_redis {
-                    out.push(Mid(Inside::RetireNodes));
-                }
+            Step::Finish if kind == RunKind::Rotate && finishes => out.push(After(step)),
+            Step::Retire if kind == RunKind::Rotate && retires_in_run => {
+                out.extend(inside_retire.iter().map(|p| Mid(*p)));
                 out.push(After(step));
             }
             Step::Promote => out.push(After(step)),

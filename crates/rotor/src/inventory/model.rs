@@ -383,6 +383,42 @@ impl AuthoritySpec {
         }
     }
 
+    /// The crash points inside its apply (and, second, inside its
+    /// retire): an exec plugin's create and mint, a Redis authority's
+    /// step from one node to the next.
+    pub fn points_inside(
+        &self,
+    ) -> (
+        Vec<crate::engine::step::Inside>,
+        Vec<crate::engine::step::Inside>,
+    ) {
+        use crate::engine::step::Inside;
+        match self {
+            AuthoritySpec::Exec(_) => (vec![Inside::Create, Inside::Mint], Vec::new()),
+            AuthoritySpec::Redis(r) if r.nodes.len() > 1 => {
+                (vec![Inside::ApplyNodes], vec![Inside::RetireNodes])
+            }
+            AuthoritySpec::Redis(_) | AuthoritySpec::Postgres(_) => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Whether it has a step of its own after verify (an exec plugin's
+    /// `finish`).
+    pub fn finishes(&self) -> bool {
+        matches!(self, AuthoritySpec::Exec(_))
+    }
+
+    /// Whether the old credential is retired here within the run under
+    /// `strategy` (an exec plugin revokes at cutover too).
+    pub fn retires_old_in_run(&self, strategy: &Strategy) -> bool {
+        match self {
+            AuthoritySpec::Exec(_) => {
+                matches!(strategy, Strategy::Cutover | Strategy::DualPassword)
+            }
+            _ => strategy.retires_in_run(),
+        }
+    }
+
     /// How long the old credential keeps working after verify before it
     /// is retired within the run.
     pub fn retire_delay(&self) -> Duration {

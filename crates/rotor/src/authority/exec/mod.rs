@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use rotor_plugin::{Describe, Op, Overlap, Request, PROTOCOL};
 
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential, Minted};
-use crate::inventory::{ExecAuthority, Strategy};
+use crate::inventory::{AuthoritySpec, ExecAuthority, Strategy};
 use crate::secret::SecretValue;
 
 /// The longest value a plugin may mint.
@@ -280,7 +280,8 @@ impl Authority for Plugin {
     fn retires_old_in_run(&self, strategy: &Strategy) -> bool {
         // A cutover revokes the old credential too (a no-op for a provider
         // whose roll already ended it): nothing is left live by accident.
-        matches!(strategy, Strategy::Cutover | Strategy::DualPassword)
+        // The inventory's kind says the same (crash points are made from it).
+        AuthoritySpec::Exec(self.spec.clone()).retires_old_in_run(strategy)
     }
 
     fn holds_previous(&self) -> bool {
