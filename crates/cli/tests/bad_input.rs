@@ -4,41 +4,47 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 
-const GOOD: &str = r#"
-[[secret]]
-name = "jwt"
-generator = { kind = "random", bytes = 32 }
-strategy = { kind = "overlap", window = "1d" }
-related = ["nextauth"]
-
-[[secret.target]]
-kind = "dotenv"
-path = "conf/.env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-
-[[secret]]
-name = "nextauth"
-generator = { kind = "random", bytes = 32 }
-
-[[secret.target]]
-kind = "dotenv"
-path = "conf/.env"
-var = "NEXTAUTH_SECRET"
-"#;
+/// A valid inventory: `jwt` (overlap, related to `nextauth`) and
+/// `nextauth`, both in `conf/.env`. The expected messages below name its
+/// lines: `jwt`'s generator is line 4, `nextauth`'s name line 15.
+fn good() -> String {
+    inventory(&[
+        Secret::new("jwt")
+            .random(32)
+            .overlap("1d")
+            .line_after_strategy("related = [\"nextauth\"]")
+            .dotenv("conf/.env", "JWT_SECRET")
+            .previous_var("JWT_SECRET_PREVIOUS"),
+        Secret::new("nextauth")
+            .random(32)
+            .dotenv("conf/.env", "NEXTAUTH_SECRET"),
+    ])
+}
 
 const ENV: &str = "JWT_SECRET=old-jwt-value-123456\nNEXTAUTH_SECRET=old-nextauth-value-1234\n";
 
 fn ready() -> Harness {
-    let mut h = Harness::new(GOOD, &[("conf/.env", ENV)]);
-    h.manage(
-        "conf/.env",
-        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "NEXTAUTH_SECRET"],
+    let mut h = Harness::started(
+        &good(),
+        &[("conf/.env", ENV)],
+        &[(
+            "conf/.env",
+            &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "NEXTAUTH_SECRET"],
+        )],
     );
-    h.rotor(&["init"]).expect_code(0);
     h.rotor(&["rotate", "--all"]).expect_code(0);
     h
+}
+
+/// A project of `text` whose scanner watches both secrets; not initialised.
+fn unstarted(text: &str) -> Harness {
+    Harness::managed(
+        text,
+        &[("conf/.env", ENV)],
+        &[("conf/.env", &["JWT_SECRET", "NEXTAUTH_SECRET"])],
+    )
 }
 
 /// Runs `args`, expects exit 2 with `message`, and proves nothing changed.
@@ -50,8 +56,7 @@ fn refused(h: &mut Harness, args: &[&str], env: &[(&str, &str)], message: &str) 
 }
 
 fn with_inventory(text: &str, message: &str) {
-    let mut h = Harness::new(text, &[("conf/.env", ENV)]);
-    h.manage("conf/.env", &["JWT_SECRET", "NEXTAUTH_SECRET"]);
+    let mut h = unstarted(text);
     refused(&mut h, &["plan"], &[], message);
     refused(&mut h, &["rotate", "--all"], &[], message);
     h.finish();
@@ -60,7 +65,7 @@ fn with_inventory(text: &str, message: &str) {
 #[test]
 fn malformed_toml_names_line_and_column() {
     with_inventory(
-        &GOOD.replace("name = \"nextauth\"", "name = \"nextauth"),
+        &good().replace("name = \"nextauth\"", "name = \"nextauth"),
         "rotor.toml:15:17",
     );
 }
@@ -68,20 +73,23 @@ fn malformed_toml_names_line_and_column() {
 #[test]
 fn unknown_generator_kind() {
     with_inventory(
-        &GOOD.replacen("kind = \"random\"", "kind = \"dice\"", 1),
+        &good().replacen("kind = \"random\"", "kind = \"dice\"", 1),
         "rotor.toml:4:",
     );
 }
 
 #[test]
 fn too_few_bytes() {
-    with_inventory(&GOOD.replacen("bytes = 32", "bytes = 8", 1), "at least 16");
+    with_inventory(
+        &good().replacen("bytes = 32", "bytes = 8", 1),
+        "at least 16",
+    );
 }
 
 #[test]
 fn unknown_related_secret() {
     with_inventory(
-        &GOOD.replace("related = [\"nextauth\"]", "related = [\"sessions\"]"),
+        &good().replace("related = [\"nextauth\"]", "related = [\"sessions\"]"),
         "sessions",
     );
 }
@@ -147,8 +155,7 @@ fn truncated_store() {
 
 #[test]
 fn store_not_initialised() {
-    let mut h = Harness::new(GOOD, &[("conf/.env", ENV)]);
-    h.manage("conf/.env", &["JWT_SECRET", "NEXTAUTH_SECRET"]);
+    let mut h = unstarted(&good());
     refused(&mut h, &["rotate", "jwt"], &[], "rotor init");
     h.finish();
 }

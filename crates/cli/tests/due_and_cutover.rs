@@ -4,39 +4,32 @@
 mod common;
 
 use common::Harness;
-
-const INVENTORY: &str = r#"
-[[secret]]
-name = "fast"
-cadence = "2s"
-generator = { kind = "password", length = 24, alphabet = "alnum" }
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "FAST_TOKEN"
-
-[[secret]]
-name = "manual"
-generator = { kind = "random", bytes = 16, encoding = "hex" }
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "MANUAL_TOKEN"
-
-[[secret]]
-name = "slow"
-cadence = "90d"
-generator = { kind = "password", length = 32, alphabet = "printable" }
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "SLOW_TOKEN"
-"#;
+use rotor_testkit::inventory::{inventory, Secret};
 
 const ENV: &str = "FAST_TOKEN=fast-initial-value\nMANUAL_TOKEN=manual-initial-value\nSLOW_TOKEN=slow-initial-value\n";
+
+/// `fast` (cadence 2s), `manual` (no cadence) and `slow` (cadence 90d),
+/// each a token in `.env`, after `rotor init`.
+fn started() -> Harness {
+    let inventory = inventory(&[
+        Secret::new("fast")
+            .key("cadence", "2s")
+            .password(24, "alnum")
+            .dotenv(".env", "FAST_TOKEN"),
+        Secret::new("manual")
+            .random_encoded(16, "hex")
+            .dotenv(".env", "MANUAL_TOKEN"),
+        Secret::new("slow")
+            .key("cadence", "90d")
+            .password(32, "printable")
+            .dotenv(".env", "SLOW_TOKEN"),
+    ]);
+    Harness::started(
+        &inventory,
+        &[(".env", ENV)],
+        &[(".env", &["FAST_TOKEN", "MANUAL_TOKEN", "SLOW_TOKEN"])],
+    )
+}
 
 fn names(outcomes: &serde_json::Value) -> Vec<String> {
     outcomes
@@ -49,9 +42,7 @@ fn names(outcomes: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn due_selects_overdue_and_never_rotated_with_a_cadence() {
-    let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
-    h.manage(".env", &["FAST_TOKEN", "MANUAL_TOKEN", "SLOW_TOKEN"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = started();
     let status = h.rotor(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status[0]["overdue"], true, "never rotated, has a cadence");
     assert_eq!(status[1]["overdue"], false, "no cadence: on demand only");
@@ -86,9 +77,7 @@ fn due_selects_overdue_and_never_rotated_with_a_cadence() {
 
 #[test]
 fn cutover_retires_the_old_value_at_once() {
-    let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
-    h.manage(".env", &["FAST_TOKEN", "MANUAL_TOKEN", "SLOW_TOKEN"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = started();
     h.rotor(&["rotate", "manual"]).expect_code(0);
     let token = h.env_var(".env", "MANUAL_TOKEN").expect("token");
     assert_eq!(token.len(), 32, "16 bytes hex");

@@ -13,33 +13,38 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::{rotor_bin, Harness};
+use rotor_testkit::inventory::{inventory, Secret};
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "jwt"
-generator = { kind = "random", bytes = 32 }
-strategy = { kind = "overlap", window = "1d" }
+/// `jwt`, an overlap secret in `.env`, with `hooks` (then 2 retries, 10 ms
+/// apart).
+fn jwt_inventory(hooks: impl FnOnce(Secret) -> Secret) -> String {
+    let jwt = Secret::new("jwt")
+        .random(32)
+        .overlap("1d")
+        .dotenv(".env", "JWT_SECRET")
+        .previous_var("JWT_SECRET_PREVIOUS");
+    inventory(&[hooks(jwt)
+        .hook_line("retries = 2")
+        .hook_line("retry_backoff = \"10ms\"")])
+}
 
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-
-[secret.hooks]
-# The first attempt fails while `flaky` exists: rotor notes the retry on
-# stderr in the middle of the rotation.
-restart = ["sh", "-c", "echo restarting >&2; if [ -f flaky ]; then rm flaky; exit 1; fi"]
-retries = 2
-retry_backoff = "10ms"
-"#;
+/// The first attempt fails while `flaky` exists: rotor notes the retry on
+/// stderr in the middle of the rotation.
+const FLAKY_RESTART: &[&str] = &[
+    "sh",
+    "-c",
+    "echo restarting >&2; if [ -f flaky ]; then rm flaky; exit 1; fi",
+];
 
 const ENV: &str = "JWT_SECRET=initial-jwt-value-123456\n";
 
 fn ready() -> Harness {
-    let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
-    h.rotor(&["init"]).expect_code(0);
+    let inventory = jwt_inventory(|s| s.restart(FLAKY_RESTART));
+    let mut h = Harness::started(
+        &inventory,
+        &[(".env", ENV)],
+        &[(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"])],
+    );
     h.rotor(&["rotate", "jwt"]).expect_code(0);
     h
 }
@@ -203,32 +208,16 @@ fn drift_exits_4() {
 
 #[test]
 fn a_sweep_that_rotated_some_and_failed_others_exits_5_and_one_that_failed_all_exits_1() {
-    let inventory = r#"
-[[secret]]
-name = "good"
-generator = { kind = "random", bytes = 16 }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "GOOD"
-
-[[secret]]
-name = "bad"
-generator = { kind = "random", bytes = 16 }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "BAD"
-[secret.hooks]
-verify = { command = ["false"], timeout = "5s" }
-retry_backoff = "10ms"
-"#;
-    let mut h = Harness::new(
-        inventory,
+    let bad = Secret::new("bad")
+        .random(16)
+        .dotenv(".env", "BAD")
+        .verify_command(&["false"], "5s")
+        .hook_line("retry_backoff = \"10ms\"");
+    let mut h = Harness::started(
+        &inventory(&[Secret::new("good").random(16).dotenv(".env", "GOOD"), bad]),
         &[(".env", "GOOD=good-initial-123\nBAD=bad-initial-12345\n")],
+        &[(".env", &["GOOD", "BAD"])],
     );
-    h.manage(".env", &["GOOD", "BAD"]);
-    h.rotor(&["init"]).expect_code(0);
     h.rotor(&["rotate", "--all"])
         .expect_code(5)
         .expect_output("1 of 2 groups failed");
@@ -245,11 +234,7 @@ fn app_only_undo_does_not_speak_of_authorities() {
     let mut h = ready();
     h.project.write(
         "rotor.toml",
-        INVENTORY.replace(
-            r#"restart = ["sh", "-c", "echo restarting >&2; if [ -f flaky ]; then rm flaky; exit 1; fi"]"#,
-            r#"restart = ["true"]
-verify = { command = ["false"], timeout = "5s" }"#,
-        ),
+        jwt_inventory(|s| s.restart(&["true"]).verify_command(&["false"], "5s")),
     );
     let run = h.rotor(&["rotate", "jwt"]);
     run.expect_code(1).expect_output("failed at step verify");
@@ -421,15 +406,16 @@ fn fill_leaving(file: &Path, free: u64) {
 
 #[test]
 fn disk_full_says_disk_full_and_the_code_matches_what_was_left() {
-    let inventory: String = (0..20)
+    let secrets: Vec<Secret> = (0..20)
         .map(|i| {
-            format!(
-                "[[secret]]\nname = \"s{i}\"\ngenerator = {{ kind = \"random\", bytes = 32 }}\n\
-                 strategy = {{ kind = \"overlap\", window = \"1d\" }}\n\n[[secret.target]]\n\
-                 kind = \"dotenv\"\npath = \".env\"\nvar = \"S{i}\"\nprevious_var = \"S{i}_PREVIOUS\"\n\n"
-            )
+            Secret::new(&format!("s{i}"))
+                .random(32)
+                .overlap("1d")
+                .dotenv(".env", &format!("S{i}"))
+                .previous_var(&format!("S{i}_PREVIOUS"))
         })
         .collect();
+    let inventory = inventory(&secrets);
     let env: String = (0..20)
         .map(|i| format!("S{i}=initial-value-{i:04}-abcdef\n"))
         .collect();

@@ -5,24 +5,29 @@
 mod common;
 
 use common::{spawn_rotor, wait_for_file, Harness};
+use rotor_testkit::inventory::{inventory, Secret};
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "jwt"
-generator = { kind = "random", bytes = 32 }
-strategy = { kind = "overlap", window = "1d" }
+/// The first restart hangs (so the test can kill rotor in it); later ones
+/// are instant.
+const HANG_ONCE: &str =
+    "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi";
 
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-
-[secret.hooks]
-# The first restart hangs (so the test can kill rotor in it); later ones are instant.
-restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi"]
-retry_backoff = "10ms"
-"#;
+/// `jwt`, an overlap secret in `.env` restarted by `sh -c RESTART`, after
+/// `rotor init`.
+fn started(restart: &str) -> Harness {
+    let inventory = inventory(&[Secret::new("jwt")
+        .random(32)
+        .overlap("1d")
+        .dotenv(".env", "JWT_SECRET")
+        .previous_var("JWT_SECRET_PREVIOUS")
+        .restart(&["sh", "-c", restart])
+        .hook_line("retry_backoff = \"10ms\"")]);
+    Harness::started(
+        &inventory,
+        &[(".env", ENV)],
+        &[(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"])],
+    )
+}
 
 const ENV: &str = "# api\nJWT_SECRET=before-the-crash-123456\nOTHER=kept\n";
 
@@ -43,9 +48,7 @@ fn crash_during_restart(h: &mut Harness) {
 
 #[test]
 fn kill_during_restart_then_rollback() {
-    let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = started(HANG_ONCE);
     crash_during_restart(&mut h);
 
     // delivered but not promoted
@@ -95,13 +98,7 @@ fn kill_during_restart_then_rollback() {
 
 #[test]
 fn rollback_whose_restart_fails_exits_5_and_leaks_nothing() {
-    let inventory = INVENTORY.replace(
-        r#"restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi"]"#,
-        r#"restart = ["sh", "-c", "if [ -f hang-once ]; then rm hang-once; touch restarting; exec sleep 5; fi; cat .env; exit 1"]"#,
-    );
-    let mut h = Harness::new(&inventory, &[(".env", ENV)]);
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = started(&format!("{HANG_ONCE}; cat .env; exit 1"));
     crash_during_restart(&mut h);
     h.rotor(&["rollback", "jwt"])
         .expect_code(5)
@@ -118,13 +115,9 @@ fn rollback_whose_restart_fails_exits_5_and_leaks_nothing() {
 #[test]
 fn resume_refuses_a_pending_value_sealed_under_another_key() {
     // Two stores, two master keys, the same interrupted rotation in each.
-    let mut a = Harness::new(INVENTORY, &[(".env", ENV)]);
-    a.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
-    a.rotor(&["init"]).expect_code(0);
+    let mut a = started(HANG_ONCE);
     crash_during_restart(&mut a);
-    let mut b = Harness::new(INVENTORY, &[(".env", ENV)]);
-    b.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
-    b.rotor(&["init"]).expect_code(0);
+    let mut b = started(HANG_ONCE);
     crash_during_restart(&mut b);
     // Graft b's sealed pending value (same secret, same number) into a.
     let foreign: Vec<u8> = rusqlite::Connection::open(b.project.join(".rotor/rotor.db"))

@@ -5,36 +5,39 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "jwt"
-description = "Signs access and refresh tokens"
-owner = "security"
-blast_radius = "All active user sessions"
-cadence = "90d"
-generator = { kind = "random", bytes = 32, encoding = "base64" }
-strategy = { kind = "overlap", window = "2s" }
-related = ["session"]
+/// `jwt` (overlap, `JWT_SECRET` and its `_PREVIOUS`) and `session`
+/// (overlap, a `format = "list"` variable), both in `.env`; `target_lines`
+/// are added to both targets.
+fn inventory_with(target_lines: &[&str]) -> String {
+    let mut jwt = Secret::new("jwt")
+        .key("description", "Signs access and refresh tokens")
+        .key("owner", "security")
+        .key("blast_radius", "All active user sessions")
+        .key("cadence", "90d")
+        .line("related = [\"session\"]")
+        .random_encoded(32, "base64")
+        .overlap("2s")
+        .dotenv(".env", "JWT_SECRET")
+        .previous_var("JWT_SECRET_PREVIOUS");
+    let mut session = Secret::new("session")
+        .key("cadence", "30d")
+        .password(40, "urlsafe")
+        .overlap("1h")
+        .dotenv(".env", "SESSION_KEYS")
+        .target_line("format = \"list\"");
+    for line in target_lines {
+        jwt = jwt.target_line(line);
+        session = session.target_line(line);
+    }
+    inventory(&[jwt, session])
+}
 
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-
-[[secret]]
-name = "session"
-cadence = "30d"
-generator = { kind = "password", length = 40, alphabet = "urlsafe" }
-strategy = { kind = "overlap", window = "1h" }
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "SESSION_KEYS"
-format = "list"
-"#;
+const MANAGED: &[(&str, &[&str])] = &[(
+    ".env",
+    &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
+)];
 
 const ENV: &str = "# API settings\r\nexport APP_ENV=production\r\n\r\nJWT_SECRET=dev-secret-change-me # rotated by rotor\r\nJWT_SECRET_PREVIOUS=\r\nDATABASE_URL='postgres://app@db/app'\r\n  # indented comment\r\nSESSION_KEYS=\"old-session-key-1234\"\r\nLAST=1";
 
@@ -49,13 +52,7 @@ fn other_lines(text: &str, managed: &[&str]) -> Vec<String> {
 }
 
 fn setup() -> Harness {
-    let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
-    h.manage(
-        ".env",
-        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
-    );
-    h.rotor(&["init"]).expect_code(0);
-    h
+    Harness::started(&inventory_with(&[]), &[(".env", ENV)], MANAGED)
 }
 
 #[test]
@@ -194,20 +191,8 @@ fn rotate_refuses_a_hand_edited_value_unless_adopted() {
 #[test]
 fn target_mode_is_kept_as_the_inventory_says() {
     // one file, one mode: both targets in .env say 0640
-    let inventory = INVENTORY
-        .replace(
-            "previous_var = \"JWT_SECRET_PREVIOUS\"\n",
-            "previous_var = \"JWT_SECRET_PREVIOUS\"\nmode = \"0640\"\n",
-        )
-        .replace(
-            "format = \"list\"\n",
-            "format = \"list\"\nmode = \"0640\"\n",
-        );
-    let mut h = Harness::new(&inventory, &[(".env", ENV)]);
-    h.manage(
-        ".env",
-        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
-    );
+    let inventory = inventory_with(&["mode = \"0640\""]);
+    let mut h = Harness::managed(&inventory, &[(".env", ENV)], MANAGED);
     std::fs::set_permissions(
         h.project.join(".env"),
         std::os::unix::fs::PermissionsExt::from_mode(0o644),
@@ -228,12 +213,7 @@ fn a_list_with_keys_rotor_never_saw_is_not_truncated() {
         "SESSION_KEYS=\"old-session-key-1234\"",
         "SESSION_KEYS=first-key-1234567,older-key-7654321",
     );
-    let mut h = Harness::new(INVENTORY, &[(".env", &env)]);
-    h.manage(
-        ".env",
-        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
-    );
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = Harness::started(&inventory_with(&[]), &[(".env", &env)], MANAGED);
     h.rotor(&["plan", "session"])
         .expect_code(0)
         .expect_output("holds 2 keys");

@@ -9,41 +9,36 @@ mod common;
 
 use common::Harness;
 use rotor::secret::Fingerprint;
+use rotor_testkit::inventory::{inventory, Secret};
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "jwt"
-generator = { kind = "random", bytes = 32, encoding = "base64" }
-strategy = { kind = "overlap", window = "1d" }
+/// `jwt` (overlap for `jwt_window`, `JWT_SECRET` and its `_PREVIOUS`) and
+/// `session` (overlap, a `format = "list"` variable), both in `.env`.
+fn inventory_with(jwt_window: &str) -> String {
+    inventory(&[
+        Secret::new("jwt")
+            .random_encoded(32, "base64")
+            .overlap(jwt_window)
+            .dotenv(".env", "JWT_SECRET")
+            .previous_var("JWT_SECRET_PREVIOUS"),
+        Secret::new("session")
+            .password(40, "urlsafe")
+            .overlap("1d")
+            .dotenv(".env", "SESSION_KEYS")
+            .target_line("format = \"list\""),
+    ])
+}
 
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-
-[[secret]]
-name = "session"
-generator = { kind = "password", length = 40, alphabet = "urlsafe" }
-strategy = { kind = "overlap", window = "1d" }
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "SESSION_KEYS"
-format = "list"
-"#;
+const MANAGED: &[(&str, &[&str])] = &[(
+    ".env",
+    &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
+)];
 
 const ENV: &str = "# app\nJWT_SECRET=dev-secret-change-me-123\nJWT_SECRET_PREVIOUS=\nSESSION_KEYS=old-session-key-1234\nAPP_ENV=production\n";
 
 const HAND: &str = "hand-edited-previous-123456";
 
 fn setup() -> Harness {
-    let mut h = Harness::new(INVENTORY, &[(".env", ENV)]);
-    h.manage(
-        ".env",
-        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
-    );
+    let mut h = Harness::managed(&inventory_with("1d"), &[(".env", ENV)], MANAGED);
     h.leaks.learn(HAND);
     h.rotor(&["init"]).expect_code(0);
     h.rotor(&["rotate", "--all"]).expect_code(0);
@@ -233,12 +228,7 @@ fn a_list_with_an_edited_old_key_or_an_added_key_is_drift() {
 
 #[test]
 fn a_previous_set_by_hand_after_retire_is_drift() {
-    let inv = INVENTORY.replacen("window = \"1d\"", "window = \"1s\"", 1);
-    let mut h = Harness::new(&inv, &[(".env", ENV)]);
-    h.manage(
-        ".env",
-        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_KEYS"],
-    );
+    let mut h = Harness::managed(&inventory_with("1s"), &[(".env", ENV)], MANAGED);
     h.leaks.learn(HAND);
     h.rotor(&["init"]).expect_code(0);
     h.rotor(&["rotate", "jwt"]).expect_code(0);
@@ -262,23 +252,16 @@ fn a_previous_set_by_hand_after_retire_is_drift() {
 
 #[test]
 fn a_template_previous_edited_by_hand_is_drift() {
-    let inv = r#"
-[[secret]]
-name = "jwt"
-generator = { kind = "random", bytes = 32, encoding = "base64" }
-strategy = { kind = "overlap", window = "1d" }
-
-[[secret.target]]
-kind = "template"
-path = "app.conf"
-template = "app.conf.tmpl"
-"#;
+    let inv = inventory(&[Secret::new("jwt")
+        .random_encoded(32, "base64")
+        .overlap("1d")
+        .template("app.conf", "app.conf.tmpl")]);
     let tmpl = "# app\nkey = \"{{current}}\"\nold_key = \"{{previous}}\"\n";
     let first = "dev-secret-change-me-123";
     let file = tmpl
         .replace("{{current}}", first)
         .replace("{{previous}}", "");
-    let mut h = Harness::new(inv, &[("app.conf.tmpl", tmpl), ("app.conf", &file)]);
+    let mut h = Harness::new(&inv, &[("app.conf.tmpl", tmpl), ("app.conf", &file)]);
     h.leaks.learn(first);
     h.leaks.learn(HAND);
     h.rotor(&["init"]).expect_code(0);

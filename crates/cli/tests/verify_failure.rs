@@ -5,36 +5,40 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{self, Secret};
 use rotor_testkit::HealthStub;
 
+const RESTART: &[&str] = &["sh", "-c", "echo restart >> restarts.log"];
+
+/// `jwt` (overlap, `.env`) and `nextauth` (`web.env`, restarted by
+/// `restart` and checked by `verify`).
+fn inventory_with(restart: &[&str], verify: &str) -> String {
+    inventory::inventory(&[
+        Secret::new("jwt")
+            .random_encoded(32, "base64url")
+            .overlap("1d")
+            .dotenv(".env", "JWT_SECRET")
+            .previous_var("JWT_SECRET_PREVIOUS"),
+        Secret::new("nextauth")
+            .random_encoded(32, "hex")
+            .dotenv("web.env", "NEXTAUTH_SECRET")
+            .restart(restart)
+            .hook_line(&format!("verify = {verify}"))
+            .hook_line("retry_backoff = \"10ms\""),
+    ])
+}
+
 fn inventory(verify: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "jwt"
-generator = {{ kind = "random", bytes = 32, encoding = "base64url" }}
-strategy = {{ kind = "overlap", window = "1d" }}
+    inventory_with(RESTART, verify)
+}
 
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-
-[[secret]]
-name = "nextauth"
-generator = {{ kind = "random", bytes = 32, encoding = "hex" }}
-
-[[secret.target]]
-kind = "dotenv"
-path = "web.env"
-var = "NEXTAUTH_SECRET"
-
-[secret.hooks]
-restart = ["sh", "-c", "echo restart >> restarts.log"]
-verify = {verify}
-retry_backoff = "10ms"
-"#
+/// The project of [`inventory`] after `rotor init`, the scanner watching
+/// `managed`.
+fn started(verify: &str, managed: &[(&str, &[&str])]) -> Harness {
+    Harness::started(
+        &inventory(verify),
+        &[(".env", ENV), ("web.env", WEB)],
+        managed,
     )
 }
 
@@ -42,10 +46,13 @@ const ENV: &str = "# keep me\nJWT_SECRET=first-value-abcdefgh\nJWT_SECRET_PREVIO
 const WEB: &str = "export NEXTAUTH_SECRET=\"web-secret-0123456789\"\r\nOTHER=1\r\n";
 
 fn run_failing(verify: &str, fix: impl FnOnce()) -> Harness {
-    let mut h = Harness::new(&inventory(verify), &[(".env", ENV), ("web.env", WEB)]);
-    h.manage(".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
-    h.manage("web.env", &["NEXTAUTH_SECRET"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = started(
+        verify,
+        &[
+            (".env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]),
+            ("web.env", &["NEXTAUTH_SECRET"]),
+        ],
+    );
     let before_env = h.project.read(".env");
     let before_web = h.project.read("web.env");
     let run = h.rotor(&["rotate", "nextauth"]);
@@ -137,9 +144,7 @@ fn hook_output_with_the_value_is_redacted() {
     // A verify command that prints the new secret and fails: rotor's message
     // shows a fingerprint instead.
     let verify = r#"{ command = ["sh", "-c", "grep NEXTAUTH web.env; exit 1"], timeout = "5s" }"#;
-    let mut h = Harness::new(&inventory(verify), &[(".env", ENV), ("web.env", WEB)]);
-    h.manage("web.env", &["NEXTAUTH_SECRET"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = started(verify, &[("web.env", &["NEXTAUTH_SECRET"])]);
     h.rotor(&["rotate", "nextauth"])
         .expect_code(1)
         .expect_output("REDACTED fp=");
@@ -163,32 +168,24 @@ fn hook_output_never_shows_any_managed_value() {
     // A restart hook that prints the whole env file and fails: the values
     // of other secrets and the old value put back by the undo must be
     // redacted too, in the output and in the store.
-    let inventory = r#"
-[[secret]]
-name = "jwt"
-generator = { kind = "random", bytes = 32, encoding = "hex" }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-[secret.hooks]
-restart = ["sh", "-c", "cat .env; exit 1"]
-retry_backoff = "10ms"
-
-[[secret]]
-name = "other"
-generator = { kind = "random", bytes = 32, encoding = "hex" }
-strategy = { kind = "overlap", window = "1h" }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "OTHER"
-format = "list"
-"#;
+    let inventory = inventory::inventory(&[
+        Secret::new("jwt")
+            .random_encoded(32, "hex")
+            .dotenv(".env", "JWT_SECRET")
+            .restart(&["sh", "-c", "cat .env; exit 1"])
+            .hook_line("retry_backoff = \"10ms\""),
+        Secret::new("other")
+            .random_encoded(32, "hex")
+            .overlap("1h")
+            .dotenv(".env", "OTHER")
+            .target_line("format = \"list\""),
+    ]);
     let env = "A=1\nJWT_SECRET=oldvalue_abcdef123456\nOTHER=otherinitial_999888\n";
-    let mut h = Harness::new(inventory, &[(".env", env)]);
-    h.manage(".env", &["JWT_SECRET", "OTHER"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = Harness::started(
+        &inventory,
+        &[(".env", env)],
+        &[(".env", &["JWT_SECRET", "OTHER"])],
+    );
     h.rotor(&["rotate", "other"]).expect_code(0);
     let before = h.project.read(".env");
     // The restart onto the old values fails too: exit 5.
@@ -203,32 +200,17 @@ format = "list"
 
 #[test]
 fn a_failed_group_does_not_hide_the_groups_that_rotated() {
-    let inventory = r#"
-[[secret]]
-name = "good"
-generator = { kind = "random", bytes = 16 }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "GOOD"
-
-[[secret]]
-name = "bad"
-generator = { kind = "random", bytes = 16 }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "BAD"
-[secret.hooks]
-restart = ["false"]
-retry_backoff = "10ms"
-"#;
-    let mut h = Harness::new(
-        inventory,
+    let bad = Secret::new("bad")
+        .random(16)
+        .dotenv(".env", "BAD")
+        .restart(&["false"])
+        .hook_line("retry_backoff = \"10ms\"");
+    let good = Secret::new("good").random(16).dotenv(".env", "GOOD");
+    let mut h = Harness::started(
+        &inventory::inventory(&[good, bad]),
         &[(".env", "GOOD=good-initial-123\nBAD=bad-initial-12345\n")],
+        &[(".env", &["GOOD", "BAD"])],
     );
-    h.manage(".env", &["GOOD", "BAD"]);
-    h.rotor(&["init"]).expect_code(0);
     let run = h.rotor(&["rotate", "--all", "--json"]);
     run.expect_code(5);
     let outcomes = run.json();
@@ -258,9 +240,7 @@ retry_backoff = "10ms"
 fn a_flaky_verify_is_retried_and_a_missing_program_is_not() {
     // verify fails twice (the service is still starting), then passes
     let verify = r#"{ command = ["sh", "-c", "n=$(cat tries 2>/dev/null || echo 0); n=$((n+1)); echo $n > tries; test $n -ge 3"], timeout = "5s" }"#;
-    let mut h = Harness::new(&inventory(verify), &[(".env", ENV), ("web.env", WEB)]);
-    h.manage("web.env", &["NEXTAUTH_SECRET"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = started(verify, &[("web.env", &["NEXTAUTH_SECRET"])]);
     h.rotor(&["rotate", "nextauth"])
         .expect_code(0)
         .expect_output("attempt 1 failed")
@@ -273,11 +253,10 @@ fn a_flaky_verify_is_retried_and_a_missing_program_is_not() {
     );
 
     // a restart program that does not exist is permanent: no retry
-    let inventory = inventory(verify).replace(
-        r#"restart = ["sh", "-c", "echo restart >> restarts.log"]"#,
-        r#"restart = ["/nonexistent/restart-api"]"#,
+    h.project.write(
+        "rotor.toml",
+        inventory_with(&["/nonexistent/restart-api"], verify),
     );
-    h.project.write("rotor.toml", inventory);
     let run = h.rotor(&["rotate", "nextauth"]);
     run.expect_code(1)
         .expect_output("could not start `/nonexistent/restart-api`");

@@ -7,7 +7,9 @@
 
 pub mod conformance;
 pub mod fault_matrix;
+pub mod harness;
 pub mod http;
+pub mod inventory;
 pub mod leaks;
 mod pg_client;
 pub mod pgbouncer;
