@@ -10,32 +10,25 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 use rotor_testkit::Postgres;
 
 const INITIAL: &str = "initial-blue-password-7c1e5a9d";
 
-fn inventory(extra: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "db_app"
-owner = "platform"
-generator = {{ kind = "password", length = 32 }}
-cadence = "180d"
-strategy = {{ kind = "alternate" }}
-[secret.authority]
-kind = "postgres"
-admin_url_env = "ROTOR_PG_ADMIN_URL"
-group = "app"
-roles = ["app_blue", "app_green"]
-{extra}
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "DATABASE_URL"
-form = "url"
-"#
-    )
+/// `db_app`: app_blue and app_green take turns as members of `group`,
+/// consumers read `DATABASE_URL` (`extra`: more authority lines).
+fn db_app(group: &str, extra: &[&str]) -> Secret {
+    Secret::new("db_app")
+        .key("owner", "platform")
+        .key("cadence", "180d")
+        .alternating(group, "app_blue", "app_green")
+        .authority_lines(extra)
+        .dotenv(".env", "DATABASE_URL")
+        .target_line("form = \"url\"")
+}
+
+fn alternate(extra: &[&str]) -> String {
+    inventory(&[db_app("app", extra)])
 }
 
 fn verifier(password: &str) -> String {
@@ -67,13 +60,16 @@ fn url(pg: &Postgres, user: &str, password: &str) -> String {
     )
 }
 
-fn project(pg: &Postgres, extra: &str) -> Harness {
+fn project(pg: &Postgres, extra: &[&str]) -> Harness {
     let env = format!(
         "# shop api\nDATABASE_URL={}\nPORT=8080\n",
         url(pg, "app_blue", INITIAL)
     );
-    let mut h = Harness::new(&inventory(extra), &[(".env", &env)]);
-    h.manage(".env", &["DATABASE_URL"]);
+    let mut h = Harness::managed(
+        &alternate(extra),
+        &[(".env", &env)],
+        &[(".env", &["DATABASE_URL"])],
+    );
     h.leaks.learn(pg.admin_password());
     h.rotor(&["init"]).expect_code(0);
     h
@@ -128,7 +124,7 @@ fn admin_env(pg: &Postgres) -> String {
 #[test]
 fn alternate_moves_the_login_and_retires_the_old_role() {
     let pg = server();
-    let mut h = project(&pg, "");
+    let mut h = project(&pg, &[]);
     let admin = admin_env(&pg);
     let env = [("ROTOR_PG_ADMIN_URL", admin.as_str())];
     let blue_shape = shape(&pg, "app_blue");
@@ -239,7 +235,7 @@ fn hold_session(pg: &Postgres, user: &str, password: &str) -> Child {
 #[test]
 fn a_session_that_does_not_drain_keeps_the_old_role_until_retire() {
     let pg = server();
-    let mut h = project(&pg, "drain_timeout = \"1s\"");
+    let mut h = project(&pg, &["drain_timeout = \"1s\""]);
     let admin = admin_env(&pg);
     let env = [("ROTOR_PG_ADMIN_URL", admin.as_str())];
     let mut session = hold_session(&pg, "app_blue", INITIAL);
@@ -289,7 +285,7 @@ fn a_session_that_does_not_drain_keeps_the_old_role_until_retire() {
 #[test]
 fn drift_behind_rotors_back_is_reported() {
     let pg = server();
-    let mut h = project(&pg, "");
+    let mut h = project(&pg, &[]);
     let admin = admin_env(&pg);
     let env = [("ROTOR_PG_ADMIN_URL", admin.as_str())];
     h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
@@ -327,7 +323,7 @@ fn bad_input_fails_clearly_and_the_old_login_still_works() {
     let admin = admin_env(&pg);
     let env = [("ROTOR_PG_ADMIN_URL", admin.as_str())];
     let mut h = Harness::new(
-        &inventory("").replace("group = \"app\"", "group = \"no_such_group\""),
+        &inventory(&[db_app("no_such_group", &[])]),
         &[(
             ".env",
             &format!("DATABASE_URL={}\n", url(&pg, "app_blue", INITIAL)),
@@ -349,7 +345,7 @@ fn bad_input_fails_clearly_and_the_old_login_still_works() {
 
     // The live role holds a privilege itself: the idle one would lack it.
     pg.sql("CREATE TABLE direct(x int); GRANT SELECT ON direct TO app_blue;");
-    let mut h = project(&pg, "");
+    let mut h = project(&pg, &[]);
     let before = h.project.read(".env");
     h.rotor_env(&["rotate", "db_app"], &env)
         .expect_code(1)
@@ -365,7 +361,7 @@ fn bad_input_fails_clearly_and_the_old_login_still_works() {
         "CREATE ROLE weak_admin LOGIN PASSWORD '{}'",
         verifier(weak)
     ));
-    let mut h = project(&pg, "");
+    let mut h = project(&pg, &[]);
     h.leaks.learn(weak);
     let weak_url = format!(
         "postgres://weak_admin:{weak}@127.0.0.1:{}/postgres",
@@ -379,7 +375,7 @@ fn bad_input_fails_clearly_and_the_old_login_still_works() {
 
     // A URL target without a password part: refused before anything.
     let mut h = Harness::new(
-        &inventory(""),
+        &alternate(&[]),
         &[(
             ".env",
             &format!(
@@ -403,10 +399,11 @@ fn bad_input_fails_clearly_and_the_old_login_still_works() {
 #[test]
 fn user_and_password_variables_move_together() {
     let pg = server();
-    let inv = inventory("").replace(
-        "var = \"DATABASE_URL\"\nform = \"url\"",
-        "var = \"POSTGRES_PASSWORD\"\nuser_var = \"POSTGRES_USER\"",
-    );
+    let split = Secret::new("db_app")
+        .alternating("app", "app_blue", "app_green")
+        .dotenv(".env", "POSTGRES_PASSWORD")
+        .target_line("user_var = \"POSTGRES_USER\"");
+    let inv = inventory(&[split]);
     let mut h = Harness::new(
         &inv,
         &[(
@@ -441,13 +438,11 @@ fn user_and_password_variables_move_together() {
 #[test]
 fn an_authority_added_later_starts_from_the_login_in_the_targets() {
     let pg = server();
-    let plain = inventory("").replace(
-        "strategy = { kind = \"alternate\" }",
-        "strategy = { kind = \"cutover\" }",
-    );
-    let cut = plain.find("[secret.authority]").expect("authority");
-    let end = plain.find("[[secret.target]]").expect("target");
-    let without = format!("{}{}", &plain[..cut], &plain[end..]);
+    let without = inventory(&[Secret::new("db_app")
+        .generator("{ kind = \"password\", length = 32 }")
+        .strategy("{ kind = \"cutover\" }")
+        .dotenv(".env", "DATABASE_URL")
+        .target_line("form = \"url\"")]);
     let mut h = Harness::new(
         &without,
         &[(
@@ -470,7 +465,7 @@ fn an_authority_added_later_starts_from_the_login_in_the_targets() {
         verifier(&password)
     ));
 
-    h.project.write("rotor.toml", inventory(""));
+    h.project.write("rotor.toml", alternate(&[]));
     let blue_shape = shape(&pg, "app_blue");
     h.rotor_env(&["rotate", "db_app"], &env).expect_code(0);
     let (user, password2, _) = login(&h);

@@ -9,37 +9,27 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 use rotor_testkit::{PgBouncer, Postgres};
 
 const INITIAL: &str = "initial-blue-password-7c1e5a9d";
 const CONSOLE: &str = "console-password-5b2e9f0c4d";
 const USERLIST: &str = "pgbouncer/userlist.txt";
 
-fn inventory() -> String {
-    format!(
-        r#"
-[[secret]]
-name = "db_app"
-generator = {{ kind = "password", length = 32 }}
-strategy = {{ kind = "alternate" }}
-[secret.authority]
-kind = "postgres"
-admin_url_env = "ROTOR_PG_ADMIN_URL"
-group = "app"
-roles = ["app_blue", "app_green"]
-drain_timeout = "60s"
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "DATABASE_URL"
-form = "url"
-[[secret.target]]
-kind = "pgbouncer"
-path = "{USERLIST}"
-admin_console_env = "ROTOR_PGBOUNCER_URL"
-mode = "0640"
-"#
-    )
+/// The alternating secret, delivered to `.env` and to PgBouncer's userlist.
+fn db_app() -> String {
+    let app = Secret::new("db_app")
+        .alternating("app", "app_blue", "app_green")
+        .authority_lines(&["drain_timeout = \"60s\""])
+        .dotenv(".env", "DATABASE_URL")
+        .target_line("form = \"url\"")
+        .target_lines(&[
+            "kind = \"pgbouncer\"",
+            &format!("path = \"{USERLIST}\""),
+            "admin_console_env = \"ROTOR_PGBOUNCER_URL\"",
+            "mode = \"0640\"",
+        ]);
+    inventory(&[app])
 }
 
 fn server() -> Postgres {
@@ -87,7 +77,7 @@ fn rotation_moves_pgbouncer_clients_to_the_new_login() {
         ";; users PgBouncer knows\n\"{}\" \"{CONSOLE}\"\n\"app_blue\" \"{INITIAL}\"\n",
         rotor_testkit::pgbouncer::ADMIN_USER
     );
-    let mut h = Harness::new(&inventory(), &[(USERLIST, &userlist), (".env", "")]);
+    let mut h = Harness::new(&db_app(), &[(USERLIST, &userlist), (".env", "")]);
     let auth_file = h.project.join(USERLIST);
     PgBouncer::share(&auth_file);
     let pgb = PgBouncer::start(pg.port(), &auth_file);
@@ -163,7 +153,7 @@ fn a_failed_reload_undoes_the_rotation() {
     let pg = server();
     let userlist = format!("\"app_blue\" \"{INITIAL}\"\n");
     let mut h = Harness::new(
-        &inventory(),
+        &db_app(),
         &[
             (USERLIST, &userlist),
             (

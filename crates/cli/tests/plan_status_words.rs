@@ -8,43 +8,37 @@ mod common;
 use std::process::Command;
 
 use common::{rotor_bin, Harness};
+use rotor_testkit::inventory::{inventory, Secret};
 
-const RELATED: &str = r#"
-[[secret]]
-name = "jwt"
-owner = "security-auth"
-blast_radius = "All active user sessions: anyone holding it can mint tokens"
-generator = { kind = "random", bytes = 32 }
-strategy = { kind = "overlap", window = "1d" }
-related = ["session"]
+fn related() -> String {
+    let jwt = Secret::new("jwt")
+        .key("owner", "security-auth")
+        .key("blast_radius", RADIUS)
+        .random(32)
+        .overlap("1d")
+        .line_after_strategy("related = [\"session\"]")
+        .dotenv(".env", "JWT_SECRET")
+        .previous_var("JWT_SECRET_PREVIOUS");
+    let session = Secret::new("session")
+        .random(32)
+        .dotenv(".env", "SESSION_SECRET");
+    inventory(&[jwt, session])
+}
 
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-
-[[secret]]
-name = "session"
-generator = { kind = "random", bytes = 32 }
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "SESSION_SECRET"
-"#;
+const RADIUS: &str = "All active user sessions: anyone holding it can mint tokens";
 
 const ENV: &str =
     "JWT_SECRET=old-jwt-value-0123456789\nSESSION_SECRET=old-session-value-0123456789\n";
 
 fn related_project() -> Harness {
-    let mut h = Harness::new(RELATED, &[(".env", ENV)]);
-    h.manage(
-        ".env",
-        &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_SECRET"],
-    );
-    h.rotor(&["init"]).expect_code(0);
-    h
+    Harness::started(
+        &related(),
+        &[(".env", ENV)],
+        &[(
+            ".env",
+            &["JWT_SECRET", "JWT_SECRET_PREVIOUS", "SESSION_SECRET"],
+        )],
+    )
 }
 
 const WARNING: &str = "jwt is related to session (not selected)";
@@ -112,7 +106,7 @@ fn related_secrets_are_not_rotated_implicitly_and_plan_and_rotate_warn() {
 #[test]
 fn blast_radius_and_owner_are_shown_by_status_and_plan() {
     let mut h = related_project();
-    let radius = "All active user sessions: anyone holding it can mint tokens";
+    let radius = RADIUS;
     h.rotor(&["plan", "jwt"])
         .expect_code(0)
         .expect_output(&format!("blast radius: {radius}"))
@@ -131,29 +125,19 @@ fn blast_radius_and_owner_are_shown_by_status_and_plan() {
 }
 
 fn converting(user: &str) -> Harness {
-    let inventory = r#"
-[[secret]]
-name = "db"
-generator = { kind = "password", length = 32 }
-strategy = { kind = "alternate" }
-[secret.authority]
-kind = "postgres"
-admin_url_env = "ROTOR_PG_ADMIN_URL"
-group = "baander"
-roles = ["baander_blue", "baander_green"]
-retire = "drop"
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "DATABASE_URL"
-form = "url"
-"#;
+    let db = Secret::new("db")
+        .alternating("baander", "baander_blue", "baander_green")
+        .authority_lines(&["retire = \"drop\""])
+        .dotenv(".env", "DATABASE_URL")
+        .target_line("form = \"url\"");
     let env = format!(
         "DATABASE_URL=postgresql://{user}:old-db-password-0123456789@database:5432/baander?serverVersion=18\n"
     );
-    let mut h = Harness::new(inventory, &[(".env", &env)]);
-    h.manage(".env", &["DATABASE_URL"]);
-    h
+    Harness::managed(
+        &inventory(&[db]),
+        &[(".env", &env)],
+        &[(".env", &["DATABASE_URL"])],
+    )
 }
 
 /// Baander's single `baander` role converted with `retire = "drop"`: the

@@ -8,29 +8,34 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, quote, Secret};
 use rotor_testkit::Postgres;
 
 const ROLE: &str = "app_cut";
 const INITIAL: &str = "initial-cutover-password-4d2a91";
 
-fn inventory(admin: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "db_app"
-owner = "platform"
-generator = {{ kind = "password", length = 32 }}
-strategy = {{ kind = "cutover" }}
-[secret.authority]
-kind = "postgres"
-{admin}
-role = "{ROLE}"
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "PGPASSWORD"
-"#
+/// A password secret of `role`, rotated by `authority` lines.
+fn pg_secret(name: &str, path: &str, var: &str, authority: &[&str]) -> Secret {
+    let mut lines = vec!["kind = \"postgres\""];
+    lines.extend_from_slice(authority);
+    Secret::new(name)
+        .generator("{ kind = \"password\", length = 32 }")
+        .dotenv(path, var)
+        .authority_lines(&lines)
+}
+
+/// `db_app`: cutover of `role`, the admin URL from `ROTOR_PG_ADMIN_URL`.
+fn db_app(role: &str) -> String {
+    let role = format!("role = {}", quote(role));
+    let app = pg_secret(
+        "db_app",
+        ".env",
+        "PGPASSWORD",
+        &["admin_url_env = \"ROTOR_PG_ADMIN_URL\"", &role],
     )
+    .key("owner", "platform")
+    .strategy("{ kind = \"cutover\" }");
+    inventory(&[app])
 }
 
 fn env_file() -> String {
@@ -53,11 +58,11 @@ fn postgres_protocol_verifier(password: &str) -> String {
 }
 
 fn project(pg: &Postgres) -> (Harness, Vec<(&'static str, String)>) {
-    let mut h = Harness::new(
-        &inventory(r#"admin_url_env = "ROTOR_PG_ADMIN_URL""#),
+    let mut h = Harness::managed(
+        &db_app(ROLE),
         &[(".env", &env_file())],
+        &[(".env", &["PGPASSWORD"])],
     );
-    h.manage(".env", &["PGPASSWORD"]);
     h.leaks.learn(pg.admin_password());
     h.rotor(&["init"]).expect_code(0);
     (h, vec![("ROTOR_PG_ADMIN_URL", pg.admin_url())])
@@ -214,12 +219,11 @@ fn bad_admin_input_fails_clearly_and_the_old_password_still_works() {
 #[test]
 fn a_missing_role_fails_clearly() {
     let pg = server();
-    let mut h = Harness::new(
-        &inventory(r#"admin_url_env = "ROTOR_PG_ADMIN_URL""#).replace(ROLE, "no_such_role"),
+    let mut h = Harness::started(
+        &db_app("no_such_role"),
         &[(".env", &env_file())],
+        &[(".env", &["PGPASSWORD"])],
     );
-    h.manage(".env", &["PGPASSWORD"]);
-    h.rotor(&["init"]).expect_code(0);
     let url = pg.admin_url();
     h.rotor_env(&["rotate", "db_app"], &[("ROTOR_PG_ADMIN_URL", &url)])
         .expect_code(1)
@@ -258,35 +262,28 @@ fn the_admin_credential_is_itself_rotatable() {
         "CREATE ROLE rotor_admin LOGIN CREATEROLE PASSWORD '{}'; GRANT {ROLE} TO rotor_admin WITH ADMIN OPTION;",
         postgres_protocol_verifier(admin_initial)
     ));
-    let inv = format!(
-        r#"
-[[secret]]
-name = "db_admin"
-generator = {{ kind = "password", length = 32 }}
-[secret.authority]
-kind = "postgres"
-admin_url_env = "ROTOR_PG_SUPERUSER_URL"
-role = "rotor_admin"
-[[secret.target]]
-kind = "dotenv"
-path = "admin.env"
-var = "ROTOR_ADMIN_PASSWORD"
-
-[[secret]]
-name = "db_app"
-generator = {{ kind = "password", length = 32 }}
-[secret.authority]
-kind = "postgres"
-admin_secret = "db_admin"
-admin_url = "postgres://rotor_admin@127.0.0.1:{port}/postgres"
-role = "{ROLE}"
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "PGPASSWORD"
-"#,
-        port = pg.port()
+    let admin_url = format!(
+        "admin_url = \"postgres://rotor_admin@127.0.0.1:{}/postgres\"",
+        pg.port()
     );
+    let role = format!("role = {}", quote(ROLE));
+    let inv = inventory(&[
+        pg_secret(
+            "db_admin",
+            "admin.env",
+            "ROTOR_ADMIN_PASSWORD",
+            &[
+                "admin_url_env = \"ROTOR_PG_SUPERUSER_URL\"",
+                "role = \"rotor_admin\"",
+            ],
+        ),
+        pg_secret(
+            "db_app",
+            ".env",
+            "PGPASSWORD",
+            &["admin_secret = \"db_admin\"", &admin_url, &role],
+        ),
+    ]);
     let mut h = Harness::new(
         &inv,
         &[

@@ -9,33 +9,17 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, line_of, Secret};
 
-fn inventory(hooks: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "cache"
-description = "Redis requirepass"
-generator = {{ kind = "password", length = 32, alphabet = "urlsafe" }}
-{hooks}
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "REDIS_PASSWORD"
-
-[[secret.target]]
-kind = "template"
-path = "docker-compose.yml"
-template = "docker-compose.yml.tmpl"
-mode = "0640"
-
-[[secret.target]]
-kind = "template"
-path = "redis/auth.conf"
-template = "redis/auth.conf.tmpl"
-"#
-    )
+/// The secret: `.env`, a compose file (mode 0640) and a Redis include.
+fn cache() -> Secret {
+    Secret::new("cache")
+        .key("description", "Redis requirepass")
+        .password(32, "urlsafe")
+        .dotenv(".env", "REDIS_PASSWORD")
+        .template("docker-compose.yml", "docker-compose.yml.tmpl")
+        .target_line("mode = \"0640\"")
+        .template("redis/auth.conf", "redis/auth.conf.tmpl")
 }
 
 const OLD: &str = "OLD-redis-pass-12345678";
@@ -51,21 +35,34 @@ fn fill(template: &str, value: &str) -> String {
         .replace("{{current}}", value)
 }
 
-fn setup(hooks: &str) -> Harness {
-    let mut h = Harness::new(
-        &inventory(hooks),
-        &[
-            (".env", ENV),
-            ("docker-compose.yml.tmpl", COMPOSE_TMPL),
-            ("docker-compose.yml", &fill(COMPOSE_TMPL, OLD)),
-            ("redis/auth.conf.tmpl", REDIS_TMPL),
-            ("redis/auth.conf", &fill(REDIS_TMPL, OLD)),
-        ],
+/// The project's files: `.env`, both templates and both rendered files
+/// holding the old password.
+fn files() -> Vec<(&'static str, String)> {
+    vec![
+        (".env", ENV.to_owned()),
+        ("docker-compose.yml.tmpl", COMPOSE_TMPL.to_owned()),
+        ("docker-compose.yml", fill(COMPOSE_TMPL, OLD)),
+        ("redis/auth.conf.tmpl", REDIS_TMPL.to_owned()),
+        ("redis/auth.conf", fill(REDIS_TMPL, OLD)),
+    ]
+}
+
+/// A project of `secrets` over [`files`], `rotor init` done.
+fn setup_with(secrets: &[Secret]) -> Harness {
+    let files = files();
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let mut h = Harness::managed(
+        &inventory(secrets),
+        &files,
+        &[(".env", &["REDIS_PASSWORD"])],
     );
-    h.manage(".env", &["REDIS_PASSWORD"]);
     h.leaks.learn(OLD);
     h.rotor(&["init"]).expect_code(0);
     h
+}
+
+fn setup() -> Harness {
+    setup_with(&[cache()])
 }
 
 /// The value `.env` holds, after checking that each rendered file is its
@@ -87,7 +84,7 @@ fn delivered(h: &Harness) -> String {
 
 #[test]
 fn rotating_renders_every_template_and_keeps_their_other_bytes() {
-    let mut h = setup("");
+    let mut h = setup();
     h.rotor(&["plan", "cache"])
         .expect_code(0)
         .expect_output("docker-compose.yml.tmpl: {{current}} = NEW (atomic replace, mode 0640, every other byte the template's)")
@@ -123,7 +120,7 @@ fn rotating_renders_every_template_and_keeps_their_other_bytes() {
 
 #[test]
 fn a_missing_rendered_file_is_created_with_create_missing() {
-    let mut h = setup("");
+    let mut h = setup();
     std::fs::remove_file(h.project.join("docker-compose.yml")).expect("rm");
     h.rotor(&["plan", "cache"])
         .expect_code(0)
@@ -144,10 +141,12 @@ fn a_missing_rendered_file_is_created_with_create_missing() {
 #[test]
 fn a_failed_verify_puts_every_rendered_file_back() {
     // The hook prints the rendered files (the new value) and fails.
-    let hooks = r#"[secret.hooks]
-verify = { command = ["sh", "-c", "cat docker-compose.yml redis/auth.conf; exit 1"], timeout = "5s" }
-retries = 1"#;
-    let mut h = setup(hooks);
+    let mut h = setup_with(&[cache()
+        .verify_command(
+            &["sh", "-c", "cat docker-compose.yml redis/auth.conf; exit 1"],
+            "5s",
+        )
+        .hook_line("retries = 1")]);
     let before = h.project.snapshot();
     h.rotor(&["rotate", "cache"])
         .expect_code(1)
@@ -165,7 +164,7 @@ retries = 1"#;
 
 #[test]
 fn a_template_without_its_placeholder_is_refused_before_anything_changes() {
-    let mut h = setup("");
+    let mut h = setup();
     h.rotor(&["rotate", "cache"]).expect_code(0);
     let value = delivered(&h);
     // Someone "simplifies" the template: the placeholder is gone.
@@ -174,8 +173,12 @@ fn a_template_without_its_placeholder_is_refused_before_anything_changes() {
         COMPOSE_TMPL.replace(" --requirepass {{current}}", ""),
     );
     let before = h.project.snapshot();
+    let line = line_of(
+        &inventory(&[cache()]),
+        "template = \"docker-compose.yml.tmpl\"",
+    );
     let needle = format!(
-        "rotor.toml:16:12: secret \"cache\": template {} has no {{{{current}}}} placeholder; rotor would write a file without the secret",
+        "rotor.toml:{line}:12: secret \"cache\": template {} has no {{{{current}}}} placeholder; rotor would write a file without the secret",
         h.project.join("docker-compose.yml.tmpl").display()
     );
     for args in [
@@ -214,7 +217,7 @@ fn a_template_without_its_placeholder_is_refused_before_anything_changes() {
 
 #[test]
 fn a_rendered_file_edited_by_hand_is_refused_before_anything_changes() {
-    let mut h = setup("");
+    let mut h = setup();
     h.rotor(&["rotate", "cache"]).expect_code(0);
     let value = delivered(&h);
     // Someone bumps the image in the rendered file, not in the template.
@@ -256,25 +259,10 @@ fn a_rendered_file_edited_by_hand_is_refused_before_anything_changes() {
 
 #[test]
 fn another_writer_of_a_rendered_file_through_a_link_is_refused() {
-    let extra = r#"
-[[secret]]
-name = "other"
-generator = { kind = "random", bytes = 16 }
-[[secret.target]]
-kind = "dotenv"
-path = "alias.yml"
-var = "OTHER"
-"#;
-    let mut h = Harness::new(
-        &format!("{}{extra}", inventory("")),
-        &[
-            (".env", ENV),
-            ("docker-compose.yml.tmpl", COMPOSE_TMPL),
-            ("docker-compose.yml", &fill(COMPOSE_TMPL, OLD)),
-            ("redis/auth.conf.tmpl", REDIS_TMPL),
-            ("redis/auth.conf", &fill(REDIS_TMPL, OLD)),
-        ],
-    );
+    let other = Secret::new("other").random(16).dotenv("alias.yml", "OTHER");
+    let files = files();
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let mut h = Harness::new(&inventory(&[cache(), other]), &files);
     std::os::unix::fs::symlink("docker-compose.yml", h.project.join("alias.yml")).expect("symlink");
     h.manage(".env", &["REDIS_PASSWORD"]);
     h.leaks.learn(OLD);
@@ -289,17 +277,11 @@ var = "OTHER"
 
 #[test]
 fn plan_warns_that_printable_values_are_written_raw() {
-    let inventory = r#"
-[[secret]]
-name = "cache"
-generator = { kind = "password", length = 32, alphabet = "printable" }
-[[secret.target]]
-kind = "template"
-path = "redis.conf"
-template = "redis.conf.tmpl"
-"#;
+    let cache = Secret::new("cache")
+        .password(32, "printable")
+        .template("redis.conf", "redis.conf.tmpl");
     let mut h = Harness::new(
-        inventory,
+        &inventory(&[cache]),
         &[("redis.conf.tmpl", "requirepass {{current}}\n")],
     );
     h.rotor(&["init"]).expect_code(0);

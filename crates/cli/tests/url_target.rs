@@ -7,23 +7,15 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 
-fn inventory(verify: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "cache"
-description = "Redis password, inside REDIS_URL"
-generator = {{ kind = "password", length = 40, alphabet = "printable" }}
-{verify}
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "REDIS_URL"
-form = "url"
-"#
-    )
+/// The secret: a printable password inside `REDIS_URL`.
+fn cache() -> Secret {
+    Secret::new("cache")
+        .key("description", "Redis password, inside REDIS_URL")
+        .password(40, "printable")
+        .dotenv(".env", "REDIS_URL")
+        .target_line("form = \"url\"")
 }
 
 const OLD: &str = "OLD-redis-pass-1234";
@@ -59,9 +51,12 @@ fn decode(text: &str) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-fn setup(verify: &str) -> Harness {
-    let mut h = Harness::new(&inventory(verify), &[(".env", ENV)]);
-    h.manage(".env", &["REDIS_URL"]);
+fn setup(cache: Secret) -> Harness {
+    let mut h = Harness::managed(
+        &inventory(&[cache]),
+        &[(".env", ENV)],
+        &[(".env", &["REDIS_URL"])],
+    );
     h.leaks.learn(OLD);
     h.rotor(&["init"]).expect_code(0);
     h
@@ -69,7 +64,7 @@ fn setup(verify: &str) -> Harness {
 
 #[test]
 fn rotating_a_url_changes_only_its_password() {
-    let mut h = setup("");
+    let mut h = setup(cache());
     h.rotor(&["plan", "cache"])
         .expect_code(0)
         .expect_output("REDIS_URL = its URL with the password (NEW) replaced (atomic replace");
@@ -111,10 +106,14 @@ fn rotating_a_url_changes_only_its_password() {
 fn hook_output_with_the_encoded_password_is_redacted() {
     // A verify command that keeps a copy of the file, prints the URL line
     // (the password as written: percent-encoded) and fails.
-    let verify = r#"[secret.hooks]
-verify = { command = ["sh", "-c", "cp .env seen.env; grep REDIS_URL .env; exit 1"], timeout = "5s" }
-retry_backoff = "10ms""#;
-    let mut h = setup(verify);
+    let mut h = setup(
+        cache()
+            .verify_command(
+                &["sh", "-c", "cp .env seen.env; grep REDIS_URL .env; exit 1"],
+                "5s",
+            )
+            .hook_line("retry_backoff = \"10ms\""),
+    );
     let run = h.rotor(&["rotate", "cache"]);
     run.expect_code(1).expect_output("REDACTED fp=");
     assert_eq!(h.project.read_string(".env"), ENV, "undo restored the file");
@@ -133,9 +132,11 @@ retry_backoff = "10ms""#;
 #[test]
 fn a_url_without_a_password_part_is_refused_before_anything_changes() {
     let env = "REDIS_URL=redis://127.0.0.1:6379/0\nOTHER=1\n";
-    let mut h = Harness::new(&inventory(""), &[(".env", env)]);
-    h.manage(".env", &["REDIS_URL"]);
-    h.rotor(&["init"]).expect_code(0);
+    let mut h = Harness::started(
+        &inventory(&[cache()]),
+        &[(".env", env)],
+        &[(".env", &["REDIS_URL"])],
+    );
     h.rotor(&["plan", "cache"])
         .expect_code(0)
         .expect_output("rotate refuses: ")

@@ -223,6 +223,26 @@ impl Secret {
         self
     }
 
+    /// `[secret.authority]` of kind `postgres` with the admin URL from
+    /// `$ROTOR_PG_ADMIN_URL`, then `lines`.
+    pub fn postgres(self, lines: &[&str]) -> Secret {
+        self.authority_lines(&[
+            "kind = \"postgres\"",
+            "admin_url_env = \"ROTOR_PG_ADMIN_URL\"",
+        ])
+        .authority_lines(lines)
+    }
+
+    /// A 32-character password that `blue` and `green`, members of
+    /// `group`, take turns holding (`strategy = alternate`).
+    pub fn alternating(self, group: &str, blue: &str, green: &str) -> Secret {
+        let group = format!("group = {}", quote(group));
+        let roles = format!("roles = {}", array(&[blue, green]));
+        self.generator("{ kind = \"password\", length = 32 }")
+            .strategy("{ kind = \"alternate\" }")
+            .postgres(&[&group, &roles])
+    }
+
     /// The secret's tables, each line ending in a newline.
     pub fn render(&self) -> String {
         let mut out = format!("[[secret]]\nname = {}\n", quote(&self.name));
@@ -265,6 +285,19 @@ impl Secret {
 pub fn inventory(secrets: &[Secret]) -> String {
     let secrets: Vec<String> = secrets.iter().map(Secret::render).collect();
     format!("\n{}", secrets.join("\n"))
+}
+
+/// The 1-based number of the first line of `text` that contains `needle`,
+/// for tests that expect an error to name a line of `rotor.toml`.
+///
+/// # Panics
+///
+/// When no line contains `needle`.
+pub fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("no line of the inventory contains {needle:?}"))
 }
 
 #[cfg(test)]
