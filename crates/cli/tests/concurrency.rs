@@ -9,17 +9,16 @@ use std::process::Child;
 
 use common::{wait_for_file, Harness};
 use rotor::secret::Fingerprint;
+use rotor_testkit::inventory::overlapping;
 
 fn inventory(secrets: usize) -> String {
-    let mut inv = String::new();
-    for i in 0..secrets {
-        inv.push_str(&format!(
-            "[[secret]]\nname = \"s{i}\"\ngenerator = {{ kind = \"random\", bytes = 24 }}\n\
-             strategy = {{ kind = \"overlap\", window = \"1d\" }}\n\
-             [[secret.target]]\nkind = \"dotenv\"\npath = \".env\"\nvar = \"S{i}\"\nprevious_var = \"S{i}_PREVIOUS\"\n\n"
-        ));
-    }
-    inv
+    rotor_testkit::inventory::inventory(&overlapping(secrets))
+}
+
+/// One overlap secret `s0` whose restart hook is `argv`.
+fn restarting(argv: &[&str]) -> String {
+    let s0 = overlapping(1).remove(0).restart(argv);
+    rotor_testkit::inventory::inventory(&[s0])
 }
 
 fn spawn(h: &Harness, args: &[&str]) -> Child {
@@ -129,10 +128,7 @@ fn eight_processes_on_one_secret_rotate_it_once_each_or_step_aside() {
 
 #[test]
 fn a_run_in_progress_is_running_not_interrupted() {
-    let inv = inventory(1).replace(
-        "previous_var = \"S0_PREVIOUS\"\n",
-        "previous_var = \"S0_PREVIOUS\"\n[secret.hooks]\nrestart = [\"sh\", \"-c\", \"touch restarting; sleep 2\"]\n",
-    );
+    let inv = restarting(&["sh", "-c", "touch restarting; sleep 2"]);
     let mut h = Harness::new(&inv, &[(".env", "S0=initial-value-0000-abcdef\n")]);
     h.manage(".env", &["S0", "S0_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
@@ -160,15 +156,11 @@ fn two_sweeps_started_together_rotate_each_secret_once() {
     // One slow restart shared by every secret makes the two sweeps overlap
     // however the processes happen to be scheduled.
     let n = 4;
-    let mut inv = inventory(n);
-    for i in 0..n {
-        inv = inv.replace(
-            &format!("previous_var = \"S{i}_PREVIOUS\"\n"),
-            &format!(
-                "previous_var = \"S{i}_PREVIOUS\"\n[secret.hooks]\nrestart = [\"sleep\", \"1\"]\n"
-            ),
-        );
-    }
+    let secrets: Vec<_> = overlapping(n)
+        .into_iter()
+        .map(|s| s.restart(&["sleep", "1"]))
+        .collect();
+    let inv = rotor_testkit::inventory::inventory(&secrets);
     let env: String = (0..n)
         .map(|i| format!("S{i}=initial-value-{i:04}-abcdef\n"))
         .collect();
@@ -200,10 +192,7 @@ fn two_sweeps_started_together_rotate_each_secret_once() {
 
 #[test]
 fn force_unlock_takes_a_live_run_and_its_owner_cannot_promote() {
-    let inv = inventory(1).replace(
-        "previous_var = \"S0_PREVIOUS\"\n",
-        "previous_var = \"S0_PREVIOUS\"\n[secret.hooks]\nrestart = [\"sh\", \"-c\", \"touch restarting; sleep 2\"]\n",
-    );
+    let inv = restarting(&["sh", "-c", "touch restarting; sleep 2"]);
     let env = "S0=initial-value-0000-abcdef\n";
     let mut h = Harness::new(&inv, &[(".env", env)]);
     h.manage(".env", &["S0", "S0_PREVIOUS"]);

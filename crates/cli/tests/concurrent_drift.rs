@@ -19,15 +19,7 @@ use rotor::secret::Fingerprint;
 const DRIFT_WORDS: &[&str] = &["did not deliver", "by hand", "disagree", "DRIFT"];
 
 fn inventory(secrets: usize) -> String {
-    let mut inv = String::new();
-    for i in 0..secrets {
-        inv.push_str(&format!(
-            "[[secret]]\nname = \"s{i}\"\ngenerator = {{ kind = \"random\", bytes = 24 }}\n\
-             strategy = {{ kind = \"overlap\", window = \"1d\" }}\n\
-             [[secret.target]]\nkind = \"dotenv\"\npath = \".env\"\nvar = \"S{i}\"\nprevious_var = \"S{i}_PREVIOUS\"\n\n"
-        ));
-    }
-    inv
+    rotor_testkit::inventory::inventory(&rotor_testkit::inventory::overlapping(secrets))
 }
 
 fn setup(n: usize) -> Harness {

@@ -82,16 +82,7 @@ fn cutover_retires_the_old_value_at_once() {
     let token = h.env_var(".env", "MANUAL_TOKEN").expect("token");
     assert_eq!(token.len(), 32, "16 bytes hex");
     assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
-    let hist = h
-        .rotor(&["history", "manual", "--json"])
-        .expect_code(0)
-        .json();
-    let stages: Vec<&str> = hist["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["stage"].as_str().expect("stage"))
-        .collect();
+    let stages = h.stages("manual");
     assert_eq!(stages, ["current", "retired"]);
     h.rotor(&["rollback", "manual"])
         .expect_code(2)

@@ -14,8 +14,9 @@ mod common;
 
 use common::{Harness, Run};
 use rotor::secret::Fingerprint;
+use rotor_testkit::fault_matrix::Recovery;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Strategy {
     Pair,
     List,
@@ -26,12 +27,6 @@ enum Strategy {
 enum Kind {
     Rotate,
     Retire,
-    Rollback,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Recovery {
-    Resume,
     Rollback,
 }
 
@@ -233,20 +228,13 @@ fn run_case(strategy: Strategy, kind: Kind, point: &str, recovery: Recovery) {
         Recovery::Resume => h.rotor(&["resume"]),
         Recovery::Rollback => h.rotor(&["rollback", "api"]),
     };
-    match (completed, recovery, strategy, kind) {
-        (true, Recovery::Resume, ..) => {
-            recovered.expect_code(2).expect_output("nothing to resume");
-        }
-        // after a completed cutover rotation there is no previous to swap back
-        (true, Recovery::Rollback, Strategy::Cutover, Kind::Rotate)
-        // after a completed retirement there is no previous left either
-        | (true, Recovery::Rollback, _, Kind::Retire) => {
-            recovered.expect_code(2).expect_output("nothing to roll back");
-        }
-        _ => {
-            recovered.expect_code(0);
-        }
-    }
+    // After a completed cutover rotation there is no previous to swap
+    // back, after a completed retirement no previous left either.
+    let nothing = completed
+        && (recovery == Recovery::Resume
+            || kind == Kind::Retire
+            || (strategy == Strategy::Cutover && kind == Kind::Rotate));
+    recovery.check(&recovered, nothing);
     if in_replace {
         recovered.expect_output("a temp file left by a rotor process that died");
     }

@@ -15,18 +15,13 @@ mod common;
 
 use common::{Harness, Run};
 use rotor::secret::Fingerprint;
+use rotor_testkit::fault_matrix::Recovery;
 use rotor_testkit::Postgres;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Strategy {
     Cutover,
     Alternate,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Recovery {
-    Resume,
-    Rollback,
 }
 
 const INITIAL: &str = "initial-db-password-0a1b2c3d4e";
@@ -242,19 +237,7 @@ fn run_case(pg: &Postgres, strategy: Strategy, n: usize, point: &str, recovery: 
         Recovery::Resume => c.rotor(&["resume"]),
         Recovery::Rollback => c.rotor(&["rollback", "db"]),
     };
-    match (completed, recovery) {
-        (true, Recovery::Resume) => {
-            recovered.expect_code(2).expect_output("nothing to resume");
-        }
-        (true, Recovery::Rollback) => {
-            recovered
-                .expect_code(2)
-                .expect_output("nothing to roll back");
-        }
-        _ => {
-            recovered.expect_code(0);
-        }
-    }
+    recovery.check(&recovered, completed);
     c.check(pg);
     if !completed && recovery == Recovery::Rollback {
         assert_eq!(

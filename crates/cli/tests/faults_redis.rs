@@ -26,13 +26,8 @@ use std::process::{Command, Stdio};
 use common::{Harness, Run};
 use rotor::secret::Fingerprint;
 use rotor::store::{Stage, Store};
+use rotor_testkit::fault_matrix::Recovery;
 use rotor_testkit::Redis;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Recovery {
-    Resume,
-    Rollback,
-}
 
 const SECRET: &str = "redis_app";
 const INITIAL: &str = "initial-redis-password-5e6f7a8b9c0d";
@@ -422,13 +417,6 @@ impl Case {
     }
 }
 
-fn recovery_args(recovery: Recovery) -> [&'static str; 2] {
-    match recovery {
-        Recovery::Resume => ["resume", SECRET],
-        Recovery::Rollback => ["rollback", SECRET],
-    }
-}
-
 fn run_case(nodes: &Nodes, n: usize, point: &str, recovery: Recovery) {
     let name = format!("crash {point} then {recovery:?}");
     let mut c = Case::new(nodes, n, name.clone());
@@ -440,20 +428,8 @@ fn run_case(nodes: &Nodes, n: usize, point: &str, recovery: Recovery) {
         let row = c.status();
         assert_eq!(row["state"], "interrupted", "{name}: {row}");
     }
-    let recovered = c.rotor(&recovery_args(recovery));
-    match (completed, recovery) {
-        (true, Recovery::Resume) => {
-            recovered.expect_code(2).expect_output("nothing to resume");
-        }
-        (true, Recovery::Rollback) => {
-            recovered
-                .expect_code(2)
-                .expect_output("nothing to roll back");
-        }
-        _ => {
-            recovered.expect_code(0);
-        }
-    }
+    let recovered = c.rotor(&recovery.args(SECRET));
+    recovery.check(&recovered, completed);
     c.check(nodes);
     let after = c.credential();
     if !completed && recovery == Recovery::Rollback {
@@ -542,7 +518,7 @@ fn replica_down(nodes: &mut Nodes, n: usize, point: &str, recovery: Recovery) {
     c.check_between_nodes(nodes, point);
     nodes.replica.stop();
     let files_before = c.files();
-    let args = recovery_args(recovery);
+    let args = recovery.args(SECRET);
     let down = c.rotor(&args);
     // Whatever happened, consumers (restarted or not) can log in on the
     // primary with what their files hold, also after a restart of it.
@@ -681,7 +657,7 @@ fn retire_run_crash_between_nodes() {
         c.check_between_nodes(&nodes, "mid:retire-nodes");
         let row = c.status();
         assert_eq!(row["state"], "interrupted", "{name}: {row}");
-        c.rotor(&recovery_args(recovery)).expect_code(0);
+        c.rotor(&recovery.args(SECRET)).expect_code(0);
         let row = c.status();
         assert!(row["open_run"].is_null(), "{name}: {row}");
         if recovery == Recovery::Rollback {

@@ -46,3 +46,37 @@ pub fn crash_points(
     }
     points
 }
+
+/// How a suite recovers from a crash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// `rotor resume NAME`.
+    Resume,
+    /// `rotor rollback NAME`.
+    Rollback,
+}
+
+impl Recovery {
+    /// The arguments of the recovery of secret `name`.
+    pub fn args(self, name: &str) -> [&str; 2] {
+        match self {
+            Recovery::Resume => ["resume", name],
+            Recovery::Rollback => ["rollback", name],
+        }
+    }
+
+    /// Checks the exit of the recovery `run`: when the crash left
+    /// `nothing` for it to do (the run had completed) it is refused with
+    /// exit 2 and says so, else it exits 0.
+    pub fn check(self, run: &crate::harness::Run, nothing: bool) {
+        if nothing {
+            let words = match self {
+                Recovery::Resume => "nothing to resume",
+                Recovery::Rollback => "nothing to roll back",
+            };
+            run.expect_code(2).expect_output(words);
+        } else {
+            run.expect_code(0);
+        }
+    }
+}

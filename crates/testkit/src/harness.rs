@@ -245,6 +245,21 @@ impl Harness {
         assert!(self.leaks.scanned() > 0, "the leak scanner scanned nothing");
     }
 
+    /// The stages of `name`'s versions, newest first, from `rotor history
+    /// NAME --json` (which must exit 0).
+    pub fn stages(&mut self, name: &str) -> Vec<String> {
+        let hist = self
+            .rotor(&["history", name, "--json"])
+            .expect_code(0)
+            .json();
+        hist["versions"]
+            .as_array()
+            .expect("versions")
+            .iter()
+            .map(|v| v["stage"].as_str().expect("stage").to_owned())
+            .collect()
+    }
+
     /// Value of a variable as dotenvy reads the file.
     pub fn env_var(&self, file: &str, var: &str) -> Option<String> {
         dotenvy::from_path_iter(self.project.join(file))

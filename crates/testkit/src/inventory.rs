@@ -287,6 +287,21 @@ pub fn inventory(secrets: &[Secret]) -> String {
     format!("\n{}", secrets.join("\n"))
 }
 
+/// `count` secrets `s0`, `s1`, …: 24 random bytes each, overlap for a day,
+/// in `S0`, `S1`, … of `.env` with the previous value in `S0_PREVIOUS`, …
+/// (the inventories of the concurrency and scale tests).
+pub fn overlapping(count: usize) -> Vec<Secret> {
+    (0..count)
+        .map(|i| {
+            Secret::new(&format!("s{i}"))
+                .random(24)
+                .overlap("1d")
+                .dotenv(".env", &format!("S{i}"))
+                .previous_var(&format!("S{i}_PREVIOUS"))
+        })
+        .collect()
+}
+
 /// The 1-based number of the first line of `text` that contains `needle`,
 /// for tests that expect an error to name a line of `rotor.toml`.
 ///
