@@ -1,8 +1,9 @@
 //! The example exec plugins (examples/plugins) end to end through the CLI,
 //! against local stand-ins that follow each provider's API shape: one per
 //! overlap model (Stripe: fixed grace, Twilio: secondary token promoted,
-//! Cloudflare: roll with no overlap, S3/IAM: two access keys), and the
-//! crash matrix: rotor killed at every step of an exec rotation, then
+//! Cloudflare: roll with no overlap, S3/IAM: two access keys; the S3 one
+//! also as the Rust SDK's example, crates/cli/examples/s3_plugin.rs), and
+//! the crash matrix: rotor killed at every step of an exec rotation, then
 //! resumed (or rolled back), leaves exactly one working new credential at
 //! the provider, and the old one is revoked only after `finish`.
 
@@ -17,7 +18,13 @@ const ADMIN: &str = "standin-admin-key-5f1d9c0a7e3b";
 /// strategy, its targets and config lines; the admin key is passed to the
 /// plugin through STANDIN_ADMIN_KEY.
 fn harness(plugin: &str, strategy: &str, target: &str, config: &str, env: &str) -> Harness {
-    let plugin = plugins_dir().join(plugin);
+    let script = plugins_dir().join(plugin).display().to_string();
+    harness_of(&["python3", &script], strategy, target, config, env)
+}
+
+/// Like [`harness`], with the plugin's command line given.
+fn harness_of(command: &[&str], strategy: &str, target: &str, config: &str, env: &str) -> Harness {
+    let command: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
     let inventory = format!(
         r#"
 [[secret]]
@@ -29,13 +36,13 @@ strategy = {strategy}
 verify = {{ command = ["true"], timeout = "10s" }}
 [secret.authority]
 kind = "exec"
-command = ["python3", "{}"]
+command = [{}]
 env = ["STANDIN_ADMIN_KEY"]
 [secret.authority.config]
 admin_key_env = "STANDIN_ADMIN_KEY"
 {config}
 "#,
-        plugin.display()
+        command.join(", ")
     );
     let mut h = Harness::new(&inventory, &[(".env", env)]);
     h.leaks.learn(ADMIN);
@@ -205,7 +212,69 @@ fn cloudflare_roll_without_overlap_is_a_cutover_and_refuses_an_overlap_strategy(
 const SEED_ID: &str = "AKIASEEDSEEDSEED0001";
 const SEED_SECRET: &str = "seedsecretseedsecretseedsecretseedsecret";
 
-fn s3(strategy: &str, target_extra: &str) -> (Standin, Harness) {
+/// The two S3 plugins: the Python one (examples/plugins/s3.py) and its
+/// port to the Rust SDK (crates/cli/examples/s3_plugin.rs). Both get the
+/// same tests.
+#[derive(Clone, Copy, Debug)]
+enum S3 {
+    Python,
+    Rust,
+}
+
+impl S3 {
+    fn command(self) -> Vec<String> {
+        match self {
+            S3::Python => vec![
+                "python3".to_owned(),
+                plugins_dir().join("s3.py").display().to_string(),
+            ],
+            S3::Rust => vec![rust_plugin().display().to_string()],
+        }
+    }
+
+    /// The plugin's file name, which `plan` shows.
+    fn file(self) -> &'static str {
+        match self {
+            S3::Python => "s3.py",
+            S3::Rust => "s3_plugin",
+        }
+    }
+}
+
+/// The Rust example's binary, built once per run of this file. Cargo builds
+/// a package's examples before its integration tests only when no target
+/// is selected (`cargo test --test exec_providers` does not), so this asks
+/// cargo to build it (nothing to do when it is fresh; cargo holds no lock
+/// while tests run) and finds it where cargo puts examples: this test runs
+/// from `target/<profile>/deps`, the example is
+/// `target/<profile>/examples/s3_plugin`.
+fn rust_plugin() -> &'static std::path::Path {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "rotor-cli", "--example", "s3_plugin"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo build --example s3_plugin");
+        assert!(
+            out.status.success(),
+            "cargo build --example s3_plugin failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let exe = std::env::current_exe().expect("the test's own path");
+        let profile = exe
+            .parent()
+            .and_then(std::path::Path::parent)
+            .expect("the test runs from target/<profile>/deps");
+        let bin = profile
+            .join("examples")
+            .join(format!("s3_plugin{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.is_file(), "{} is missing", bin.display());
+        bin
+    })
+}
+
+fn s3(plugin: S3, strategy: &str, target_extra: &str) -> (Standin, Harness) {
     let s = Standin::start(
         "s3",
         &[
@@ -221,8 +290,10 @@ fn s3(strategy: &str, target_extra: &str) -> (Standin, Harness) {
     let target = format!(
         "[[secret.target]]\nkind = \"dotenv\"\npath = \".env\"\nvar = \"S3_SECRET_ACCESS_KEY\"\nuser_var = \"S3_ACCESS_KEY_ID\"\n{target_extra}"
     );
-    let mut h = harness(
-        "s3.py",
+    let command = plugin.command();
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    let mut h = harness_of(
+        &command,
         strategy,
         &target,
         &config,
@@ -235,9 +306,11 @@ fn s3(strategy: &str, target_extra: &str) -> (Standin, Harness) {
     (s, h)
 }
 
-#[test]
-fn s3_access_key_pair_rotates_both_parts_and_deletes_the_old_key() {
-    let (s, mut h) = s3(r#"{ kind = "dual-password" }"#, "");
+fn pair_rotates_both_parts_and_deletes_the_old_key(plugin: S3) {
+    let (s, mut h) = s3(plugin, r#"{ kind = "dual-password" }"#, "");
+    rotor(&mut h, &["plan", "key"])
+        .expect_code(0)
+        .expect_output(plugin.file());
     rotor(&mut h, &["rotate", "key"]).expect_code(0);
     let id = h.env_var(".env", "S3_ACCESS_KEY_ID").expect("id");
     let secret = h.env_var(".env", "S3_SECRET_ACCESS_KEY").expect("secret");
@@ -245,12 +318,35 @@ fn s3_access_key_pair_rotates_both_parts_and_deletes_the_old_key() {
     assert!(id.starts_with("AKIA"));
     assert!(s.works(&secret) && !s.works(SEED_SECRET));
     assert_eq!(s.working().len(), 1, "{}", s.state());
+    // The seed key was deleted after the new one was made.
+    let calls = s.calls();
+    let made = calls
+        .iter()
+        .position(|c| c == "POST /iam/users/app/access-keys")
+        .expect("create");
+    let deleted = calls
+        .iter()
+        .position(|c| c == &format!("DELETE /iam/users/app/access-keys/{SEED_ID}"))
+        .expect("the old key deleted");
+    assert!(made < deleted, "{calls:?}");
+    rotor(&mut h, &["verify", "key"]).expect_code(0);
+    rotor(&mut h, &["audit", "verify"]).expect_code(0);
     h.finish();
 }
 
 #[test]
-fn s3_two_key_limit_refuses_a_third_until_retire_revokes_the_previous() {
+fn s3_access_key_pair_rotates_both_parts_and_deletes_the_old_key() {
+    pair_rotates_both_parts_and_deletes_the_old_key(S3::Python);
+}
+
+#[test]
+fn rust_s3_plugin_rotates_both_parts_and_deletes_the_old_key() {
+    pair_rotates_both_parts_and_deletes_the_old_key(S3::Rust);
+}
+
+fn two_key_limit_refuses_a_third_until_retire(plugin: S3) {
     let (s, mut h) = s3(
+        plugin,
         r#"{ kind = "overlap", window = "1d" }"#,
         "previous_var = \"S3_SECRET_ACCESS_KEY_PREVIOUS\"\n",
     );
@@ -259,17 +355,28 @@ fn s3_two_key_limit_refuses_a_third_until_retire_revokes_the_previous() {
     rotor(&mut h, &["rotate", "key"])
         .expect_code(2)
         .expect_output("is still live at its provider");
+    assert_eq!(s.working().len(), 2, "the refused rotation made a key");
     rotor(&mut h, &["retire", "key"]).expect_code(0);
     assert_eq!(s.working().len(), 1);
     assert!(!s.works(SEED_SECRET));
     rotor(&mut h, &["rotate", "key"]).expect_code(0);
+    assert_eq!(s.working().len(), 2);
     h.finish();
 }
 
+#[test]
+fn s3_two_key_limit_refuses_a_third_until_retire_revokes_the_previous() {
+    two_key_limit_refuses_a_third_until_retire(S3::Python);
+}
+
+#[test]
+fn rust_s3_plugin_two_key_limit_refuses_a_third_until_retire() {
+    two_key_limit_refuses_a_third_until_retire(S3::Rust);
+}
 /// Every crash point of an exec rotation of the S3 secret, in step order,
 /// from the engine's step enum.
 fn points() -> Vec<String> {
-    let (s, h) = s3(r#"{ kind = "dual-password" }"#, "");
+    let (s, h) = s3(S3::Python, r#"{ kind = "dual-password" }"#, "");
     let inventory = h.project.read_string("rotor.toml");
     drop((s, h));
     rotor_testkit::fault_matrix::crash_points(
@@ -282,8 +389,8 @@ fn points() -> Vec<String> {
 
 /// Kills rotor at `point` of an S3 rotation, recovers with `recovery`,
 /// and checks what the provider and the files hold.
-fn crash_and_recover(point: &str, recovery: &str) {
-    let (s, mut h) = s3(r#"{ kind = "dual-password" }"#, "");
+fn crash_and_recover(plugin: S3, point: &str, recovery: &str) {
+    let (s, mut h) = s3(plugin, r#"{ kind = "dual-password" }"#, "");
     let crashed = h.rotor_env(
         &["rotate", "key"],
         &[("STANDIN_ADMIN_KEY", ADMIN), ("ROTOR_FAULT", point)],
@@ -326,13 +433,24 @@ fn crash_at_every_step_then_resume_leaves_exactly_one_working_new_key() {
     let points = points();
     assert!(points.iter().any(|p| p == "mid:create") && points.iter().any(|p| p == "after:finish"));
     for point in &points {
-        crash_and_recover(point, "resume");
+        crash_and_recover(S3::Python, point, "resume");
+    }
+}
+
+#[test]
+fn rust_s3_plugin_crash_at_every_step_then_resume_or_rollback_is_consistent() {
+    let points = points();
+    for point in &points {
+        crash_and_recover(S3::Rust, point, "resume");
+    }
+    for point in points.iter().take_while(|p| *p != "after:finish") {
+        crash_and_recover(S3::Rust, point, "rollback");
     }
 }
 
 #[test]
 fn crash_before_finish_then_rollback_restores_the_old_key_alone() {
     for point in points().iter().take_while(|p| *p != "after:finish") {
-        crash_and_recover(point, "rollback");
+        crash_and_recover(S3::Python, point, "rollback");
     }
 }
