@@ -26,6 +26,7 @@ mod scale_tests;
 pub mod status;
 pub mod step;
 
+pub(crate) use crate::inventory::digest::spec_digest;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -459,17 +460,6 @@ impl Live {
         }
         l
     }
-}
-
-/// A digest of what a run depends on in a secret's inventory entry: its
-/// strategy, targets and hooks. A run is only resumed under the same entry.
-pub(crate) fn spec_digest(spec: &SecretSpec) -> String {
-    let mut text = format!("{:?}|{:?}|{:?}", spec.strategy, spec.targets, spec.hooks);
-    if let Some(a) = &spec.authority {
-        text.push('|');
-        text.push_str(&a.digest_text());
-    }
-    crate::secret::Fingerprint::of(text.as_bytes()).to_string()
 }
 
 impl Engine<'_> {

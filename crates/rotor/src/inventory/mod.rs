@@ -1,6 +1,7 @@
 //! The inventory (`rotor.toml`): every secret, how it is made, where it goes,
 //! who checks it and how often it turns.
 
+pub mod digest;
 mod error;
 mod load;
 mod model;

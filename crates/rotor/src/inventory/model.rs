@@ -341,20 +341,6 @@ impl AuthoritySpec {
         }
     }
 
-    /// What a run depends on in this authority, as text for the run's
-    /// digest: the logins it switches between, the plugin it runs. How it
-    /// reaches the server is not part of it (a new admin URL may finish a
-    /// run).
-    pub fn digest_text(&self) -> String {
-        match self {
-            AuthoritySpec::Postgres(pg) => {
-                format!("postgres {:?} {:?} {:?}", pg.group, pg.roles, pg.retire)
-            }
-            AuthoritySpec::Redis(r) => format!("redis {:?} {:?}", r.user, r.nodes),
-            AuthoritySpec::Exec(x) => format!("exec {:?} {}", x.command, x.config),
-        }
-    }
-
     /// Where its admin credential comes from, and what that credential
     /// must be (for the message when it is missing).
     pub fn admin(&self) -> (Option<&AdminSource>, &'static str) {

@@ -188,6 +188,11 @@ impl Template {
             .map(|i| i + 1)
     }
 
+    /// The fingerprint of the template's text.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
     /// Whether the template holds placeholder `s`.
     pub fn uses(&self, s: Slot) -> bool {
         self.first_line(s).is_some()
