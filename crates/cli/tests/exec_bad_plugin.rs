@@ -171,3 +171,22 @@ fn the_admin_key_a_plugin_prints_is_redacted() {
     assert!(!run.stderr.contains(ADMIN));
     h.finish();
 }
+
+/// A rotation builds the secret's authority more than once (plan, then the
+/// run); the plugin is asked to describe itself once per rotor command.
+#[test]
+fn a_plugin_describes_itself_once_per_command() {
+    let mut h = harness("behave", "10s");
+    h.rotor_env(&["rotate", "provider_key"], &[("BAD_ADMIN_KEY", ADMIN)])
+        .expect_code(0);
+    let ops = std::fs::read_to_string(h.project.join("ops.log")).expect("ops.log");
+    let ops: Vec<&str> = ops.lines().collect();
+    assert_eq!(
+        ops.iter().filter(|op| **op == "describe").count(),
+        1,
+        "{ops:?}"
+    );
+    assert!(ops.contains(&"create") && ops.contains(&"revoke"), "{ops:?}");
+    h.learn_now();
+    h.finish();
+}

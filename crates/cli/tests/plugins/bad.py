@@ -2,7 +2,8 @@
 # A plugin that misbehaves on `create` in the way argv[1] names, and
 # behaves on every other call: the bad-plugin tests drive rotor with it.
 # It appends every value it is given or makes to values.log so that the
-# test can scan rotor's output for them.
+# test can scan rotor's output for them, and every operation it is asked
+# for to ops.log.
 import json
 import os
 import sys
@@ -23,6 +24,8 @@ def log(name, text):
     with open(name, "a") as f:
         f.write(text + "\n")
 
+
+log("ops.log", op)
 
 if op == "describe":
     if mode == "version":

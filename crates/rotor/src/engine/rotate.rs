@@ -127,7 +127,9 @@ impl Engine<'_> {
             let t = target::of(ts);
             // A RELOAD that cannot even be tried stops the rotation before
             // anything changes.
-            t.reload_ready().map_err(at(t.path()))?;
+            if let Some(r) = t.reloader() {
+                r.ready().map_err(at(t.path()))?;
+            }
             let Some(file) = files.get(t.path())? else {
                 if self.options.create_missing {
                     continue;

@@ -409,12 +409,13 @@ impl Engine<'_> {
         if !notes.is_empty() {
             // The restored file is read again only when its consumer is told.
             for t in file_targets(specs).values().flatten() {
-                match t.reload() {
-                    Ok(Some(words)) => notes.push(words),
-                    Ok(None) => {}
+                let Some(r) = t.reloader() else { continue };
+                match r.reload() {
+                    Ok(words) => notes.push(words),
                     Err(e) => notes.push(format!(
-                        "{}: RELOAD failed ({e}): reload pgbouncer by hand",
-                        t.path().display()
+                        "{}: the reload failed ({e}): {}",
+                        t.path().display(),
+                        r.by_hand()
                     )),
                 }
             }
@@ -550,8 +551,8 @@ pub(crate) struct Undo {
 fn reload_targets(specs: &[&SecretSpec]) -> Result<Vec<String>, RotorError> {
     let mut words = Vec::new();
     for t in file_targets(specs).values().flatten() {
-        if let Some(w) = t.reload().map_err(deliver::at(t.path()))? {
-            words.push(w);
+        if let Some(r) = t.reloader() {
+            words.push(r.reload().map_err(deliver::at(t.path()))?);
         }
     }
     Ok(words)

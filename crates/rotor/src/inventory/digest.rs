@@ -230,7 +230,10 @@ restart = ["systemctl", "restart", "app"]
             one_day,
             overlap("strategy = { kind = \"overlap\", window = \"2d\" }")
         );
-        assert_ne!(one_day, overlap("strategy = { kind = \"overlap\", window = \"24h 1s\" }"));
+        assert_ne!(
+            one_day,
+            overlap("strategy = { kind = \"overlap\", window = \"24h 1s\" }")
+        );
     }
 
     #[test]

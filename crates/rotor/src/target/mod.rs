@@ -87,6 +87,18 @@ pub enum TargetError {
 /// that no other target may write that file.
 pub const WHOLE_FILE: &str = "(whole file)";
 
+/// A capability of some targets: a consumer that reads its file only when
+/// told to (PgBouncer re-reads `auth_file` on `RELOAD`).
+pub trait Reload {
+    /// Whether the reload is configured well enough to be tried (checked
+    /// before anything changes).
+    fn ready(&self) -> Result<(), TargetError>;
+    /// Tells the consumer to read the file again; words for the journal.
+    fn reload(&self) -> Result<String, TargetError>;
+    /// What an operator does by hand when [`Reload::reload`] failed.
+    fn by_hand(&self) -> &'static str;
+}
+
 /// Where consumers read a secret: the step contract of deliver, retire and
 /// undo, expressed over the file's bytes.
 ///
@@ -125,16 +137,11 @@ pub trait Target {
     fn per_login(&self) -> bool {
         false
     }
-    /// After rotor wrote the file: tell the consumer to read it again
-    /// (PgBouncer's `RELOAD`). Returns words for the journal when it did
-    /// something.
-    fn reload(&self) -> Result<Option<String>, TargetError> {
-        Ok(None)
-    }
-    /// Whether [`Target::reload`] is configured well enough to be tried
-    /// (checked before anything changes).
-    fn reload_ready(&self) -> Result<(), TargetError> {
-        Ok(())
+    /// The consumer of this file, when it must be told to read the file
+    /// again after rotor wrote it (PgBouncer's `RELOAD`); most consumers
+    /// read their files on restart and have no such capability.
+    fn reloader(&self) -> Option<&dyn Reload> {
+        None
     }
     /// The login that goes with the current value, for targets that carry
     /// one (the user of a connection URL, a user variable).

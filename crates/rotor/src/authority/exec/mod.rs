@@ -16,7 +16,8 @@
 
 mod call;
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use rotor_plugin::{Describe, Op, Overlap, Request, PROTOCOL};
 
@@ -35,8 +36,28 @@ pub struct Plugin {
     /// Whether the inventory gives a generator (a plugin that does not
     /// mint installs the value rotor makes with it).
     generates: bool,
+    /// The `config` table every request carries, parsed once.
+    config: serde_json::Map<String, serde_json::Value>,
     /// What `describe` said, once it said something usable.
     described: OnceLock<Describe>,
+}
+
+/// What each plugin described, by secret, command, directory and config,
+/// for the life of the process (one rotor command): a rotation builds a
+/// secret's authority more than once (plan, then the run), and each would
+/// otherwise start the plugin again to ask the same question.
+static DESCRIBED: OnceLock<Mutex<HashMap<String, Describe>>> = OnceLock::new();
+
+fn described_before(key: &str) -> Option<Describe> {
+    let cache = DESCRIBED.get_or_init(Mutex::default);
+    cache.lock().ok().and_then(|c| c.get(key).cloned())
+}
+
+fn remember(key: String, d: &Describe) {
+    let cache = DESCRIBED.get_or_init(Mutex::default);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, d.clone());
+    }
 }
 
 impl Plugin {
@@ -47,8 +68,23 @@ impl Plugin {
             spec: spec.clone(),
             strategy: strategy.clone(),
             generates,
+            config: match serde_json::from_str(&spec.config) {
+                Ok(serde_json::Value::Object(m)) => m,
+                _ => serde_json::Map::new(),
+            },
             described: OnceLock::new(),
         }
+    }
+
+    /// This plugin's key in [`DESCRIBED`].
+    fn cache_key(&self) -> String {
+        format!(
+            "{}\0{}\0{}\0{}",
+            self.secret,
+            self.spec.command.join("\0"),
+            self.spec.dir.display(),
+            self.spec.config
+        )
     }
 
     fn permanent(&self, message: String) -> AuthorityError {
@@ -64,13 +100,6 @@ impl Plugin {
             version: c.version.map(|n| format!("{}/{n}", self.secret)),
             user: c.user.map(str::to_owned),
             value: with_value.then(|| rotor_plugin::Value::from(c.secret.expose())),
-        }
-    }
-
-    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
-        match serde_json::from_str(&self.spec.config) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
         }
     }
 
@@ -93,29 +122,37 @@ impl Plugin {
             protocol: PROTOCOL,
             op,
             secret: self.secret.clone(),
-            config: self.config(),
+            config: self.config.clone(),
             new: new.map(|(c, v)| self.wire(c, v)),
             old: old.map(|c| self.wire(c, true)),
         };
         call::call(&self.spec, &self.secret, &request, &known)
     }
 
-    /// What the plugin can do, asked once; checked against the strategy.
+    /// What the plugin can do, asked once per process; checked against
+    /// the strategy.
     fn describe(&self) -> Result<&Describe, AuthorityError> {
         if let Some(d) = self.described.get() {
             return Ok(d);
         }
-        let reply = self
-            .call(Op::Describe, None, None)
-            .map_err(AuthorityError::unchanged)?;
-        let d = reply.describe().ok_or_else(|| {
-            self.permanent(
-                "its describe reply lacks provider, overlap, max_live or mints (see docs/plugin-protocol.md)"
-                    .into(),
-            )
-            .unchanged()
-        })?;
+        let key = self.cache_key();
+        let d = match described_before(&key) {
+            Some(d) => d,
+            None => {
+                let reply = self
+                    .call(Op::Describe, None, None)
+                    .map_err(AuthorityError::unchanged)?;
+                reply.describe().ok_or_else(|| {
+                    self.permanent(
+                        "its describe reply lacks provider, overlap, max_live or mints (see docs/plugin-protocol.md)"
+                            .into(),
+                    )
+                    .unchanged()
+                })?
+            }
+        };
         self.fits(&d).map_err(AuthorityError::unchanged)?;
+        remember(key, &d);
         Ok(self.described.get_or_init(|| d))
     }
 

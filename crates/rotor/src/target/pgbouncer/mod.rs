@@ -15,7 +15,7 @@ pub use userlist::{Userlist, UserlistError};
 
 use crate::inventory::PgbouncerTarget;
 use crate::secret::SecretValue;
-use crate::target::{Desired, Target, TargetError};
+use crate::target::{Desired, Reload, Target, TargetError};
 
 /// The prefix of this target's keys, so that they never collide with a
 /// dotenv variable in the one-writer check.
@@ -127,18 +127,30 @@ impl Target for PgbouncerTarget {
         Ok(list.to_bytes())
     }
 
-    fn reload(&self) -> Result<Option<String>, TargetError> {
-        match &self.admin_console_env {
-            None => Ok(None),
-            Some(var) => reload::reload(var).map(Some),
-        }
+    fn reloader(&self) -> Option<&dyn Reload> {
+        self.admin_console_env.as_ref().map(|_| self as &dyn Reload)
     }
+}
 
-    fn reload_ready(&self) -> Result<(), TargetError> {
+/// `RELOAD` on the admin console named by `admin_console_env` (a target
+/// without one is reloaded by whoever restarts PgBouncer).
+impl Reload for PgbouncerTarget {
+    fn ready(&self) -> Result<(), TargetError> {
         match &self.admin_console_env {
             None => Ok(()),
             Some(var) => reload::console_url(var).map(|_| ()),
         }
+    }
+
+    fn reload(&self) -> Result<String, TargetError> {
+        match &self.admin_console_env {
+            None => Ok(String::new()),
+            Some(var) => reload::reload(var),
+        }
+    }
+
+    fn by_hand(&self) -> &'static str {
+        "run RELOAD on pgbouncer's admin console by hand"
     }
 }
 
