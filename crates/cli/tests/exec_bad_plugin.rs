@@ -186,7 +186,10 @@ fn a_plugin_describes_itself_once_per_command() {
         1,
         "{ops:?}"
     );
-    assert!(ops.contains(&"create") && ops.contains(&"revoke"), "{ops:?}");
+    assert!(
+        ops.contains(&"create") && ops.contains(&"revoke"),
+        "{ops:?}"
+    );
     h.learn_now();
     h.finish();
 }
