@@ -165,25 +165,16 @@ pub trait Authority {
     ) -> Result<Option<Minted>, AuthorityError> {
         self.apply(new, old).map(|()| None)
     }
-    /// Whether it has a step of its own after verify ([`Authority::finish`]),
-    /// journaled as `finish`.
-    fn finishes(&self) -> bool {
-        false
-    }
     /// The authority's own promotion of `live` once consumers verified it
     /// (a provider's promote of a secondary token); `old` is not retired
-    /// before this succeeded.
+    /// before this succeeded. Called when the inventory's kind says it
+    /// finishes ([`crate::inventory::AuthoritySpec::finishes`]).
     fn finish(
         &self,
         _live: Credential<'_>,
         _old: Option<Credential<'_>>,
     ) -> Result<(), AuthorityError> {
         Ok(())
-    }
-    /// Whether the old credential is retired at the authority within the
-    /// rotation (after verify and finish) under `strategy`.
-    fn retires_old_in_run(&self, strategy: &crate::inventory::Strategy) -> bool {
-        strategy.retires_in_run()
     }
     /// Whether a previous version stays live at the authority until
     /// retired there (a provider's second key), so that a new rotation must

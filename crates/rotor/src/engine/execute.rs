@@ -1,16 +1,15 @@
-//! Executing a planned run: deliver → restart → verify → promote, starting
-//! at the first step the journal does not show as done (so `rotor resume`
-//! continues an interrupted run where it stopped), with the failure
+//! Executing a planned run: the step driver ([`crate::engine::driver`])
+//! takes it through its steps, starting at the first one the journal does
+//! not show as done (so `rotor resume` continues an interrupted run where
+//! it stopped); here are what the journal shows as done, the failure
 //! bookkeeping and the promote of each run kind.
 
 use crate::audit::NewEntry;
-use crate::authority::Credential;
-use crate::engine::run::Change;
 use crate::engine::step::{Phase, Step};
 use crate::engine::{fault, Engine, Outcome};
 use crate::error::{Effect, RotorError};
 use crate::inventory::{Hooks, OldFate, SecretSpec, Strategy};
-use crate::secret::{Fingerprint, SecretValue};
+use crate::secret::Fingerprint;
 use crate::store::{now, JournalEntry, RunKind, RunPlan, RunState, Stage, Store, StoreError};
 
 /// One secret of a run, and what the run does to it.
@@ -87,7 +86,7 @@ impl Engine<'_> {
     ) -> Result<Vec<Outcome>, RotorError> {
         let names: Vec<&str> = items.iter().map(|it| it.spec.name.as_str()).collect();
         let names = names.join(", ");
-        self.execute_steps(run, kind, hooks, items, done)
+        self.drive_run(run, kind, hooks, items, done)
             .map_err(|e| self.after_start(run, &names, e))
     }
 
@@ -112,151 +111,7 @@ impl Engine<'_> {
         }
     }
 
-    fn execute_steps(
-        &mut self,
-        run: i64,
-        kind: RunKind,
-        hooks: &Hooks,
-        items: &[Item<'_>],
-        done: Done,
-    ) -> Result<Vec<Outcome>, RotorError> {
-        let mut changes = Vec::with_capacity(items.len());
-        for it in items {
-            let name = &it.spec.name;
-            let (user, current) = self.store.credential(name, it.plan.want_current)?;
-            let old = match (kind, it.plan.old_current) {
-                (RunKind::Rotate, Some(n)) => Some(self.store.credential(name, n)?),
-                _ => None,
-            };
-            changes.push(Change {
-                spec: it.spec,
-                user,
-                current,
-                previous: match it.plan.want_previous {
-                    Some(p) => Some(self.store.value(name, p)?),
-                    None => None,
-                },
-                old,
-                auth: self.authority(it.spec)?,
-                versions: (
-                    it.plan.want_current,
-                    match kind {
-                        RunKind::Rotate => it.plan.old_current,
-                        _ => None,
-                    },
-                ),
-            });
-        }
-        // Every value the run touches, the demoted ones too, is redacted
-        // from hook output.
-        let mut demoted = Vec::new();
-        for it in items {
-            for n in [it.plan.old_current, it.plan.old_previous]
-                .into_iter()
-                .flatten()
-            {
-                if let Ok(v) = self.store.value(&it.spec.name, n) {
-                    demoted.push(v);
-                }
-            }
-        }
-        let demoted: Vec<&SecretValue> = demoted.iter().collect();
-        if let Err(e) = self.drive(run, kind, hooks, &mut changes, done, &demoted) {
-            // An undo the authority could not finish leaves the run open for
-            // `rotor rollback` or `rotor resume`.
-            if !matches!(
-                e,
-                RotorError::UndoIncomplete {
-                    left_open: true,
-                    ..
-                }
-            ) {
-                self.fail_run(run, kind, items, &e)?;
-            }
-            return Err(e);
-        }
-        // Alternating logins: consumers use the new one now, so the old one
-        // is retired at the authority (after its sessions drain). If that
-        // fails the rotation still stands; the old login stays live as
-        // previous, due for `rotor retire`.
-        let mut retire_pending = Vec::new();
-        if kind == RunKind::Rotate {
-            // A consumer that read the old credential just before delivery
-            // may connect a moment later: the old one keeps working that
-            // long (`retire_delay`; the longest of the run's secrets).
-            let delay = changes
-                .iter()
-                .filter(|c| c.old_credential().is_some())
-                .map(|c| c.spec.retire_delay())
-                .max()
-                .unwrap_or_default();
-            if !delay.is_zero() {
-                std::thread::sleep(delay);
-            }
-            for c in changes
-                .iter()
-                .filter(|c| c.auth.retires_old_in_run(&c.spec.strategy))
-            {
-                let Some(old) = c.old_credential() else {
-                    continue;
-                };
-                self.journal(run, Step::Retire, Phase::Intent, &c.spec.name)?;
-                match c.auth.retire(old, c.new_credential()) {
-                    Ok(()) => self.journal(run, Step::Retire, Phase::Done, &c.spec.name)?,
-                    Err(e) => {
-                        let text = e.to_string();
-                        self.journal(run, Step::Retire, Phase::Failed, &text)?;
-                        self.observer.note(&format!(
-                            "{}: the old login was not retired ({text}); it still works, and `rotor retire {}` retires it",
-                            c.spec.name, c.spec.name
-                        ));
-                        retire_pending.push((c.spec.name.clone(), text));
-                    }
-                }
-            }
-            fault::point(crate::engine::step::CrashPoint::After(
-                crate::engine::step::Step::Retire,
-            ));
-        }
-        if kind == RunKind::Retire {
-            // Consumers no longer hold the previous value: the authority may
-            // stop accepting it.
-            self.journal(run, Step::Retire, Phase::Intent, "")?;
-            for (it, c) in items.iter().zip(&changes) {
-                let Some(op) = it.plan.old_previous else {
-                    continue;
-                };
-                let (old_user, old) = self.store.credential(&it.spec.name, op)?;
-                let old = Credential::new(old_user.as_deref(), &old).at(Some(op));
-                if let Err(e) = c.auth.retire(old, c.new_credential()) {
-                    // Only strategies whose targets hold no previous value
-                    // (dual-password, alternate) retire at an authority:
-                    // delivery changed nothing, so this is failed and undone.
-                    let err = RotorError::AuthorityFailed {
-                        kind: kind.as_str(),
-                        secrets: it.spec.name.clone(),
-                        step: "retire",
-                        source: Box::new(e),
-                        undo: format!(
-                            "The targets no longer hold the previous value, and the authority still accepts it; run `rotor retire {}` again once the cause is dealt with.",
-                            it.spec.name
-                        ),
-                    };
-                    self.fail_run(run, kind, items, &err)?;
-                    return Err(err);
-                }
-            }
-            self.journal(run, Step::Retire, Phase::Done, "")?;
-        }
-        let notes: Vec<(String, String)> = changes
-            .iter()
-            .map(|c| (c.spec.name.clone(), c.auth.notes().join("; ")))
-            .filter(|(_, n)| !n.is_empty())
-            .collect();
-        self.promote(run, kind, items, &retire_pending, &notes)
-    }
-
-    fn fail_run(
+    pub(crate) fn fail_run(
         &mut self,
         run: i64,
         kind: RunKind,
@@ -296,7 +151,7 @@ impl Engine<'_> {
     }
 
     /// Moves the versions to their new stages, audits, and closes the run.
-    fn promote(
+    pub(crate) fn promote(
         &mut self,
         run: i64,
         kind: RunKind,

@@ -5,6 +5,7 @@
 
 pub mod deliver;
 pub mod drift;
+mod driver;
 mod execute;
 pub(crate) mod fault;
 mod files;

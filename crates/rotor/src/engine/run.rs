@@ -1,6 +1,7 @@
-//! Driving one unit (secrets sharing hooks) through deliver → restart →
-//! verify, journaling intent and outcome of each step, and undoing delivery
-//! if any of them fails.
+//! What the steps of a run work on (one [`Change`] per secret), the apply
+//! step at the authorities, and undoing a delivery: restoring the files,
+//! restarting consumers onto the old values, taking new credentials back
+//! from their authorities.
 
 use crate::authority::{Authority, Credential};
 use crate::engine::deliver::{self, FileEdits};
@@ -9,8 +10,8 @@ use crate::engine::hook_env::HookEnv;
 use crate::engine::hooks::{self, HookError};
 use crate::engine::step::{Phase, Step};
 use crate::engine::{fault, file_targets, Engine};
-use crate::error::{Effect, RotorError};
-use crate::inventory::{Hooks, SecretSpec};
+use crate::error::RotorError;
+use crate::inventory::SecretSpec;
 use crate::redact::Redactor;
 use crate::secret::SecretValue;
 use crate::store::{now, RunKind};
@@ -60,236 +61,13 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Delivers, restarts and verifies, skipping what `done` says already
-    /// happened. On failure, delivery is undone, the restart hook re-run if
-    /// consumers may have been restarted, and the error says what was undone.
-    pub(crate) fn drive(
-        &self,
-        run: i64,
-        kind: RunKind,
-        hooks: &Hooks,
-        changes: &mut [Change<'_>],
-        done: Done,
-        extra_redact: &[&SecretValue],
-    ) -> Result<(), RotorError> {
-        let names = changes
-            .iter()
-            .map(|c| c.spec.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if kind == RunKind::Rotate && !done.apply {
-            self.apply_all(run, kind, changes, done, &names)?;
-        }
-        let changes: &[Change<'_>] = changes;
-        let specs: Vec<&SecretSpec> = changes.iter().map(|c| c.spec).collect();
-        let values: Vec<&SecretValue> = changes
-            .iter()
-            .flat_map(|c| {
-                std::iter::once(&c.current)
-                    .chain(c.previous.as_ref())
-                    .chain(c.old.as_ref().map(|(_, v)| v))
-            })
-            .chain(extra_redact.iter().copied())
-            .collect();
-        let dir = self.inventory.base_dir.clone();
-        let fail = |step: Step, err: HookError, restart_again: bool| {
-            self.journal(run, step, Phase::Failed, &err.to_string())?;
-            if !self.store.run_is_open(run)? {
-                // Another process took the run over (--force-unlock): the
-                // files are its business now.
-                return Err(RotorError::Aborted {
-                    kind: kind.as_str(),
-                    run,
-                    secrets: names.clone(),
-                });
-            }
-            // The authority first: if it cannot take the new credential
-            // back, the files must keep the one it accepts.
-            let taken_back = if kind == RunKind::Rotate {
-                match self.undo_authority(changes) {
-                    Ok(text) => text,
-                    Err(why) => {
-                        return Err(left_open(&names, step.as_str(), &err.to_string(), &why))
-                    }
-                }
-            } else {
-                String::new()
-            };
-            let again = hooks.restart.as_ref().filter(|_| restart_again);
-            let undone = self.undo_delivery(run, &specs, again, &values)?;
-            let mut undo = undone.text;
-            if !taken_back.is_empty() {
-                undo.push(' ');
-                undo.push_str(&taken_back);
-            }
-            let failed = RotorError::StepFailed {
-                kind: kind.as_str(),
-                secrets: names.clone(),
-                step: step.as_str(),
-                source: Box::new(err),
-                undo,
-            };
-            if undone.restart_failed {
-                // Consumers may still hold the removed values: not undone.
-                return Err(RotorError::Run {
-                    run,
-                    secrets: names.clone(),
-                    effect: Effect::Partial,
-                    source: Box::new(failed),
-                });
-            }
-            Err(failed)
-        };
-
-        let mut done = done;
-        if !done.deliver {
-            let edits = edits(changes);
-            let files = edits
-                .keys()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            self.journal(run, Step::Deliver, Phase::Intent, &files)?;
-            self.observer.begin("deliver", edits.len() as u64);
-            // The run's paths are checked again right before writing: a
-            // link made since the command started must not aim a write at
-            // a template or the store.
-            let delivered = self.check_same_files_of(&specs).and_then(|()| {
-                deliver::deliver(
-                    &self.store,
-                    run,
-                    &edits,
-                    &self.modes,
-                    self.options.create_missing,
-                )
-            });
-            self.observer.end();
-            // Consumers that read the file only when told (PgBouncer's
-            // RELOAD) are told now; failing that fails the delivery.
-            let mut reloaded = Vec::new();
-            let delivered = delivered.and_then(|changed| {
-                reloaded = reload_targets(&specs)?;
-                Ok(changed)
-            });
-            if let (Ok(true), true) = (&delivered, done.redeliver) {
-                // Resuming, and the files did not hold what was delivered:
-                // consumers must be restarted and checked again.
-                done.restart = false;
-                done.verify = false;
-            }
-            if let Err(e) = delivered {
-                self.journal(run, Step::Deliver, Phase::Failed, &e.to_string())?;
-                if !self.store.run_is_open(run)? {
-                    return Err(e);
-                }
-                if kind == RunKind::Rotate {
-                    match self.undo_authority(changes) {
-                        Ok(text) if text.is_empty() => {}
-                        Ok(text) => self.observer.note(&text),
-                        Err(why) => return Err(left_open(&names, "deliver", &e.to_string(), &why)),
-                    }
-                }
-                let undo = self.undo_delivery(run, &specs, None, &values)?;
-                self.observer.note(&undo.text);
-                return Err(e);
-            }
-            let detail = std::iter::once(files)
-                .chain(reloaded)
-                .collect::<Vec<_>>()
-                .join("; ");
-            self.journal(run, Step::Deliver, Phase::Done, &detail)?;
-            fault::point(crate::engine::step::CrashPoint::After(
-                crate::engine::step::Step::Deliver,
-            ));
-        }
-
-        let mut restarted = done.restart;
-        if let (Some(cmd), false) = (&hooks.restart, done.restart) {
-            self.journal(run, Step::Restart, Phase::Intent, &cmd.argv.join(" "))?;
-            restarted = true;
-            let known = Redactor::new(&self.known_values(&values));
-            let env = hook_env(&hooks.env, run, "restart", &specs);
-            let tried = hooks::with_retries(
-                &hooks.retry,
-                |_| hooks::run_command(cmd, &dir, &env, &known),
-                |n, e, wait| self.note_retry(run, Step::Restart, n, e, wait),
-            );
-            if let Err(e) = tried {
-                // A restart that could not even start restarted nothing.
-                let restarted_some = !e.is_permanent();
-                return fail(Step::Restart, e, restarted_some);
-            }
-            self.journal(run, Step::Restart, Phase::Done, "")?;
-            fault::point(crate::engine::step::CrashPoint::After(
-                crate::engine::step::Step::Restart,
-            ));
-        }
-
-        if let (Some(v), false) = (&hooks.verify, done.verify) {
-            self.journal(run, Step::Verify, Phase::Intent, "")?;
-            let known = Redactor::new(&self.known_values(&values));
-            let env = hook_env(&hooks.env, run, "verify", &specs);
-            let tried = hooks::with_retries(
-                &hooks.retry,
-                |_| hooks::run_verify(v, &dir, &env, &known),
-                |n, e, wait| self.note_retry(run, Step::Verify, n, e, wait),
-            );
-            if let Err(e) = tried {
-                return fail(Step::Verify, e, restarted);
-            }
-            self.journal(run, Step::Verify, Phase::Done, "")?;
-            fault::point(crate::engine::step::CrashPoint::After(
-                crate::engine::step::Step::Verify,
-            ));
-        }
-
-        // Consumers verified the new credential: an authority with a
-        // promotion of its own (a provider's promote of a secondary token)
-        // does it now, before any old credential is revoked.
-        if kind == RunKind::Rotate && !done.finish && changes.iter().any(|c| c.auth.finishes()) {
-            self.journal(run, Step::Finish, Phase::Intent, "")?;
-            for c in changes.iter().filter(|c| c.auth.finishes()) {
-                if let Err(e) = c.auth.finish(c.new_credential(), c.old_credential()) {
-                    self.journal(run, Step::Finish, Phase::Failed, &e.to_string())?;
-                    let taken_back = match self.undo_authority(changes) {
-                        Ok(text) => text,
-                        Err(why) => return Err(left_open(&names, "finish", &e.to_string(), &why)),
-                    };
-                    let again = hooks.restart.as_ref().filter(|_| restarted);
-                    let undone = self.undo_delivery(run, &specs, again, &values)?;
-                    let failed = RotorError::AuthorityFailed {
-                        kind: kind.as_str(),
-                        secrets: names.clone(),
-                        step: "finish",
-                        source: Box::new(e),
-                        undo: format!("{} {taken_back}", undone.text).trim().to_owned(),
-                    };
-                    if undone.restart_failed {
-                        return Err(RotorError::Run {
-                            run,
-                            secrets: names.clone(),
-                            effect: Effect::Partial,
-                            source: Box::new(failed),
-                        });
-                    }
-                    return Err(failed);
-                }
-            }
-            self.journal(run, Step::Finish, Phase::Done, "")?;
-            fault::point(crate::engine::step::CrashPoint::After(
-                crate::engine::step::Step::Finish,
-            ));
-        }
-        Ok(())
-    }
-
     /// The apply step: each authority makes its new credential acceptable
     /// (and checks it). A credential an authority minted itself replaces
     /// the generated value, in the store (sealed, audited by fingerprint)
     /// and in the change, before the step is journaled as done: a crash in
     /// between retries the step, and the authority finds what it made by
     /// the version id. On failure, what was applied is taken back.
-    fn apply_all(
+    pub(crate) fn apply_all(
         &self,
         run: i64,
         kind: RunKind,
@@ -488,7 +266,7 @@ impl Engine<'_> {
 
     /// Journals (and shows) a failed attempt that will be retried. A journal
     /// write that fails here is not worth stopping the retry for.
-    fn note_retry(
+    pub(crate) fn note_retry(
         &self,
         run: i64,
         step: Step,
@@ -528,7 +306,12 @@ impl Engine<'_> {
 
 /// The environment of a hook of run `run` at `step` (see
 /// [`crate::engine::hook_env`]).
-fn hook_env(named: &[String], run: i64, step: &'static str, specs: &[&SecretSpec]) -> HookEnv {
+pub(crate) fn hook_env(
+    named: &[String],
+    run: i64,
+    step: &'static str,
+    specs: &[&SecretSpec],
+) -> HookEnv {
     HookEnv {
         named: named.to_vec(),
         run: Some(run),
@@ -548,7 +331,7 @@ pub(crate) struct Undo {
 
 /// Tells the consumers of these secrets' targets to read their files again
 /// (PgBouncer's `RELOAD`); words for the journal, or the first failure.
-fn reload_targets(specs: &[&SecretSpec]) -> Result<Vec<String>, RotorError> {
+pub(crate) fn reload_targets(specs: &[&SecretSpec]) -> Result<Vec<String>, RotorError> {
     let mut words = Vec::new();
     for t in file_targets(specs).values().flatten() {
         if let Some(r) = t.reloader() {
@@ -559,7 +342,7 @@ fn reload_targets(specs: &[&SecretSpec]) -> Result<Vec<String>, RotorError> {
 }
 
 /// What every change's targets must hold, grouped by real file.
-fn edits<'a>(changes: &'a [Change<'a>]) -> FileEdits<'a> {
+pub(crate) fn edits<'a>(changes: &'a [Change<'a>]) -> FileEdits<'a> {
     let mut edits = FileEdits::new();
     for c in changes {
         let desired = Desired {
@@ -581,7 +364,7 @@ fn edits<'a>(changes: &'a [Change<'a>]) -> FileEdits<'a> {
 /// The error for a failed step whose new credential the authority could
 /// not take back: nothing else is undone and the run stays open, so the
 /// files keep matching what the authority accepts.
-fn left_open(names: &str, step: &str, cause: &str, why: &str) -> RotorError {
+pub(crate) fn left_open(names: &str, step: &str, cause: &str, why: &str) -> RotorError {
     let first = names.split(", ").next().unwrap_or(names);
     RotorError::UndoIncomplete {
         secrets: names.to_owned(),

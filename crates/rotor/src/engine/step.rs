@@ -151,21 +151,44 @@ impl std::fmt::Display for CrashPoint {
     }
 }
 
+/// The steps a run of `kind` over `specs` (one unit: they share hooks)
+/// takes once its plan and new versions are recorded, in order. The step
+/// driver runs exactly these, and [`crash_points`] are made from them.
+pub fn run_steps(kind: RunKind, specs: &[&SecretSpec]) -> Vec<Step> {
+    let Some(first) = specs.first() else {
+        return Vec::new();
+    };
+    let hooks = &first.hooks;
+    let rotate = kind == RunKind::Rotate;
+    Step::ALL
+        .into_iter()
+        .filter(|step| match step {
+            Step::Apply => rotate,
+            Step::Deliver | Step::Promote => true,
+            Step::Restart => hooks.restart.is_some(),
+            Step::Verify => hooks.verify.is_some(),
+            Step::Finish => rotate && specs.iter().any(|s| s.finishes()),
+            // A rotation retires old credentials at their authority only
+            // where the strategy says so; a retire run is that step.
+            Step::Retire => match kind {
+                RunKind::Rotate => specs.iter().any(|s| s.retires_old_in_run()),
+                RunKind::Retire => true,
+                RunKind::Rollback => false,
+            },
+            Step::Plan | Step::Generate | Step::Undo | Step::Resume => false,
+        })
+        .collect()
+}
+
 /// Every crash point a run of `kind` over `specs` (one unit: they share
 /// hooks) passes, in the order it passes them. A point is listed only if
 /// the run reaches it: `after:restart` needs a restart hook, `mid:deliver`
 /// two files, the exec and Redis points their authorities.
 pub fn crash_points(kind: RunKind, specs: &[&SecretSpec]) -> Vec<CrashPoint> {
     use CrashPoint::{After, Mid};
-    let Some(first) = specs.first() else {
-        return Vec::new();
-    };
-    let hooks = &first.hooks;
-    let authorities: Vec<&crate::inventory::AuthoritySpec> =
-        specs.iter().filter_map(|s| s.authority.as_ref()).collect();
     let mut inside_apply: Vec<Inside> = Vec::new();
     let mut inside_retire: Vec<Inside> = Vec::new();
-    for a in &authorities {
+    for a in specs.iter().filter_map(|s| s.authority.as_ref()) {
         let (apply, retire) = a.points_inside();
         for p in apply {
             if !inside_apply.contains(&p) {
@@ -178,21 +201,17 @@ pub fn crash_points(kind: RunKind, specs: &[&SecretSpec]) -> Vec<CrashPoint> {
             }
         }
     }
-    let finishes = authorities.iter().any(|a| a.finishes());
-    let retires_in_run = specs.iter().any(|s| match &s.authority {
-        Some(a) => a.retires_old_in_run(&s.strategy),
-        None => s.strategy.retires_in_run(),
-    });
     let files: std::collections::HashSet<&std::path::Path> = specs
         .iter()
         .flat_map(|s| s.targets.iter().map(|t| t.path()))
         .collect();
     let mut out = Vec::new();
-    for step in Step::ALL {
+    if kind == RunKind::Rotate && !specs.is_empty() {
+        out.push(After(Step::Generate));
+    }
+    for step in run_steps(kind, specs) {
         match step {
-            Step::Plan | Step::Undo | Step::Resume => {}
-            Step::Generate if kind == RunKind::Rotate => out.push(After(step)),
-            Step::Apply if kind == RunKind::Rotate => {
+            Step::Apply => {
                 out.extend(inside_apply.iter().map(|p| Mid(*p)));
                 out.extend([Mid(Inside::Apply), After(step)]);
             }
@@ -203,16 +222,97 @@ pub fn crash_points(kind: RunKind, specs: &[&SecretSpec]) -> Vec<CrashPoint> {
                 }
                 out.push(After(step));
             }
-            Step::Restart if hooks.restart.is_some() => out.push(After(step)),
-            Step::Verify if hooks.verify.is_some() => out.push(After(step)),
-            Step::Finish if kind == RunKind::Rotate && finishes => out.push(After(step)),
-            Step::Retire if kind == RunKind::Rotate && retires_in_run => {
+            // A retire run's retire at the authority has no crash point of
+            // its own yet: a crash there is one before promote.
+            Step::Retire if kind != RunKind::Rotate => {}
+            Step::Retire => {
                 out.extend(inside_retire.iter().map(|p| Mid(*p)));
                 out.push(After(step));
             }
-            Step::Promote => out.push(After(step)),
-            _ => {}
+            _ => out.push(After(step)),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs(text: &str) -> Vec<SecretSpec> {
+        crate::inventory::parse(text, std::path::Path::new("/srv/app/rotor.toml"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .secrets
+    }
+
+    const HOOKED: &str = r#"
+[[secret]]
+name = "jwt"
+generator = { kind = "random", bytes = 32 }
+strategy = { kind = "overlap", window = "1d" }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "JWT"
+previous_var = "JWT_PREVIOUS"
+[secret.hooks]
+restart = ["true"]
+verify = { command = ["true"], timeout = "5s" }
+"#;
+
+    const PLUGIN: &str = r#"
+[[secret]]
+name = "key"
+strategy = { kind = "dual-password" }
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "KEY"
+[secret.authority]
+kind = "exec"
+command = ["plugin"]
+"#;
+
+    #[test]
+    fn a_run_takes_only_the_steps_its_secrets_need() {
+        use Step::*;
+        let hooked = specs(HOOKED);
+        let hooked: Vec<&SecretSpec> = hooked.iter().collect();
+        assert_eq!(
+            run_steps(RunKind::Rotate, &hooked),
+            [Apply, Deliver, Restart, Verify, Promote]
+        );
+        assert_eq!(
+            run_steps(RunKind::Retire, &hooked),
+            [Deliver, Restart, Verify, Retire, Promote]
+        );
+        assert_eq!(
+            run_steps(RunKind::Rollback, &hooked),
+            [Deliver, Restart, Verify, Promote]
+        );
+        let plugin = specs(PLUGIN);
+        let plugin: Vec<&SecretSpec> = plugin.iter().collect();
+        assert_eq!(
+            run_steps(RunKind::Rotate, &plugin),
+            [Apply, Deliver, Finish, Retire, Promote]
+        );
+        assert!(run_steps(RunKind::Rotate, &[]).is_empty());
+    }
+
+    #[test]
+    fn every_step_a_run_takes_has_a_crash_point_after_it() {
+        for text in [HOOKED, PLUGIN] {
+            let specs = specs(text);
+            let specs: Vec<&SecretSpec> = specs.iter().collect();
+            let points = crash_points(RunKind::Rotate, &specs);
+            for step in run_steps(RunKind::Rotate, &specs) {
+                assert!(
+                    points.contains(&CrashPoint::After(step)),
+                    "{step:?}: {points:?}"
+                );
+            }
+            assert_eq!(points.first(), Some(&CrashPoint::After(Step::Generate)));
+            assert_eq!(points.last(), Some(&CrashPoint::After(Step::Promote)));
+        }
+    }
 }

@@ -33,6 +33,22 @@ impl SecretSpec {
             _ => Duration::ZERO,
         }
     }
+
+    /// Whether its authority has a promotion of its own once consumers
+    /// verified the new credential (an exec plugin's `finish`).
+    pub fn finishes(&self) -> bool {
+        self.authority.as_ref().is_some_and(AuthoritySpec::finishes)
+    }
+
+    /// Whether a rotation retires its old credential within the run (at
+    /// the authority, after verify), rather than leaving it live as
+    /// previous until `rotor retire`.
+    pub fn retires_old_in_run(&self) -> bool {
+        match &self.authority {
+            Some(a) => a.retires_old_in_run(&self.strategy),
+            None => self.strategy.retires_in_run(),
+        }
+    }
 }
 
 impl Inventory {

@@ -22,7 +22,7 @@ use std::sync::{Mutex, OnceLock};
 use rotor_plugin::{Describe, Op, Overlap, Request, PROTOCOL};
 
 use crate::authority::{Acceptance, Authority, AuthorityError, Credential, Minted};
-use crate::inventory::{AuthoritySpec, ExecAuthority, Strategy};
+use crate::inventory::{ExecAuthority, Strategy};
 use crate::secret::SecretValue;
 
 /// The longest value a plugin may mint.
@@ -308,17 +308,6 @@ impl Authority for Plugin {
         } else {
             Acceptance::Refused
         })
-    }
-
-    fn finishes(&self) -> bool {
-        true
-    }
-
-    fn retires_old_in_run(&self, strategy: &Strategy) -> bool {
-        // A cutover revokes the old credential too (a no-op for a provider
-        // whose roll already ended it): nothing is left live by accident.
-        // The inventory's kind says the same (crash points are made from it).
-        AuthoritySpec::Exec(self.spec.clone()).retires_old_in_run(strategy)
     }
 
     fn holds_previous(&self) -> bool {
