@@ -18,14 +18,15 @@ pub fn run(ctx: &Ctx, select: &Select, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let names = super::rotate::resolve(&inv, store.as_ref(), select)?;
+    let store = store.as_ref().map(|s| s as &dyn rotor::store::Backend);
+    let names = super::rotate::resolve(&inv, store, select)?;
     let names: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     let specs: Vec<_> = inv
         .secrets
         .iter()
         .filter(|s| names.contains(s.name.as_str()))
         .collect();
-    let plans = plan::plan(store.as_ref(), &specs).map_err(RotorError::from)?;
+    let plans = plan::plan(store, &specs).map_err(RotorError::from)?;
     if json {
         output::json(&plans)?;
         return Ok(ExitCode::SUCCESS);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use rotor::engine::{status, Options, Outcome, Report};
 use rotor::inventory::Inventory;
-use rotor::store::Store;
+use rotor::store::Backend;
 use rotor::RotorError;
 
 use super::Ctx;
@@ -16,7 +16,7 @@ use crate::output::{self, Progress};
 /// (for `plan`) and is an error for `rotate`.
 pub fn resolve(
     inv: &Inventory,
-    store: Option<&Store>,
+    store: Option<&dyn Backend>,
     select: &Select,
 ) -> anyhow::Result<Vec<String>> {
     if select.due {

@@ -12,7 +12,7 @@ use aws_lc_rs::digest;
 use zeroize::Zeroizing;
 
 use crate::error::RotorError;
-use crate::store::Store;
+use crate::store::Backend;
 use crate::target::atomic::{self, FileError, FileLock};
 use crate::target::{Desired, Target, TargetError};
 
@@ -75,12 +75,12 @@ pub fn mode_changes(specs: &[&crate::inventory::SecretSpec]) -> Vec<String> {
 }
 
 /// Directory for the per-file lock files.
-pub fn lock_dir(store: &Store) -> PathBuf {
+pub fn lock_dir(store: &dyn Backend) -> PathBuf {
     store.dir().join("locks")
 }
 
 fn lock_all<'a>(
-    store: &Store,
+    store: &dyn Backend,
     paths: impl Iterator<Item = &'a PathBuf>,
 ) -> Result<Vec<FileLock>, RotorError> {
     let dir = lock_dir(store);
@@ -138,7 +138,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// read, parsed and edited. A missing file is an error unless
 /// `create_missing`. Returns whether any file's bytes changed.
 pub fn deliver(
-    store: &Store,
+    store: &dyn Backend,
     run: i64,
     edits: &FileEdits,
     modes: &FileModes,
@@ -180,7 +180,7 @@ pub fn deliver(
 /// run's targets, for the fallback that restores only their part. Returns
 /// one note per file.
 pub fn restore(
-    store: &Store,
+    store: &dyn Backend,
     run: i64,
     targets: &FileTargets<'_>,
     modes: &FileModes,

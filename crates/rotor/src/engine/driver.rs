@@ -180,7 +180,7 @@ impl Engine<'_> {
         // template or the store.
         let delivered = self.check_same_files_of(&d.specs).and_then(|()| {
             deliver::deliver(
-                &self.store,
+                self.store.as_ref(),
                 run,
                 &edits,
                 &self.modes,

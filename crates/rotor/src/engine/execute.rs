@@ -10,7 +10,7 @@ use crate::engine::{fault, Engine, Outcome};
 use crate::error::{Effect, RotorError};
 use crate::inventory::{Hooks, OldFate, SecretSpec, Strategy};
 use crate::secret::Fingerprint;
-use crate::store::{now, JournalEntry, RunKind, RunPlan, RunState, Stage, Store, StoreError};
+use crate::store::{now, Backend, JournalEntry, RunKind, RunPlan, RunState, Stage, StoreError};
 
 /// One secret of a run, and what the run does to it.
 pub(crate) struct Item<'a> {
@@ -65,7 +65,7 @@ impl Done {
 }
 
 fn fingerprint_of(
-    st: &Store,
+    st: &dyn Backend,
     secret: &str,
     number: u32,
 ) -> Result<Option<Fingerprint>, StoreError> {

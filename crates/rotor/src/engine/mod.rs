@@ -33,7 +33,7 @@ use std::path::PathBuf;
 
 use crate::error::RotorError;
 use crate::inventory::{Hooks, Inventory, SecretSpec};
-use crate::store::{Stage, Store, VersionRecord};
+use crate::store::{Backend, Stage, VersionRecord};
 
 /// Who acts, and under which ticket; goes into every audit entry.
 #[derive(Debug, Clone)]
@@ -187,10 +187,11 @@ fn failure_of(mut errors: Vec<RotorError>, total: usize, changed: bool) -> Optio
     }
 }
 
-/// The engine: an inventory and its open store.
+/// The engine: an inventory and its open store, which it uses through the
+/// store's traits only ([`Backend`]): SQLite is one backend.
 pub struct Engine<'o> {
     inventory: Inventory,
-    store: Store,
+    store: Box<dyn Backend>,
     actor: Actor,
     options: Options,
     observer: &'o dyn Observer,
@@ -202,7 +203,7 @@ impl<'o> Engine<'o> {
     /// Builds an engine.
     pub fn new(
         inventory: Inventory,
-        store: Store,
+        store: impl Backend + 'static,
         actor: Actor,
         options: Options,
         observer: &'o dyn Observer,
@@ -210,7 +211,7 @@ impl<'o> Engine<'o> {
         crate::target::atomic::set_max_file_size(inventory.limits.max_file_size);
         Engine {
             inventory,
-            store,
+            store: Box::new(store),
             actor,
             options,
             observer,
@@ -224,8 +225,8 @@ impl<'o> Engine<'o> {
     }
 
     /// The store.
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn store(&self) -> &dyn Backend {
+        self.store.as_ref()
     }
 
     /// Refuses to act when one variable of one real file has two writers

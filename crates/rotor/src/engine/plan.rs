@@ -8,7 +8,7 @@ use crate::engine::files::Files;
 use crate::engine::Live;
 use crate::generate;
 use crate::inventory::{AuthoritySpec, SecretSpec, Verify};
-use crate::store::{now, Store, StoreError};
+use crate::store::{now, Backend, StoreError};
 use crate::target;
 
 /// One step of a plan.
@@ -44,7 +44,10 @@ pub struct SecretPlan {
 }
 
 /// Plans a rotation of `specs`. `store` is `None` before `rotor init`.
-pub fn plan(store: Option<&Store>, specs: &[&SecretSpec]) -> Result<Vec<SecretPlan>, StoreError> {
+pub fn plan(
+    store: Option<&dyn Backend>,
+    specs: &[&SecretSpec],
+) -> Result<Vec<SecretPlan>, StoreError> {
     let live_all = match store {
         Some(s) => s.live_versions()?,
         None => Default::default(),

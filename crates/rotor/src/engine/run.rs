@@ -150,7 +150,7 @@ impl Engine<'_> {
         let name = &c.spec.name;
         let number = c.versions.0;
         let actor = &self.actor;
-        self.store.write_shared(|st| {
+        self.store.write(|st| {
             let rec = st.replace_pending(name, number, &minted.value, minted.user.as_deref())?;
             st.audit(&crate::audit::NewEntry {
                 actor: &actor.name,
@@ -183,7 +183,8 @@ impl Engine<'_> {
         values: &[&SecretValue],
     ) -> Result<Undo, RotorError> {
         self.journal(run, Step::Undo, Phase::Intent, "")?;
-        let mut notes = deliver::restore(&self.store, run, &file_targets(specs), &self.modes)?;
+        let mut notes =
+            deliver::restore(self.store.as_ref(), run, &file_targets(specs), &self.modes)?;
         if !notes.is_empty() {
             // The restored file is read again only when its consumer is told.
             for t in file_targets(specs).values().flatten() {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::engine::Live;
 use crate::inventory::Inventory;
-use crate::store::{now, owner, RunKind, RunRecord, Store, StoreError};
+use crate::store::{now, owner, Backend, RunKind, RunRecord, StoreError};
 use crate::target::identity::real_path;
 use crate::target::leftovers::{self, Leftover};
 
@@ -110,7 +110,7 @@ pub struct OpenRun {
 }
 
 /// Status of every secret in the inventory, in inventory order.
-pub fn status(inv: &Inventory, store: &Store) -> Result<Vec<StatusRow>, StoreError> {
+pub fn status(inv: &Inventory, store: &dyn Backend) -> Result<Vec<StatusRow>, StoreError> {
     let live_all = store.live_versions()?;
     let mut open: HashMap<String, RunRecord> = HashMap::new();
     for run in store.open_runs()? {

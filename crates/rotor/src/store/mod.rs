@@ -21,7 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use master_key::{master_key_path, MASTER_KEY_ENV};
 pub use runs::{Backup, JournalEntry, RunKind, RunPlan, RunRecord, RunState};
 pub use seal::{SealError, SealKey};
-pub use traits::{Audit, Backups, Runs, Versions};
+pub use traits::{Audit, Backend, Backups, Runs, Versions};
 pub use versions::{Origin, Stage, VersionRecord};
 
 /// File name of the database inside the store directory.
@@ -396,17 +396,15 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.sql(e))?;
+        use traits::Backend;
+        self.begin_write()?;
         match f(self) {
             Ok(v) => {
-                self.conn.execute_batch("COMMIT").map_err(|e| self.sql(e))?;
+                self.commit()?;
                 Ok(v)
             }
             Err(e) => {
-                // A failed ROLLBACK leaves SQLite to roll back on close.
-                let _ = self.conn.execute_batch("ROLLBACK");
+                self.rollback();
                 Err(e)
             }
         }

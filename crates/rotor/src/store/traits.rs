@@ -50,8 +50,14 @@ pub trait Versions {
     fn versions(&self, secret: &str) -> Result<Vec<VersionRecord>, StoreError>;
     /// One version's metadata.
     fn version(&self, secret: &str, number: u32) -> Result<Option<VersionRecord>, StoreError>;
+    /// The value of one version, unsealed.
+    fn value(&self, secret: &str, number: u32) -> Result<SecretValue, StoreError> {
+        Ok(self.credential(secret, number)?.1)
+    }
     /// The pending, current and previous versions of every secret.
     fn live_versions(&self) -> Result<HashMap<String, Vec<VersionRecord>>, StoreError>;
+    /// The pending, current and previous versions of one secret.
+    fn live_versions_of(&self, secret: &str) -> Result<Vec<VersionRecord>, StoreError>;
     /// Moves a version to `stage`, setting (or clearing) its retire-after time.
     fn set_stage(
         &self,
@@ -111,6 +117,12 @@ pub trait Runs {
     fn run_is_open(&self, id: i64) -> Result<bool, StoreError>;
     /// The largest run id so far (0 when none).
     fn last_run_id(&self) -> Result<i64, StoreError>;
+    /// Whether a run holding `secret` began after run `since`.
+    fn run_began_since(&self, secret: &str, since: i64) -> Result<bool, StoreError>;
+    /// Each secret's last run, when it failed, with its error.
+    fn last_failures(&self) -> Result<HashMap<String, (RunRecord, String)>, StoreError>;
+    /// Makes this process the owner of open run `run` (`--force-unlock`).
+    fn take_over(&self, run: &RunRecord) -> Result<(), StoreError>;
 }
 
 /// Backups: the bytes a run found in each file before writing it.
@@ -119,6 +131,8 @@ pub trait Backups {
     fn put_backup(&self, run: i64, path: &Path, original: Option<&[u8]>) -> Result<(), StoreError>;
     /// A run's backups, unsealed.
     fn backups(&self, run: i64) -> Result<Vec<Backup>, StoreError>;
+    /// Records the hash of what the run wrote to `path`.
+    fn set_backup_written(&self, run: i64, path: &Path, hash: &str) -> Result<(), StoreError>;
 }
 
 /// The audit trail: append-only, hash-chained, fingerprints only.
@@ -129,6 +143,42 @@ pub trait Audit {
     fn audit_entries(&self, secret: Option<&str>) -> Result<Vec<Entry>, StoreError>;
     /// Walks the whole chain.
     fn audit_verify(&self) -> Result<Result<Verified, ChainBreak>, StoreError>;
+    /// The id and hash of the newest entry, checked against the one
+    /// before it (every command that appends checks the head first).
+    fn audit_head(&self) -> Result<(i64, String), StoreError>;
+}
+
+/// A whole store as the engine uses it: every concern, the directory its
+/// locks and temp files live in, and write transactions.
+pub trait Backend: Versions + Runs + Backups + Audit {
+    /// The store's directory.
+    fn dir(&self) -> &Path;
+    /// Begins a write transaction; concurrent writers wait for it.
+    fn begin_write(&self) -> Result<(), StoreError>;
+    /// Commits the transaction [`Backend::begin_write`] began.
+    fn commit(&self) -> Result<(), StoreError>;
+    /// Rolls it back; a failure leaves the backend to roll back itself.
+    fn rollback(&self);
+}
+
+impl dyn Backend + '_ {
+    /// Runs `f` inside one write transaction; rolls back on error.
+    pub fn write<T, E>(&self, f: impl FnOnce(&dyn Backend) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.begin_write()?;
+        match f(self) {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
 }
 
 impl Versions for Store {
@@ -168,6 +218,9 @@ impl Versions for Store {
     }
     fn live_versions(&self) -> Result<HashMap<String, Vec<VersionRecord>>, StoreError> {
         Store::live_versions(self)
+    }
+    fn live_versions_of(&self, secret: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        Store::live_versions_of(self, secret)
     }
     fn set_stage(
         &self,
@@ -237,6 +290,15 @@ impl Runs for Store {
     fn last_run_id(&self) -> Result<i64, StoreError> {
         Store::last_run_id(self)
     }
+    fn run_began_since(&self, secret: &str, since: i64) -> Result<bool, StoreError> {
+        Store::run_began_since(self, secret, since)
+    }
+    fn last_failures(&self) -> Result<HashMap<String, (RunRecord, String)>, StoreError> {
+        Store::last_failures(self)
+    }
+    fn take_over(&self, run: &RunRecord) -> Result<(), StoreError> {
+        Store::take_over(self, run)
+    }
 }
 
 impl Backups for Store {
@@ -245,6 +307,9 @@ impl Backups for Store {
     }
     fn backups(&self, run: i64) -> Result<Vec<Backup>, StoreError> {
         Store::backups(self, run)
+    }
+    fn set_backup_written(&self, run: i64, path: &Path, hash: &str) -> Result<(), StoreError> {
+        Store::set_backup_written(self, run, path, hash)
     }
 }
 
@@ -257,5 +322,28 @@ impl Audit for Store {
     }
     fn audit_verify(&self) -> Result<Result<Verified, ChainBreak>, StoreError> {
         Store::audit_verify(self)
+    }
+    fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        Store::audit_head(self)
+    }
+}
+
+/// SQLite: `BEGIN IMMEDIATE` takes the database's write lock at once, so
+/// concurrent rotor processes serialise on it.
+impl Backend for Store {
+    fn dir(&self) -> &Path {
+        Store::dir(self)
+    }
+    fn begin_write(&self) -> Result<(), StoreError> {
+        self.conn()
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.sql(e))
+    }
+    fn commit(&self) -> Result<(), StoreError> {
+        self.conn().execute_batch("COMMIT").map_err(|e| self.sql(e))
+    }
+    fn rollback(&self) {
+        // A failed ROLLBACK leaves SQLite to roll back on close.
+        let _ = self.conn().execute_batch("ROLLBACK");
     }
 }
