@@ -1,9 +1,10 @@
 //! The store's contract as traits, one per concern: versions (sealed
 //! values and their stages), runs (the journal and the per-secret locks),
-//! backups (the files a run may restore) and the audit trail. SQLite
-//! ([`Store`]) is one implementation; another (a PostgreSQL store shared
+//! backups (the files a run may restore) and the audit trail, and
+//! [`Backend`], all of them with write transactions: what the engine holds.
+//! SQLite ([`Store`]) is one implementation; another (a PostgreSQL store shared
 //! by several hosts) must pass the same conformance suite
-//! (`rotor_testkit::conformance::store_suite`), and seal values on the
+//! (`rotor_testkit::store_conformance::store_suite`), and seal values on the
 //! client exactly as this one does.
 
 use std::collections::HashMap;
