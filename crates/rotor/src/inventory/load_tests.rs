@@ -1673,3 +1673,37 @@ fn alternate_waits_two_seconds_before_retire_unless_told() {
         "{message}"
     );
 }
+
+/// A key of one authority kind given to another is refused at the key,
+/// naming the kind it belongs to.
+#[test]
+fn keys_of_another_authority_kind_are_refused_at_the_key() {
+    let base = "[[secret]]\nname = \"s\"\ngenerator = { kind = \"password\", length = 32 }\n[[secret.target]]\nkind = \"dotenv\"\npath = \".env\"\nvar = \"S\"\n[secret.authority]\n";
+    // (line, column) of the key's value
+    for (authority, (line, col), needle) in [
+        (
+            "kind = \"postgres\"\nadmin_url_env = \"A\"\nrole = \"app\"\ncommand = [\"plugin\"]\n",
+            (12, 11),
+            "command belongs to the exec authority (a plugin program); kind = \"postgres\" does not take it",
+        ),
+        (
+            "kind = \"postgres\"\nadmin_url_env = \"A\"\nrole = \"app\"\nnodes = [\"redis://127.0.0.1:6379\"]\n",
+            (12, 9),
+            "nodes belongs to the redis authority",
+        ),
+        (
+            "kind = \"redis\"\nnodes = [\"redis://127.0.0.1:6379\"]\nrole = \"app\"\n",
+            (11, 8),
+            "role belongs to the postgres authority",
+        ),
+        (
+            "kind = \"exec\"\ncommand = [\"plugin\"]\nnodes = [\"redis://127.0.0.1:6379\"]\n",
+            (11, 9),
+            "nodes does not apply to kind = \"exec\"",
+        ),
+    ] {
+        let (l, c, s, m) = invalid(&format!("{base}{authority}"));
+        assert_eq!((l, c, s.as_deref()), (line, col, Some("s")), "{m}");
+        assert!(m.contains(needle), "{m:?} lacks {needle:?}");
+    }
+}

@@ -34,20 +34,19 @@ pub(in crate::inventory) fn convert_authority(
         ));
     }
     if kind != "exec" {
-        for (key, span) in [
-            ("command", a.command.as_ref().map(|n| n.span())),
-            ("timeout", a.timeout.as_ref().map(|n| n.span())),
-            ("env", a.env.as_ref().map(|n| n.span())),
-            ("config", a.config.as_ref().map(|n| n.span())),
-        ] {
-            if let Some(span) = span {
-                return Err(cx.err(
-                    span,
-                    Some(secret),
-                    format!("{key} belongs to the exec authority (a plugin program); kind = \"{kind}\" does not take it"),
-                ));
-            }
-        }
+        refuse_keys(
+            cx,
+            secret,
+            &[
+                ("command", a.command.as_ref().map(|n| n.span())),
+                ("timeout", a.timeout.as_ref().map(|n| n.span())),
+                ("env", a.env.as_ref().map(|n| n.span())),
+                ("config", a.config.as_ref().map(|n| n.span())),
+            ],
+            |key| {
+                format!("{key} belongs to the exec authority (a plugin program); kind = \"{kind}\" does not take it")
+            },
+        )?;
     }
     match kind {
         "postgres" => convert_postgres(cx, secret, strategy, raw, names),
@@ -71,19 +70,18 @@ fn convert_postgres(
     names: &HashMap<&str, usize>,
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
-    for (key, value) in [
-        ("user", a.user.as_ref().map(|u| u.span())),
-        ("nodes", a.nodes.as_ref().map(|n| n.span())),
-        ("tls_ca_file", a.tls_ca_file.as_ref().map(|n| n.span())),
-    ] {
-        if let Some(span) = value {
-            return Err(cx.err(
-                span,
-                Some(secret),
-                format!("{key} belongs to the redis authority; a postgres authority names its login roles with role = \"…\" or roles = [\"…\", \"…\"]"),
-            ));
-        }
-    }
+    refuse_keys(
+        cx,
+        secret,
+        &[
+            ("user", a.user.as_ref().map(|u| u.span())),
+            ("nodes", a.nodes.as_ref().map(|n| n.span())),
+            ("tls_ca_file", a.tls_ca_file.as_ref().map(|n| n.span())),
+        ],
+        |key| {
+            format!("{key} belongs to the redis authority; a postgres authority names its login roles with role = \"…\" or roles = [\"…\", \"…\"]")
+        },
+    )?;
     let admin = admin_source(cx, secret, raw, names, Kind::Postgres)?;
 
     let mut roles: Vec<&Spanned<String>> = Vec::new();

@@ -22,29 +22,28 @@ pub(in crate::inventory) fn convert_exec(
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
     let hint = "an exec authority takes command, timeout, env and [secret.authority.config]";
-    for (key, span) in [
-        ("admin_url_env", a.admin_url_env.as_ref().map(|v| v.span())),
-        ("admin_secret", a.admin_secret.as_ref().map(|v| v.span())),
-        ("admin_url", a.admin_url.as_ref().map(|v| v.span())),
-        ("group", a.group.as_ref().map(|v| v.span())),
-        ("roles", a.roles.as_ref().map(|v| v.span())),
-        ("role", a.role.as_ref().map(|v| v.span())),
-        ("retire", a.retire.as_ref().map(|v| v.span())),
-        ("drain_timeout", a.drain_timeout.as_ref().map(|v| v.span())),
-        ("valid_for", a.valid_for.as_ref().map(|v| v.span())),
-        ("user", a.user.as_ref().map(|v| v.span())),
-        ("nodes", a.nodes.as_ref().map(|v| v.span())),
-        ("retire_delay", a.retire_delay.as_ref().map(|v| v.span())),
-        ("tls_ca_file", a.tls_ca_file.as_ref().map(|v| v.span())),
-    ] {
-        if let Some(span) = span {
-            return Err(cx.err(
-                span,
-                Some(secret),
-                format!("{key} does not apply to kind = \"exec\"; {hint} (the plugin reads its provider's admin key from a variable listed in env)"),
-            ));
-        }
-    }
+    refuse_keys(
+        cx,
+        secret,
+        &[
+            ("admin_url_env", a.admin_url_env.as_ref().map(|v| v.span())),
+            ("admin_secret", a.admin_secret.as_ref().map(|v| v.span())),
+            ("admin_url", a.admin_url.as_ref().map(|v| v.span())),
+            ("group", a.group.as_ref().map(|v| v.span())),
+            ("roles", a.roles.as_ref().map(|v| v.span())),
+            ("role", a.role.as_ref().map(|v| v.span())),
+            ("retire", a.retire.as_ref().map(|v| v.span())),
+            ("drain_timeout", a.drain_timeout.as_ref().map(|v| v.span())),
+            ("valid_for", a.valid_for.as_ref().map(|v| v.span())),
+            ("user", a.user.as_ref().map(|v| v.span())),
+            ("nodes", a.nodes.as_ref().map(|v| v.span())),
+            ("retire_delay", a.retire_delay.as_ref().map(|v| v.span())),
+            ("tls_ca_file", a.tls_ca_file.as_ref().map(|v| v.span())),
+        ],
+        |key| {
+            format!("{key} does not apply to kind = \"exec\"; {hint} (the plugin reads its provider's admin key from a variable listed in env)")
+        },
+    )?;
     if *strategy == Strategy::Alternate {
         return Err(cx.err(
             raw.span(),

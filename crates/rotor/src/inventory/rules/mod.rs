@@ -287,6 +287,20 @@ pub(in crate::inventory) fn known_list(mut known: Vec<&str>) -> String {
     format!(" (known: {})", quoted.join(", "))
 }
 
+/// Refuses the first of `keys` the inventory gives (a span is `Some`) with
+/// `message(key)`: keys that belong to another kind of the same table.
+pub(in crate::inventory) fn refuse_keys(
+    cx: &Cx<'_>,
+    secret: &str,
+    keys: &[(&str, Option<std::ops::Range<usize>>)],
+    message: impl Fn(&str) -> String,
+) -> Result<(), InventoryError> {
+    match keys.iter().find_map(|(k, s)| s.clone().map(|s| (*k, s))) {
+        Some((key, span)) => Err(cx.err(span, Some(secret), message(key))),
+        None => Ok(()),
+    }
+}
+
 /// An error for a key that `kind` does not take.
 pub(in crate::inventory) fn not_for_kind<T>(
     cx: &Cx<'_>,

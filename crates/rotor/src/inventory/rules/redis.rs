@@ -10,7 +10,7 @@ use redis::IntoConnectionInfo;
 use toml::Spanned;
 
 use super::authority::{admin_source, retire_delay, Kind};
-use super::resolve;
+use super::{refuse_keys, resolve};
 use crate::inventory::error::InventoryError;
 use crate::inventory::model::*;
 use crate::inventory::position::Cx;
@@ -26,22 +26,21 @@ pub(in crate::inventory) fn convert_redis(
     base_dir: &Path,
 ) -> Result<AuthoritySpec, InventoryError> {
     let a = raw.get_ref();
-    for (key, span) in [
-        ("group", a.group.as_ref().map(|v| v.span())),
-        ("roles", a.roles.as_ref().map(|v| v.span())),
-        ("role", a.role.as_ref().map(|v| v.span())),
-        ("retire", a.retire.as_ref().map(|v| v.span())),
-        ("drain_timeout", a.drain_timeout.as_ref().map(|v| v.span())),
-        ("valid_for", a.valid_for.as_ref().map(|v| v.span())),
-    ] {
-        if let Some(span) = span {
-            return Err(cx.err(
-                span,
-                Some(secret),
-                format!("{key} belongs to the postgres authority; a redis authority takes admin_url_env (or admin_secret and admin_url), user and nodes"),
-            ));
-        }
-    }
+    refuse_keys(
+        cx,
+        secret,
+        &[
+            ("group", a.group.as_ref().map(|v| v.span())),
+            ("roles", a.roles.as_ref().map(|v| v.span())),
+            ("role", a.role.as_ref().map(|v| v.span())),
+            ("retire", a.retire.as_ref().map(|v| v.span())),
+            ("drain_timeout", a.drain_timeout.as_ref().map(|v| v.span())),
+            ("valid_for", a.valid_for.as_ref().map(|v| v.span())),
+        ],
+        |key| {
+            format!("{key} belongs to the postgres authority; a redis authority takes admin_url_env (or admin_secret and admin_url), user and nodes")
+        },
+    )?;
     let nodes = nodes(cx, secret, raw)?;
     let tls_ca_file = tls_ca_file(cx, secret, raw, &nodes, base_dir)?;
     let user = match &a.user {
