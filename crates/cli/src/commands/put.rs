@@ -62,21 +62,32 @@ fn read_value(name: &str) -> anyhow::Result<SecretValue> {
             .take(MAX_VALUE + 1)
             .read_to_end(&mut buf)?;
         if buf.len() as u64 > MAX_VALUE {
-            anyhow::bail!("stdin holds more than {MAX_VALUE} bytes; a value is one line");
+            anyhow::bail!(
+                "secret \"{name}\": stdin holds more than {MAX_VALUE} bytes; a value is one line; nothing changed"
+            );
         }
-        let text = String::from_utf8(buf.to_vec())
-            .map_err(|_| anyhow::anyhow!("the value on stdin is not UTF-8 text"))?;
-        Zeroizing::new(text)
+        // Checked in place: a copy that failed to convert would not be
+        // zeroed on drop.
+        let text = std::str::from_utf8(&buf).map_err(|_| {
+            anyhow::anyhow!(
+                "secret \"{name}\": the value on stdin is not UTF-8 text; nothing changed"
+            )
+        })?;
+        Zeroizing::new(text.to_owned())
     };
     let trimmed = text
         .strip_suffix("\r\n")
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(&text);
     if trimmed.is_empty() {
-        anyhow::bail!("no value given: pipe it on stdin or type it at the prompt; nothing changed");
+        anyhow::bail!(
+            "secret \"{name}\": no value given: pipe it on stdin or type it at the prompt; nothing changed"
+        );
     }
     if trimmed.contains('\n') {
-        anyhow::bail!("the value holds a line break; give one line; nothing changed");
+        anyhow::bail!(
+            "secret \"{name}\": the value holds a line break; give one line; nothing changed"
+        );
     }
     Ok(SecretValue::new(trimmed.to_owned()))
 }
