@@ -31,9 +31,17 @@
 //! [secret.hooks]
 //! …
 //!
+//! [secret.manual]          (the steps of a manual secret)
+//! …
+//!
 //! [secret.authority]
 //! …
+//!
+//! [secret.authority.config] (an exec plugin's config)
+//! …
 //! ```
+//!
+//! A table is written only when it has lines.
 //!
 //! [`inventory`] starts with an empty line and puts one between secrets, so
 //! the line numbers of the tests' expected messages stay where they were.
@@ -48,7 +56,9 @@ pub struct Secret {
     tail: Vec<String>,
     targets: Vec<Vec<String>>,
     hooks: Vec<String>,
+    manual: Vec<String>,
     authority: Vec<String>,
+    config: Vec<String>,
 }
 
 /// `s` as a TOML basic string, quotes included.
@@ -223,6 +233,49 @@ impl Secret {
         self
     }
 
+    /// Raw lines in `[secret.manual]` (portal, steps, value rules).
+    pub fn manual_lines(mut self, lines: &[&str]) -> Secret {
+        self.manual.extend(lines.iter().map(|l| (*l).to_owned()));
+        self
+    }
+
+    /// `[secret.authority]` of kind `exec` running `command = [ARGV…]`
+    /// (more authority lines, `timeout` or `env`, may follow with
+    /// [`Secret::authority_lines`]).
+    pub fn exec(self, argv: &[&str]) -> Secret {
+        let command = format!("command = {}", array(argv));
+        self.authority_lines(&["kind = \"exec\"", &command])
+    }
+
+    /// Raw lines in `[secret.authority.config]`, what an exec plugin is
+    /// given as its config.
+    pub fn authority_config(mut self, lines: &[&str]) -> Secret {
+        self.config.extend(lines.iter().map(|l| (*l).to_owned()));
+        self
+    }
+
+    /// `[secret.authority]` of kind `redis`: `lines` (admin, user, …),
+    /// then `nodes = [NODES…]`.
+    pub fn redis(self, lines: &[&str], nodes: &[&str]) -> Secret {
+        let nodes = format!("nodes = {}", array(nodes));
+        self.authority_lines(&["kind = \"redis\""])
+            .authority_lines(lines)
+            .authority_lines(&[&nodes])
+    }
+
+    /// A 32-character password of the Redis ACL user `user` on `nodes`,
+    /// rotated `dual-password` (the user holds the old and the new one
+    /// while they overlap); `admin` names how rotor logs in as admin
+    /// (`admin_url_env = …`, or `admin_secret` and `admin_url`).
+    pub fn redis_dual_password(self, admin: &[&str], user: &str, nodes: &[&str]) -> Secret {
+        let user = format!("user = {}", quote(user));
+        let mut lines = admin.to_vec();
+        lines.push(&user);
+        self.generator("{ kind = \"password\", length = 32 }")
+            .strategy("{ kind = \"dual-password\" }")
+            .redis(&lines, nodes)
+    }
+
     /// `[secret.authority]` of kind `postgres` with the admin URL from
     /// `$ROTOR_PG_ADMIN_URL`, then `lines`.
     pub fn postgres(self, lines: &[&str]) -> Secret {
@@ -273,8 +326,14 @@ impl Secret {
         if !self.hooks.is_empty() {
             table("[secret.hooks]", &self.hooks);
         }
+        if !self.manual.is_empty() {
+            table("[secret.manual]", &self.manual);
+        }
         if !self.authority.is_empty() {
             table("[secret.authority]", &self.authority);
+        }
+        if !self.config.is_empty() {
+            table("[secret.authority.config]", &self.config);
         }
         out
     }
@@ -363,6 +422,59 @@ verify = { command = ["false"], timeout = "5s" }
 
 [secret.authority]
 kind = "postgres"
+"#
+        );
+    }
+
+    #[test]
+    fn manual_steps_and_authorities_render_in_their_tables() {
+        let key = Secret::new("key")
+            .strategy("{ kind = \"manual\" }")
+            .dotenv(".env", "KEY")
+            .manual_lines(&["min_length = 32"])
+            .exec(&["python3", "plugin.py"])
+            .authority_lines(&["env = [\"ADMIN\"]"])
+            .authority_config(&["base_url = \"http://127.0.0.1:1\""]);
+        assert_eq!(
+            key.render(),
+            r#"[[secret]]
+name = "key"
+strategy = { kind = "manual" }
+
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "KEY"
+
+[secret.manual]
+min_length = 32
+
+[secret.authority]
+kind = "exec"
+command = ["python3", "plugin.py"]
+env = ["ADMIN"]
+
+[secret.authority.config]
+base_url = "http://127.0.0.1:1"
+"#
+        );
+        let cache = Secret::new("cache").redis_dual_password(
+            &["admin_url_env = \"ADMIN\""],
+            "app",
+            &["redis://127.0.0.1:6379"],
+        );
+        assert_eq!(
+            cache.render(),
+            r#"[[secret]]
+name = "cache"
+generator = { kind = "password", length = 32 }
+strategy = { kind = "dual-password" }
+
+[secret.authority]
+kind = "redis"
+admin_url_env = "ADMIN"
+user = "app"
+nodes = ["redis://127.0.0.1:6379"]
 "#
         );
     }
