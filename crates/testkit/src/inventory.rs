@@ -187,6 +187,12 @@ impl Secret {
         self.target_lines(&lines)
     }
 
+    /// A `dotenv` target holding a URL: the password inside the URL in
+    /// `var` of the env file `path` is the secret (`form = "url"`).
+    pub fn dotenv_url(self, path: &str, var: &str) -> Secret {
+        self.dotenv(path, var).target_line("form = \"url\"")
+    }
+
     /// `previous_var = "VAR"` on the last target.
     pub fn previous_var(self, var: &str) -> Secret {
         let line = format!("previous_var = {}", quote(var));
@@ -225,6 +231,14 @@ impl Secret {
             quote(timeout)
         );
         self.hook_line(&line)
+    }
+
+    /// The fault suites' hooks: `restart` appends a line to `restarts.log`
+    /// (so a test counts restarts), `verify` runs `sh verify.sh` within
+    /// `timeout`.
+    pub fn fault_hooks(self, timeout: &str) -> Secret {
+        self.restart(&["sh", "-c", "echo restart >> restarts.log"])
+            .verify_command(&["sh", "verify.sh"], timeout)
     }
 
     /// Raw lines in `[secret.authority]`.
@@ -284,6 +298,15 @@ impl Secret {
             "admin_url_env = \"ROTOR_PG_ADMIN_URL\"",
         ])
         .authority_lines(lines)
+    }
+
+    /// A 32-character password of the PostgreSQL role `role`, cut over
+    /// (`strategy = cutover`), the admin URL from `$ROTOR_PG_ADMIN_URL`.
+    pub fn cutover_role(self, role: &str) -> Secret {
+        let role = format!("role = {}", quote(role));
+        self.generator("{ kind = \"password\", length = 32 }")
+            .strategy("{ kind = \"cutover\" }")
+            .postgres(&[&role])
     }
 
     /// A 32-character password that `blue` and `green`, members of
