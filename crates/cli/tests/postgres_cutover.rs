@@ -26,16 +26,10 @@ fn pg_secret(name: &str, path: &str, var: &str, authority: &[&str]) -> Secret {
 
 /// `db_app`: cutover of `role`, the admin URL from `ROTOR_PG_ADMIN_URL`.
 fn db_app(role: &str) -> String {
-    let role = format!("role = {}", quote(role));
-    let app = pg_secret(
-        "db_app",
-        ".env",
-        "PGPASSWORD",
-        &["admin_url_env = \"ROTOR_PG_ADMIN_URL\"", &role],
-    )
-    .key("owner", "platform")
-    .strategy("{ kind = \"cutover\" }");
-    inventory(&[app])
+    inventory(&[Secret::new("db_app")
+        .key("owner", "platform")
+        .cutover_role(role)
+        .dotenv(".env", "PGPASSWORD")])
 }
 
 fn env_file() -> String {
