@@ -17,7 +17,7 @@ fn harness(mode: &str, timeout: &str) -> Harness {
     let timeout = format!("timeout = {}", quote(timeout));
     let key = Secret::new("provider_key")
         .random(24)
-        .strategy("{ kind = \"dual-password\" }")
+        .dual_password()
         .dotenv(".env", "PROVIDER_KEY")
         .exec(&["python3", plugin, mode])
         .authority_lines(&[&timeout, "env = [\"BAD_ADMIN_KEY\"]"]);

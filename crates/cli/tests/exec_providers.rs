@@ -44,9 +44,7 @@ fn rotor(h: &mut Harness, args: &[&str]) -> common::Run {
 
 /// `key`, rotated `dual-password`, in `KEY` of `.env`.
 fn dual_key() -> Secret {
-    Secret::new("key")
-        .strategy("{ kind = \"dual-password\" }")
-        .dotenv(".env", "KEY")
+    Secret::new("key").dual_password().dotenv(".env", "KEY")
 }
 
 /// `base_url = "URL"` of `s`, the first config line of every plugin here.

@@ -66,7 +66,7 @@ fn inventory(strategy: Strategy) -> String {
                     .overlap("1d")
                     .dotenv(file, var)
                     .target_line("format = \"list\""),
-                Strategy::Cutover => secret.strategy("{ kind = \"cutover\" }").dotenv(file, var),
+                Strategy::Cutover => secret.cutover().dotenv(file, var),
             };
             secret.fault_hooks("10s")
         })

@@ -173,7 +173,7 @@ fn hooks_env_passes_exactly_the_named_variables() {
 #[test]
 fn hooks_env_naming_an_admin_credential_is_refused() {
     let inventory = inventory::inventory(&[Secret::new("db")
-        .generator("{ kind = \"password\", length = 32 }")
+        .password_of(32)
         .strategy("{ kind = \"alternate\" }")
         .dotenv(".env", "DATABASE_URL")
         .target_line("form = \"url\"")

@@ -19,7 +19,7 @@ fn pg_secret(name: &str, path: &str, var: &str, authority: &[&str]) -> Secret {
     let mut lines = vec!["kind = \"postgres\""];
     lines.extend_from_slice(authority);
     Secret::new(name)
-        .generator("{ kind = \"password\", length = 32 }")
+        .password_of(32)
         .dotenv(path, var)
         .authority_lines(&lines)
 }

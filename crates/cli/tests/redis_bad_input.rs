@@ -278,9 +278,7 @@ fn good() -> String {
 
 /// `redis_app`, rotated `dual-password`, with no authority yet.
 fn without_authority() -> Secret {
-    redis_app_delivered()
-        .generator("{ kind = \"password\", length = 32 }")
-        .strategy("{ kind = \"dual-password\" }")
+    redis_app_delivered().password_of(32).dual_password()
 }
 
 /// `rotor.toml:LINE:COLUMN: secret "redis_app"`, LINE the first of `text`
@@ -396,7 +394,7 @@ fn strategies_a_redis_authority_cannot_carry() {
 
 #[test]
 fn user_with_cutover() {
-    let inv = inventory(&[good_app().strategy("{ kind = \"cutover\" }")]);
+    let inv = inventory(&[good_app().cutover()]);
     refused_inventory(
         &inv,
         &place(&inv, "user =", 8),
@@ -407,7 +405,7 @@ fn user_with_cutover() {
 #[test]
 fn an_admin_url_with_a_password_next_to_admin_secret() {
     let admin = Secret::new("redis_admin")
-        .generator("{ kind = \"password\", length = 32 }")
+        .password_of(32)
         .dotenv(".env", "OPS_PASSWORD");
     let app = redis_app(
         &NODES.map(str::to_owned),

@@ -21,7 +21,7 @@ const ENV: &str = "APP_ENV=production\nJWT_SECRET=OLD-jwt-secret-0123456789\n";
 fn env_inventory(path: &str, limits: &str) -> String {
     let jwt = Secret::new("jwt")
         .random_encoded(32, "hex")
-        .strategy("{ kind = \"cutover\" }")
+        .cutover()
         .dotenv(path, "JWT_SECRET");
     format!("{limits}{}", inventory(&[jwt]))
 }
@@ -30,7 +30,7 @@ fn env_inventory(path: &str, limits: &str) -> String {
 fn template_inventory(path: &str, template: &str) -> String {
     inventory(&[Secret::new("cache")
         .password(24, "urlsafe")
-        .strategy("{ kind = \"cutover\" }")
+        .cutover()
         .template(path, template)])
 }
 

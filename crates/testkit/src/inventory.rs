@@ -41,7 +41,10 @@
 //! …
 //! ```
 //!
-//! A table is written only when it has lines.
+//! A table is written only when it has lines. The generator and the
+//! strategy are set (a second call, e.g. `.cutover()` on a secret that had
+//! `.overlap("1d")`, replaces the first, so a test can vary one key of a
+//! shared secret); every other method adds lines where the layout says.
 //!
 //! [`inventory`] starts with an empty line and puts one between secrets, so
 //! the line numbers of the tests' expected messages stay where they were.
@@ -141,6 +144,12 @@ impl Secret {
         ))
     }
 
+    /// `generator = { kind = "password", length = LENGTH }` (the default
+    /// alphabet).
+    pub fn password_of(self, length: u32) -> Secret {
+        self.generator(&format!("{{ kind = \"password\", length = {length} }}"))
+    }
+
     /// The strategy, written as given: `{ kind = "…", … }`.
     pub fn strategy(mut self, strategy: &str) -> Secret {
         self.strategy = Some(strategy.to_owned());
@@ -153,6 +162,16 @@ impl Secret {
             "{{ kind = \"overlap\", window = {} }}",
             quote(window)
         ))
+    }
+
+    /// `strategy = { kind = "cutover" }`.
+    pub fn cutover(self) -> Secret {
+        self.strategy("{ kind = \"cutover\" }")
+    }
+
+    /// `strategy = { kind = "dual-password" }`.
+    pub fn dual_password(self) -> Secret {
+        self.strategy("{ kind = \"dual-password\" }")
     }
 
     /// A `[[secret.target]]` table of raw lines.
@@ -285,9 +304,7 @@ impl Secret {
         let user = format!("user = {}", quote(user));
         let mut lines = admin.to_vec();
         lines.push(&user);
-        self.generator("{ kind = \"password\", length = 32 }")
-            .strategy("{ kind = \"dual-password\" }")
-            .redis(&lines, nodes)
+        self.password_of(32).dual_password().redis(&lines, nodes)
     }
 
     /// `[secret.authority]` of kind `postgres` with the admin URL from
@@ -304,9 +321,7 @@ impl Secret {
     /// (`strategy = cutover`), the admin URL from `$ROTOR_PG_ADMIN_URL`.
     pub fn cutover_role(self, role: &str) -> Secret {
         let role = format!("role = {}", quote(role));
-        self.generator("{ kind = \"password\", length = 32 }")
-            .strategy("{ kind = \"cutover\" }")
-            .postgres(&[&role])
+        self.password_of(32).cutover().postgres(&[&role])
     }
 
     /// A 32-character password that `blue` and `green`, members of
@@ -314,7 +329,7 @@ impl Secret {
     pub fn alternating(self, group: &str, blue: &str, green: &str) -> Secret {
         let group = format!("group = {}", quote(group));
         let roles = format!("roles = {}", array(&[blue, green]));
-        self.generator("{ kind = \"password\", length = 32 }")
+        self.password_of(32)
             .strategy("{ kind = \"alternate\" }")
             .postgres(&[&group, &roles])
     }
@@ -480,6 +495,11 @@ env = ["ADMIN"]
 [secret.authority.config]
 base_url = "http://127.0.0.1:1"
 "#
+        );
+        // A second strategy replaces the first.
+        assert_eq!(
+            Secret::new("k").overlap("1d").cutover().render(),
+            "[[secret]]\nname = \"k\"\nstrategy = { kind = \"cutover\" }\n"
         );
         let cache = Secret::new("cache").redis_dual_password(
             &["admin_url_env = \"ADMIN\""],
