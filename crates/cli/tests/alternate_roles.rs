@@ -439,8 +439,8 @@ fn user_and_password_variables_move_together() {
 fn an_authority_added_later_starts_from_the_login_in_the_targets() {
     let pg = server();
     let without = inventory(&[Secret::new("db_app")
-        .generator("{ kind = \"password\", length = 32 }")
-        .strategy("{ kind = \"cutover\" }")
+        .password_of(32)
+        .cutover()
         .dotenv(".env", "DATABASE_URL")
         .target_line("form = \"url\"")]);
     let mut h = Harness::new(

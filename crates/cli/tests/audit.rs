@@ -4,23 +4,20 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "csrf"
-generator = { kind = "random", bytes = 32 }
-strategy = { kind = "overlap", window = "12h" }
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "CSRF_SIGNING_SECRET"
-previous_var = "CSRF_SIGNING_SECRET_PREVIOUS"
-"#;
+/// `csrf`: 32 random bytes, overlapping for 12 hours, in `.env`.
+fn csrf() -> String {
+    inventory(&[Secret::new("csrf")
+        .random(32)
+        .overlap("12h")
+        .dotenv(".env", "CSRF_SIGNING_SECRET")
+        .previous_var("CSRF_SIGNING_SECRET_PREVIOUS")])
+}
 
 fn trail() -> Harness {
     let mut h = Harness::new(
-        INVENTORY,
+        &csrf(),
         &[(".env", "CSRF_SIGNING_SECRET=dev-csrf-secret-change-me\n")],
     );
     h.manage(

@@ -9,25 +9,28 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, line_of, quote, Secret};
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "jwt"
-generator = { kind = "random", bytes = 32 }
-strategy = { kind = "overlap", window = "1d" }
-cadence = "30d"
+/// `jwt`: 32 random bytes overlapping for a day, due every 30 days, in
+/// `conf/.env`.
+fn jwt() -> Secret {
+    jwt_due("30d")
+}
 
-[[secret.target]]
-kind = "dotenv"
-path = "conf/.env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-"#;
+/// [`jwt`] due every `cadence`.
+fn jwt_due(cadence: &str) -> Secret {
+    Secret::new("jwt")
+        .random(32)
+        .overlap("1d")
+        .line_after_strategy(&format!("cadence = {}", quote(cadence)))
+        .dotenv("conf/.env", "JWT_SECRET")
+        .previous_var("JWT_SECRET_PREVIOUS")
+}
 
 const ENV: &str = "JWT_SECRET=old-jwt-value-123456\n";
 
 fn ready() -> Harness {
-    let mut h = Harness::new(INVENTORY, &[("conf/.env", ENV)]);
+    let mut h = Harness::new(&inventory(&[jwt()]), &[("conf/.env", ENV)]);
     h.manage("conf/.env", &["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
     h.rotor(&["rotate", "jwt"]).expect_code(0);
@@ -159,55 +162,61 @@ fn as_unprivileged(h: &Harness, args: &[&str]) -> (i32, String) {
 
 #[test]
 fn out_of_range_integers_in_the_inventory_name_line_and_column() {
-    for (from, to, at, says) in [
+    // (secret, the line the message names, its column, what it says)
+    for (secret, line, column, says) in [
         (
-            "bytes = 32",
-            "bytes = 99999999999999999999",
-            "rotor.toml:4:40",
+            jwt().generator("{ kind = \"random\", bytes = 99999999999999999999 }"),
+            "generator =",
+            "40",
             "generator bytes = 99999999999999999999 is too large; use at most 4096",
         ),
         (
-            "bytes = 32",
-            "bytes = -99999999999999999999",
-            "rotor.toml:4:40",
+            jwt().generator("{ kind = \"random\", bytes = -99999999999999999999 }"),
+            "generator =",
+            "40",
             "is too small; use at least 16",
         ),
         (
-            "bytes = 32",
-            "bytes = 999999999999999999999999999999999999999999",
-            "rotor.toml:4:40",
+            jwt().generator(
+                "{ kind = \"random\", bytes = 999999999999999999999999999999999999999999 }",
+            ),
+            "generator =",
+            "40",
             "far beyond what any key accepts",
         ),
         (
-            "{ kind = \"random\", bytes = 32 }",
-            "{ kind = \"password\", length = 18446744073709551617 }",
-            "rotor.toml:4:43",
+            jwt().generator("{ kind = \"password\", length = 18446744073709551617 }"),
+            "generator =",
+            "43",
             "length = 18446744073709551617 is too large; use at most 4096",
         ),
         (
-            "window = \"1d\"",
-            "window = \"99999999999999999999999d\"",
-            "rotor.toml:5:",
+            jwt().overlap("99999999999999999999999d"),
+            "strategy =",
+            "",
             "is longer than 100 years",
         ),
         (
-            "cadence = \"30d\"",
-            "cadence = \"584942417356y\"",
-            "rotor.toml:6:11",
+            jwt_due("584942417356y"),
+            "cadence =",
+            "11",
             "is longer than 100 years",
         ),
         (
-            "cadence = \"30d\"",
-            "cadence = \"1000000000y\"",
-            "rotor.toml:6:11",
+            jwt_due("1000000000y"),
+            "cadence =",
+            "11",
             "is longer than 100 years",
         ),
     ] {
-        let text = INVENTORY.replacen(from, to, 1);
+        let text = inventory(&[secret]);
+        let line = line_of(&text, line);
+        let at = format!("rotor.toml:{line}:{column}");
+        let to = text.lines().nth(line - 1).unwrap_or_default();
         let mut h = Harness::new(&text, &[("conf/.env", ENV)]);
         h.manage("conf/.env", &["JWT_SECRET"]);
         for args in [&["plan"][..], &["rotate", "jwt"]] {
-            let out = refused(&mut h, args, &[at, says]);
+            let out = refused(&mut h, args, &[&at, says]);
             assert!(
                 !out.contains("panicked") && !out.contains("invalid type"),
                 "{to}: {out}"
@@ -299,10 +308,7 @@ fn env_file_at_0400_mode_change_is_said_by_plan_and_rotate() {
     // Asked for in the inventory, 0400 is kept and nothing is said.
     h.project.write(
         "rotor.toml",
-        INVENTORY.replace(
-            "path = \"conf/.env\"",
-            "path = \"conf/.env\"\nmode = \"0400\"",
-        ),
+        inventory(&[jwt().target_line("mode = \"0400\"")]),
     );
     std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o400)).expect("chmod");
     let run = h.rotor(&["rotate", "jwt"]);

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{Harness, Run};
+use rotor_testkit::inventory::{inventory, quote, Secret};
 
 const OLD: &str = "old-provider-key-0123456789abcdef";
 /// The provider admin key the plugin gets in its environment.
@@ -13,24 +14,17 @@ const ADMIN: &str = "bad-plugin-admin-key-9f8e7d6c5b4a";
 
 fn harness(mode: &str, timeout: &str) -> Harness {
     let plugin = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plugins/bad.py");
-    let inventory = format!(
-        r#"
-[[secret]]
-name = "provider_key"
-generator = {{ kind = "random", bytes = 24 }}
-strategy = {{ kind = "dual-password" }}
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "PROVIDER_KEY"
-[secret.authority]
-kind = "exec"
-command = ["python3", "{plugin}", "{mode}"]
-timeout = "{timeout}"
-env = ["BAD_ADMIN_KEY"]
-"#
+    let timeout = format!("timeout = {}", quote(timeout));
+    let key = Secret::new("provider_key")
+        .random(24)
+        .dual_password()
+        .dotenv(".env", "PROVIDER_KEY")
+        .exec(&["python3", plugin, mode])
+        .authority_lines(&[&timeout, "env = [\"BAD_ADMIN_KEY\"]"]);
+    let mut h = Harness::new(
+        &inventory(&[key]),
+        &[(".env", &format!("PROVIDER_KEY={OLD}\n"))],
     );
-    let mut h = Harness::new(&inventory, &[(".env", &format!("PROVIDER_KEY={OLD}\n"))]);
     h.manage(".env", &["PROVIDER_KEY"]);
     h.leaks.learn(ADMIN);
     h.rotor(&["init"]).expect_code(0);

@@ -10,41 +10,29 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 use rotor_testkit::standin::{plugins_dir, Standin};
 
 const ADMIN: &str = "standin-admin-key-5f1d9c0a7e3b";
 
-/// A harness whose one secret `key` is rotated by `plugin` with this
-/// strategy, its targets and config lines; the admin key is passed to the
+/// A harness whose one secret is `key` (its strategy and targets), rotated
+/// by `plugin` with these config lines; the admin key is passed to the
 /// plugin through STANDIN_ADMIN_KEY.
-fn harness(plugin: &str, strategy: &str, target: &str, config: &str, env: &str) -> Harness {
+fn harness(plugin: &str, key: Secret, config: &[&str], env: &str) -> Harness {
     let script = plugins_dir().join(plugin).display().to_string();
-    harness_of(&["python3", &script], strategy, target, config, env)
+    harness_of(&["python3", &script], key, config, env)
 }
 
 /// Like [`harness`], with the plugin's command line given.
-fn harness_of(command: &[&str], strategy: &str, target: &str, config: &str, env: &str) -> Harness {
-    let command: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
-    let inventory = format!(
-        r#"
-[[secret]]
-name = "key"
-generator = {{ kind = "random", bytes = 24 }}
-strategy = {strategy}
-{target}
-[secret.hooks]
-verify = {{ command = ["true"], timeout = "10s" }}
-[secret.authority]
-kind = "exec"
-command = [{}]
-env = ["STANDIN_ADMIN_KEY"]
-[secret.authority.config]
-admin_key_env = "STANDIN_ADMIN_KEY"
-{config}
-"#,
-        command.join(", ")
-    );
-    let mut h = Harness::new(&inventory, &[(".env", env)]);
+fn harness_of(command: &[&str], key: Secret, config: &[&str], env: &str) -> Harness {
+    let key = key
+        .random(24)
+        .verify_command(&["true"], "10s")
+        .exec(command)
+        .authority_lines(&["env = [\"STANDIN_ADMIN_KEY\"]"])
+        .authority_config(&["admin_key_env = \"STANDIN_ADMIN_KEY\""])
+        .authority_config(config);
+    let mut h = Harness::new(&inventory(&[key]), &[(".env", env)]);
     h.leaks.learn(ADMIN);
     h.rotor(&["init"]).expect_code(0);
     h
@@ -54,10 +42,15 @@ fn rotor(h: &mut Harness, args: &[&str]) -> common::Run {
     h.rotor_env(args, &[("STANDIN_ADMIN_KEY", ADMIN)])
 }
 
-const DOTENV: &str = r#"[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "KEY""#;
+/// `key`, rotated `dual-password`, in `KEY` of `.env`.
+fn dual_key() -> Secret {
+    Secret::new("key").dual_password().dotenv(".env", "KEY")
+}
+
+/// `base_url = "URL"` of `s`, the first config line of every plugin here.
+fn base_url(s: &Standin) -> String {
+    format!("base_url = \"{}\"", s.url())
+}
 
 fn stripe(seed: &str) -> (Standin, Harness) {
     stripe_with(seed, "grace_seconds = 3600")
@@ -65,12 +58,10 @@ fn stripe(seed: &str) -> (Standin, Harness) {
 
 fn stripe_with(seed: &str, config: &str) -> (Standin, Harness) {
     let s = Standin::start("stripe", &["--admin-key", ADMIN, "--seed-key", seed]);
-    let config = format!("base_url = \"{}\"\n{config}", s.url());
     let mut h = harness(
         "stripe.py",
-        r#"{ kind = "dual-password" }"#,
-        DOTENV,
-        &config,
+        dual_key(),
+        &[&base_url(&s), config],
         &format!("KEY={seed}\n"),
     );
     h.manage(".env", &["KEY"]);
@@ -138,12 +129,11 @@ fn twilio_secondary_token_is_promoted_at_finish_and_the_old_primary_is_gone() {
             sid,
         ],
     );
-    let config = format!("base_url = \"{}\"\naccount_sid = \"{sid}\"", s.url());
+    let account_sid = format!("account_sid = \"{sid}\"");
     let mut h = harness(
         "twilio.py",
-        r#"{ kind = "dual-password" }"#,
-        DOTENV,
-        &config,
+        dual_key(),
+        &[&base_url(&s), &account_sid],
         &format!("KEY={seed}\n"),
     );
     h.manage(".env", &["KEY"]);
@@ -184,12 +174,10 @@ fn twilio_secondary_token_is_promoted_at_finish_and_the_old_primary_is_gone() {
 fn cloudflare_roll_without_overlap_is_a_cutover_and_refuses_an_overlap_strategy() {
     let seed = "cf-seed-token-0123456789abcdefghijklmnopqr";
     let s = Standin::start("cloudflare", &["--admin-key", ADMIN, "--seed-key", seed]);
-    let config = format!("base_url = \"{}\"\ntoken_id = \"tok_1\"", s.url());
     let mut h = harness(
         "cloudflare.py",
-        r#"{ kind = "dual-password" }"#,
-        DOTENV,
-        &config,
+        dual_key(),
+        &[&base_url(&s), "token_id = \"tok_1\""],
         &format!("KEY={seed}\n"),
     );
     h.manage(".env", &["KEY"]);
@@ -274,7 +262,10 @@ fn rust_plugin() -> &'static std::path::Path {
     })
 }
 
-fn s3(plugin: S3, strategy: &str, target_extra: &str) -> (Standin, Harness) {
+/// The S3 stand-in and a harness whose `key` is the secret access key of
+/// the access key pair in `.env` (the id in `S3_ACCESS_KEY_ID`), the old
+/// secret in `previous_var` if given, rotated by `plugin`.
+fn s3(plugin: S3, strategy: &str, previous_var: Option<&str>) -> (Standin, Harness) {
     let s = Standin::start(
         "s3",
         &[
@@ -286,17 +277,19 @@ fn s3(plugin: S3, strategy: &str, target_extra: &str) -> (Standin, Harness) {
             SEED_SECRET,
         ],
     );
-    let config = format!("base_url = \"{}\"\nuser = \"app\"", s.url());
-    let target = format!(
-        "[[secret.target]]\nkind = \"dotenv\"\npath = \".env\"\nvar = \"S3_SECRET_ACCESS_KEY\"\nuser_var = \"S3_ACCESS_KEY_ID\"\n{target_extra}"
-    );
+    let mut key = Secret::new("key")
+        .strategy(strategy)
+        .dotenv(".env", "S3_SECRET_ACCESS_KEY")
+        .target_line("user_var = \"S3_ACCESS_KEY_ID\"");
+    if let Some(previous) = previous_var {
+        key = key.previous_var(previous);
+    }
     let command = plugin.command();
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
     let mut h = harness_of(
         &command,
-        strategy,
-        &target,
-        &config,
+        key,
+        &[&base_url(&s), "user = \"app\""],
         &format!("S3_ACCESS_KEY_ID={SEED_ID}\nS3_SECRET_ACCESS_KEY={SEED_SECRET}\n"),
     );
     h.manage(
@@ -307,7 +300,7 @@ fn s3(plugin: S3, strategy: &str, target_extra: &str) -> (Standin, Harness) {
 }
 
 fn pair_rotates_both_parts_and_deletes_the_old_key(plugin: S3) {
-    let (s, mut h) = s3(plugin, r#"{ kind = "dual-password" }"#, "");
+    let (s, mut h) = s3(plugin, r#"{ kind = "dual-password" }"#, None);
     rotor(&mut h, &["plan", "key"])
         .expect_code(0)
         .expect_output(plugin.file());
@@ -348,7 +341,7 @@ fn two_key_limit_refuses_a_third_until_retire(plugin: S3) {
     let (s, mut h) = s3(
         plugin,
         r#"{ kind = "overlap", window = "1d" }"#,
-        "previous_var = \"S3_SECRET_ACCESS_KEY_PREVIOUS\"\n",
+        Some("S3_SECRET_ACCESS_KEY_PREVIOUS"),
     );
     rotor(&mut h, &["rotate", "key"]).expect_code(0);
     assert_eq!(s.working().len(), 2, "overlap keeps the old key working");
@@ -376,7 +369,7 @@ fn rust_s3_plugin_two_key_limit_refuses_a_third_until_retire() {
 /// Every crash point of an exec rotation of the S3 secret, in step order,
 /// from the engine's step enum.
 fn points() -> Vec<String> {
-    let (s, h) = s3(S3::Python, r#"{ kind = "dual-password" }"#, "");
+    let (s, h) = s3(S3::Python, r#"{ kind = "dual-password" }"#, None);
     let inventory = h.project.read_string("rotor.toml");
     drop((s, h));
     rotor_testkit::fault_matrix::crash_points(
@@ -390,7 +383,7 @@ fn points() -> Vec<String> {
 /// Kills rotor at `point` of an S3 rotation, recovers with `recovery`,
 /// and checks what the provider and the files hold.
 fn crash_and_recover(plugin: S3, point: &str, recovery: &str) {
-    let (s, mut h) = s3(plugin, r#"{ kind = "dual-password" }"#, "");
+    let (s, mut h) = s3(plugin, r#"{ kind = "dual-password" }"#, None);
     let crashed = h.rotor_env(
         &["rotate", "key"],
         &[("STANDIN_ADMIN_KEY", ADMIN), ("ROTOR_FAULT", point)],

@@ -15,6 +15,7 @@ mod common;
 use common::{Harness, Run};
 use rotor::secret::Fingerprint;
 use rotor_testkit::fault_matrix::Recovery;
+use rotor_testkit::inventory::{self, Secret};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Strategy {
@@ -52,28 +53,25 @@ fn points(strategy: Strategy, kind: Kind) -> Vec<String> {
 
 /// Two secrets in two files sharing hooks, so one run writes two files.
 fn inventory(strategy: Strategy) -> String {
-    let (strategy_line, target_extra) = match strategy {
-        Strategy::Pair => (
-            r#"strategy = { kind = "overlap", window = "1d" }"#,
-            "previous_var = \"VAR_PREVIOUS\"\n",
-        ),
-        Strategy::List => (
-            r#"strategy = { kind = "overlap", window = "1d" }"#,
-            "format = \"list\"\n",
-        ),
-        Strategy::Cutover => (r#"strategy = { kind = "cutover" }"#, ""),
-    };
-    let mut inv = String::new();
-    for (name, file, var) in [("api", "api.env", "API_KEY"), ("web", "web.env", "WEB_KEY")] {
-        inv.push_str(&format!(
-            "[[secret]]\nname = \"{name}\"\ngenerator = {{ kind = \"random\", bytes = 24 }}\n{strategy_line}\n\
-             [[secret.target]]\nkind = \"dotenv\"\npath = \"{file}\"\nvar = \"{var}\"\n{}\
-             [secret.hooks]\nrestart = [\"sh\", \"-c\", \"echo restart >> restarts.log\"]\n\
-             verify = {{ command = [\"sh\", \"verify.sh\"], timeout = \"10s\" }}\n\n",
-            target_extra.replace("VAR", var)
-        ));
-    }
-    inv
+    let secrets: Vec<Secret> = [("api", "api.env", "API_KEY"), ("web", "web.env", "WEB_KEY")]
+        .into_iter()
+        .map(|(name, file, var)| {
+            let secret = Secret::new(name).random(24);
+            let secret = match strategy {
+                Strategy::Pair => secret
+                    .overlap("1d")
+                    .dotenv(file, var)
+                    .previous_var(&format!("{var}_PREVIOUS")),
+                Strategy::List => secret
+                    .overlap("1d")
+                    .dotenv(file, var)
+                    .target_line("format = \"list\""),
+                Strategy::Cutover => secret.cutover().dotenv(file, var),
+            };
+            secret.fault_hooks("10s")
+        })
+        .collect();
+    inventory::inventory(&secrets)
 }
 
 /// The verify hook: each key assigned exactly once in its file.

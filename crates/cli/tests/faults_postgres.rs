@@ -16,6 +16,7 @@ mod common;
 use common::{Harness, Run};
 use rotor::secret::Fingerprint;
 use rotor_testkit::fault_matrix::Recovery;
+use rotor_testkit::inventory::{self, Secret};
 use rotor_testkit::Postgres;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,24 +61,21 @@ fn psql() -> String {
     format!("{bin}/psql")
 }
 
+/// `db`, the password in the URLs of the app and the worker, with the
+/// fault hooks (tried once), cut over or alternating between `roles`.
 fn inventory(strategy: Strategy, roles: &Roles) -> String {
-    let authority = match strategy {
-        Strategy::Cutover => format!(
-            "strategy = {{ kind = \"cutover\" }}\n[secret.authority]\nkind = \"postgres\"\nadmin_url_env = \"ROTOR_PG_ADMIN_URL\"\nrole = \"{}\"\n",
-            roles.cut
-        ),
-        Strategy::Alternate => format!(
-            "strategy = {{ kind = \"alternate\" }}\n[secret.authority]\nkind = \"postgres\"\nadmin_url_env = \"ROTOR_PG_ADMIN_URL\"\ngroup = \"{}\"\nroles = [\"{}\", \"{}\"]\ndrain_timeout = \"20s\"\n",
-            roles.group, roles.blue, roles.green
-        ),
+    let db = Secret::new("db");
+    let db = match strategy {
+        Strategy::Cutover => db.cutover_role(&roles.cut),
+        Strategy::Alternate => db
+            .alternating(&roles.group, &roles.blue, &roles.green)
+            .authority_lines(&["drain_timeout = \"20s\""]),
     };
-    format!(
-        "[[secret]]\nname = \"db\"\ngenerator = {{ kind = \"password\", length = 32 }}\n{authority}\
-         [[secret.target]]\nkind = \"dotenv\"\npath = \"app.env\"\nvar = \"DATABASE_URL\"\nform = \"url\"\n\
-         [[secret.target]]\nkind = \"dotenv\"\npath = \"worker.env\"\nvar = \"DATABASE_URL\"\nform = \"url\"\n\
-         [secret.hooks]\nrestart = [\"sh\", \"-c\", \"echo restart >> restarts.log\"]\n\
-         verify = {{ command = [\"sh\", \"verify.sh\"], timeout = \"20s\" }}\nretries = 1\n"
-    )
+    inventory::inventory(&[db
+        .dotenv_url("app.env", "DATABASE_URL")
+        .dotenv_url("worker.env", "DATABASE_URL")
+        .fault_hooks("20s")
+        .hook_line("retries = 1")])
 }
 
 /// The verify hook: both consumers' URLs log in and read the table.

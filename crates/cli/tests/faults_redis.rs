@@ -27,6 +27,7 @@ use common::{Harness, Run};
 use rotor::secret::Fingerprint;
 use rotor::store::{Stage, Store};
 use rotor_testkit::fault_matrix::Recovery;
+use rotor_testkit::inventory::{self, Secret};
 use rotor_testkit::Redis;
 
 const SECRET: &str = "redis_app";
@@ -51,21 +52,23 @@ impl Nodes {
     }
 }
 
+/// The password of the ACL user `user` on both nodes, in the URLs the app
+/// writes and reads through and the worker's, with the fault hooks (tried
+/// once).
 fn inventory(user: &str, nodes: &Nodes) -> String {
-    format!(
-        "[[secret]]\nname = \"{SECRET}\"\ngenerator = {{ kind = \"password\", length = 32 }}\n\
-         strategy = {{ kind = \"dual-password\" }}\n\
-         [secret.authority]\nkind = \"redis\"\nadmin_url_env = \"{ADMIN_ENV}\"\nuser = \"{user}\"\n\
-         retire_delay = \"0s\"\n\
-         nodes = [\"redis://127.0.0.1:{}\", \"redis://127.0.0.1:{}\"]\n\
-         [[secret.target]]\nkind = \"dotenv\"\npath = \"app.env\"\nvar = \"REDIS_URL\"\nform = \"url\"\n\
-         [[secret.target]]\nkind = \"dotenv\"\npath = \"app.env\"\nvar = \"REDIS_REPLICA_URL\"\nform = \"url\"\n\
-         [[secret.target]]\nkind = \"dotenv\"\npath = \"worker.env\"\nvar = \"REDIS_URL\"\nform = \"url\"\n\
-         [secret.hooks]\nrestart = [\"sh\", \"-c\", \"echo restart >> restarts.log\"]\n\
-         verify = {{ command = [\"sh\", \"verify.sh\"], timeout = \"20s\" }}\nretries = 1\n",
-        nodes.primary.port(),
-        nodes.replica.port()
-    )
+    let admin = format!("admin_url_env = \"{ADMIN_ENV}\"");
+    let nodes = [
+        format!("redis://127.0.0.1:{}", nodes.primary.port()),
+        format!("redis://127.0.0.1:{}", nodes.replica.port()),
+    ];
+    inventory::inventory(&[Secret::new(SECRET)
+        .redis_dual_password(&[&admin], user, &[nodes[0].as_str(), nodes[1].as_str()])
+        .authority_lines(&["retire_delay = \"0s\""])
+        .dotenv_url("app.env", "REDIS_URL")
+        .dotenv_url("app.env", "REDIS_REPLICA_URL")
+        .dotenv_url("worker.env", "REDIS_URL")
+        .fault_hooks("20s")
+        .hook_line("retries = 1")])
 }
 
 /// The verify hook: the application writes through `REDIS_URL` and reads

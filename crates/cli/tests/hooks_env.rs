@@ -7,27 +7,17 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{self, line_of, Secret};
 
 /// A verify hook `sh hook.sh` that fails (so rotor prints and journals its
 /// output); `env` goes into `[secret.hooks]`.
 fn inventory(env: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "jwt"
-generator = {{ kind = "random", bytes = 32, encoding = "base64" }}
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-
-[secret.hooks]
-verify = {{ command = ["sh", "hook.sh"], timeout = "10s" }}
-retries = 1
-{env}
-"#
-    )
+    inventory::inventory(&[Secret::new("jwt")
+        .random_encoded(32, "base64")
+        .dotenv(".env", "JWT_SECRET")
+        .verify_command(&["sh", "hook.sh"], "10s")
+        .hook_line("retries = 1")
+        .hook_line(env)])
 }
 
 /// The hook's first lines: keep a copy of what it saw (so the scanner
@@ -182,27 +172,21 @@ fn hooks_env_passes_exactly_the_named_variables() {
 
 #[test]
 fn hooks_env_naming_an_admin_credential_is_refused() {
-    let inventory = r#"
-[[secret]]
-name = "db"
-generator = { kind = "password", length = 32 }
-strategy = { kind = "alternate" }
-[secret.authority]
-kind = "postgres"
-admin_url_env = "PG_ADMIN"
-group = "app"
-roles = ["app_blue", "app_green"]
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "DATABASE_URL"
-form = "url"
-[secret.hooks]
-restart = ["true"]
-env = ["PG_ADMIN"]
-"#;
+    let inventory = inventory::inventory(&[Secret::new("db")
+        .password_of(32)
+        .strategy("{ kind = \"alternate\" }")
+        .dotenv(".env", "DATABASE_URL")
+        .target_line("form = \"url\"")
+        .restart(&["true"])
+        .hook_line("env = [\"PG_ADMIN\"]")
+        .authority_lines(&[
+            "kind = \"postgres\"",
+            "admin_url_env = \"PG_ADMIN\"",
+            "group = \"app\"",
+            "roles = [\"app_blue\", \"app_green\"]",
+        ])]);
     let mut h = Harness::new(
-        inventory,
+        &inventory,
         &[(
             ".env",
             "DATABASE_URL=postgres://app_blue:pw-0123456789@127.0.0.1/app\n",
@@ -212,7 +196,10 @@ env = ["PG_ADMIN"]
     h.leaks.learn(ADMIN_URL);
     h.rotor_env(&["plan"], &[("PG_ADMIN", ADMIN_URL)])
         .expect_code(2)
-        .expect_output("rotor.toml:18:")
+        .expect_output(&format!(
+            "rotor.toml:{}:",
+            line_of(&inventory, "env = [\"PG_ADMIN\"]")
+        ))
         .expect_output("env names \"PG_ADMIN\", the admin_url_env of secret \"db\"");
     h.finish();
 }

@@ -15,35 +15,31 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::Harness;
+use rotor_testkit::inventory::{inventory, Secret};
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "jwt"
-cadence = "90d"
-generator = { kind = "random", bytes = 32, encoding = "base64url" }
-strategy = { kind = "overlap", window = "1h" }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT_SECRET"
-previous_var = "JWT_SECRET_PREVIOUS"
-[secret.hooks]
-restart = ["sh", "-c", "kill -HUP $(cat app.pid)"]
-verify = { command = ["sh", "-c", "sleep 0.2"], timeout = "5s" }
+/// `secret`, overlapping for an hour in `var` of `.env` (the old value in
+/// `var_PREVIOUS`); the app is sent SIGHUP, then given 0.2 s.
+fn keyring_key(secret: Secret, var: &str) -> Secret {
+    secret
+        .overlap("1h")
+        .dotenv(".env", var)
+        .previous_var(&format!("{var}_PREVIOUS"))
+        .restart(&["sh", "-c", "kill -HUP $(cat app.pid)"])
+        .verify_command(&["sh", "-c", "sleep 0.2"], "5s")
+}
 
-[[secret]]
-name = "seal"
-generator = { kind = "random", bytes = 32 }
-strategy = { kind = "overlap", window = "1h" }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "SEAL_KEY"
-previous_var = "SEAL_KEY_PREVIOUS"
-[secret.hooks]
-restart = ["sh", "-c", "kill -HUP $(cat app.pid)"]
-verify = { command = ["sh", "-c", "sleep 0.2"], timeout = "5s" }
-"#;
+/// `jwt` (due every 90 days) signs tokens, `seal` seals them.
+fn keyring() -> String {
+    inventory(&[
+        keyring_key(
+            Secret::new("jwt")
+                .key("cadence", "90d")
+                .random_encoded(32, "base64url"),
+            "JWT_SECRET",
+        ),
+        keyring_key(Secret::new("seal").random(32), "SEAL_KEY"),
+    ])
+}
 
 struct Client {
     base: String,
@@ -97,7 +93,7 @@ impl Client {
 #[test]
 fn overlap_rotation_rejects_no_valid_token() {
     let env = "JWT_SECRET=initial-signing-key-0123456789abcdef\nSEAL_KEY=initial-sealing-key-0123456789abcdef\n";
-    let mut h = Harness::new(INVENTORY, &[(".env", env)]);
+    let mut h = Harness::new(&keyring(), &[(".env", env)]);
     h.manage(
         ".env",
         &[

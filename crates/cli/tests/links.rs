@@ -8,27 +8,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{rotor_bin, Harness};
+use rotor_testkit::inventory::{self, Secret};
 
+/// `a` in `A` of `.env`, and `b` in `b_var` of the same file reached as
+/// `conf/../alias.env`.
 fn inventory(b_var: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "a"
-generator = {{ kind = "random", bytes = 16 }}
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "A"
-
-[[secret]]
-name = "b"
-generator = {{ kind = "random", bytes = 16 }}
-[[secret.target]]
-kind = "dotenv"
-path = "conf/../alias.env"
-var = "{b_var}"
-"#
-    )
+    inventory::inventory(&[
+        Secret::new("a").random(16).dotenv(".env", "A"),
+        Secret::new("b")
+            .random(16)
+            .dotenv("conf/../alias.env", b_var),
+    ])
 }
 
 /// Runs rotor with a deadline, so a deadlock fails the test instead of hanging it.

@@ -10,30 +10,34 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::{rotor_bin, Harness, Run};
+use rotor_testkit::inventory::{inventory, Secret};
 
 const OLD: &str = "vnp_OLDOLDOLDOLDOLDOLDOLDOLDOLDOLD01";
 const NEW: &str = "vnp_NEWNEWNEWNEWNEWNEWNEWNEWNEWNEW02";
 
-const INVENTORY: &str = r#"
-[[secret]]
-name = "vnpay_hash_secret"
-strategy = { kind = "manual" }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "VNPAY_HASH_SECRET"
-[secret.manual]
-portal = "https://sandbox.vnpayment.vn/merchantv2/"
-approver = "payments lead"
-steps = ["Log in as the merchant admin", "Settings, then Secure hash, then Regenerate", "Copy the new secret"]
-min_length = 32
-prefix = "vnp_"
-charset = "alnum"
-"#;
+/// The VNPay hash secret in `.env` and the portal steps that make a new
+/// one, with no strategy yet.
+fn vnpay_steps() -> Secret {
+    Secret::new("vnpay_hash_secret")
+        .dotenv(".env", "VNPAY_HASH_SECRET")
+        .manual_lines(&[
+            "portal = \"https://sandbox.vnpayment.vn/merchantv2/\"",
+            "approver = \"payments lead\"",
+            "steps = [\"Log in as the merchant admin\", \"Settings, then Secure hash, then Regenerate\", \"Copy the new secret\"]",
+            "min_length = 32",
+            "prefix = \"vnp_\"",
+            "charset = \"alnum\"",
+        ])
+}
+
+/// [`vnpay_steps`], rotated by hand (strategy manual).
+fn vnpay() -> Secret {
+    vnpay_steps().strategy("{ kind = \"manual\" }")
+}
 
 fn harness() -> Harness {
     let mut h = Harness::new(
-        INVENTORY,
+        &inventory(&[vnpay()]),
         &[(".env", &format!("VNPAY_HASH_SECRET={OLD}\n"))],
     );
     h.manage(".env", &["VNPAY_HASH_SECRET"]);
@@ -168,24 +172,17 @@ fn put_asks_twice_on_a_terminal_without_echo() {
 
 #[test]
 fn a_manual_secret_refuses_a_generator_and_an_authority() {
-    let with_generator = INVENTORY.replace(
-        "strategy = { kind = \"manual\" }",
-        "strategy = { kind = \"manual\" }\ngenerator = { kind = \"random\", bytes = 32 }",
-    );
+    let with_generator = inventory(&[vnpay().random(32)]);
     let mut h = Harness::new(&with_generator, &[(".env", "VNPAY_HASH_SECRET=x\n")]);
     h.rotor(&["plan"])
         .expect_code(2)
         .expect_output("has no generator");
-    let generated = INVENTORY.replace(
-        "strategy = { kind = \"manual\" }\n",
-        "generator = { kind = \"random\", bytes = 32 }\n",
-    );
+    let generated = inventory(&[vnpay_steps().random(32)]);
     let mut h = Harness::new(&generated, &[(".env", "VNPAY_HASH_SECRET=x\n")]);
     h.rotor(&["plan"])
         .expect_code(2)
         .expect_output("[secret.manual] belongs to strategy");
-    let with_authority =
-        format!("{INVENTORY}[secret.authority]\nkind = \"exec\"\ncommand = [\"true\"]\n");
+    let with_authority = inventory(&[vnpay().exec(&["true"])]);
     let mut h = Harness::new(&with_authority, &[(".env", "VNPAY_HASH_SECRET=x\n")]);
     h.rotor(&["plan"])
         .expect_code(2)
@@ -199,7 +196,7 @@ fn a_manual_secret_refuses_a_generator_and_an_authority() {
 #[test]
 fn put_crashed_at_every_step_then_resume_or_rollback() {
     let points = rotor_testkit::fault_matrix::crash_points(
-        INVENTORY,
+        &inventory(&[vnpay()]),
         &[],
         rotor::store::RunKind::Rotate,
         &["vnpay_hash_secret"],

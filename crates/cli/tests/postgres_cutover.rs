@@ -19,23 +19,17 @@ fn pg_secret(name: &str, path: &str, var: &str, authority: &[&str]) -> Secret {
     let mut lines = vec!["kind = \"postgres\""];
     lines.extend_from_slice(authority);
     Secret::new(name)
-        .generator("{ kind = \"password\", length = 32 }")
+        .password_of(32)
         .dotenv(path, var)
         .authority_lines(&lines)
 }
 
 /// `db_app`: cutover of `role`, the admin URL from `ROTOR_PG_ADMIN_URL`.
 fn db_app(role: &str) -> String {
-    let role = format!("role = {}", quote(role));
-    let app = pg_secret(
-        "db_app",
-        ".env",
-        "PGPASSWORD",
-        &["admin_url_env = \"ROTOR_PG_ADMIN_URL\"", &role],
-    )
-    .key("owner", "platform")
-    .strategy("{ kind = \"cutover\" }");
-    inventory(&[app])
+    inventory(&[Secret::new("db_app")
+        .key("owner", "platform")
+        .cutover_role(role)
+        .dotenv(".env", "PGPASSWORD")])
 }
 
 fn env_file() -> String {

@@ -16,6 +16,7 @@ mod common;
 use std::path::Path;
 
 use common::{Harness, Run};
+use rotor_testkit::inventory::{inventory, Secret};
 use rotor_testkit::postgres::{POLICY_MODULE, POLICY_REFUSAL};
 use rotor_testkit::Postgres;
 
@@ -68,20 +69,9 @@ fn cutover_refused_by_the_password_policy_changes_nothing() {
     ));
     assert!(pg.can_login("app_cut", INITIAL));
     let mut h = Harness::new(
-        r#"
-[[secret]]
-name = "db"
-generator = { kind = "password", length = 32 }
-strategy = { kind = "cutover" }
-[secret.authority]
-kind = "postgres"
-admin_url_env = "ROTOR_PG_ADMIN_URL"
-role = "app_cut"
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "PGPASSWORD"
-"#,
+        &inventory(&[Secret::new("db")
+            .cutover_role("app_cut")
+            .dotenv(".env", "PGPASSWORD")]),
         &[(
             ".env",
             &format!("PGUSER=app_cut\nPGPASSWORD={INITIAL}\nOTHER=kept\n"),
@@ -124,24 +114,9 @@ fn alternate_refused_by_the_password_policy_changes_nothing() {
             pg.port()
         );
         let mut h = Harness::new(
-            &format!(
-                r#"
-[[secret]]
-name = "db"
-generator = {{ kind = "password", length = 32 }}
-strategy = {{ kind = "alternate" }}
-[secret.authority]
-kind = "postgres"
-admin_url_env = "ROTOR_PG_ADMIN_URL"
-group = "{group}"
-roles = ["{blue}", "{green}"]
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "DATABASE_URL"
-form = "url"
-"#
-            ),
+            &inventory(&[Secret::new("db")
+                .alternating(&group, &blue, &green)
+                .dotenv_url(".env", "DATABASE_URL")]),
             &[(".env", &format!("# app\nDATABASE_URL={url}\nLOG=info\n"))],
         );
         h.manage(".env", &["DATABASE_URL"]);

@@ -7,34 +7,29 @@ mod common;
 
 use common::{spawn_rotor, wait_for_file, Harness};
 use rotor::secret::Fingerprint;
+use rotor_testkit::inventory::{self, Secret};
 
 const ENV: &str = "# api\nJWT=0123456789abcdef0123456789abcdef\nKEEP=1\n";
 
-fn inventory(hooks: &str, strategy: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "jwt"
-generator = {{ kind = "random", bytes = 32, encoding = "hex" }}
-strategy = {strategy}
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "JWT"
-{previous}
-{hooks}
-"#,
-        previous = if strategy.contains("overlap") {
-            "previous_var = \"JWT_PREVIOUS\""
-        } else {
-            ""
-        }
-    )
+/// `jwt` in `JWT` of `.env` with this strategy (an overlap keeps the old
+/// value in `JWT_PREVIOUS`) and these `[secret.hooks]` lines.
+fn inventory(hooks: &[&str], strategy: &str) -> String {
+    let mut jwt = Secret::new("jwt")
+        .random_encoded(32, "hex")
+        .strategy(strategy)
+        .dotenv(".env", "JWT");
+    if strategy.contains("overlap") {
+        jwt = jwt.previous_var("JWT_PREVIOUS");
+    }
+    for line in hooks {
+        jwt = jwt.hook_line(line);
+    }
+    inventory::inventory(&[jwt])
 }
 
 const OVERLAP: &str = r#"{ kind = "overlap", window = "8d" }"#;
 
-fn setup(hooks: &str, strategy: &str) -> Harness {
+fn setup(hooks: &[&str], strategy: &str) -> Harness {
     let mut h = Harness::new(&inventory(hooks, strategy), &[(".env", ENV)]);
     h.manage(".env", &["JWT", "JWT_PREVIOUS"]);
     h.rotor(&["init"]).expect_code(0);
@@ -57,11 +52,12 @@ fn consistent(h: &mut Harness) {
 #[test]
 fn review_p1_crash_during_undo_then_resume_finishes_the_undo() {
     // verify always fails; the second restart (the undo's) hangs
-    let hooks = r#"[secret.hooks]
-restart = ["sh", "-c", "n=$(cat rc 2>/dev/null || echo 0); n=$((n+1)); echo $n > rc; if [ $n -eq 2 ]; then touch undoing; sleep 30; fi"]
-verify = { command = ["false"] }
-retries = 1"#;
-    let mut h = setup(hooks, OVERLAP);
+    let hooks = [
+        r#"restart = ["sh", "-c", "n=$(cat rc 2>/dev/null || echo 0); n=$((n+1)); echo $n > rc; if [ $n -eq 2 ]; then touch undoing; sleep 30; fi"]"#,
+        r#"verify = { command = ["false"] }"#,
+        "retries = 1",
+    ];
+    let mut h = setup(&hooks, OVERLAP);
     let mut child = spawn_rotor(&h, &["rotate", "jwt"]);
     wait_for_file(&h, "undoing");
     child.kill().expect("kill");
@@ -83,7 +79,7 @@ retries = 1"#;
 
 #[test]
 fn review_p2_hand_edit_after_a_crash_is_redelivered_by_resume() {
-    let mut h = setup("", OVERLAP);
+    let mut h = setup(&[], OVERLAP);
     h.rotor_env(&["rotate", "jwt"], &[("ROTOR_FAULT", "after:deliver")]);
     let text = h.project.read_string(".env");
     let delivered = h.env_var(".env", "JWT").expect("JWT");
@@ -105,11 +101,11 @@ fn review_p2_hand_edit_after_a_crash_is_redelivered_by_resume() {
 
 #[test]
 fn review_p2_inventory_change_after_a_crash_refuses_resume() {
-    let mut h = setup("", OVERLAP);
+    let mut h = setup(&[], OVERLAP);
     h.rotor_env(&["rotate", "jwt"], &[("ROTOR_FAULT", "after:deliver")]);
     h.manage(".env", &["JWT", "JWT_PREVIOUS"]);
     h.project
-        .write("rotor.toml", inventory("", r#"{ kind = "cutover" }"#));
+        .write("rotor.toml", inventory(&[], r#"{ kind = "cutover" }"#));
     // the crash left SQLite's write-ahead log behind; the next open folds it in
     h.rotor(&["status"]).expect_code(0);
     let before = h.project.snapshot();
@@ -125,12 +121,14 @@ fn review_p2_inventory_change_after_a_crash_refuses_resume() {
 
 #[test]
 fn review_p3_a_secret_removed_after_a_crash_can_still_be_rolled_back() {
-    let mut h = setup("", OVERLAP);
+    let mut h = setup(&[], OVERLAP);
     h.rotor_env(&["rotate", "jwt"], &[("ROTOR_FAULT", "after:deliver")]);
     h.manage(".env", &["JWT", "JWT_PREVIOUS"]);
     h.project.write(
         "rotor.toml",
-        "[[secret]]\nname = \"other\"\ngenerator = { kind = \"random\" }\n[[secret.target]]\nkind = \"dotenv\"\npath = \"other.env\"\nvar = \"OTHER\"\n",
+        inventory::inventory(&[Secret::new("other")
+            .generator("{ kind = \"random\" }")
+            .dotenv("other.env", "OTHER")]),
     );
     h.rotor(&["status"])
         .expect_code(0)
@@ -144,14 +142,15 @@ fn review_p3_a_secret_removed_after_a_crash_can_still_be_rolled_back() {
 
 #[test]
 fn review_p3_the_value_being_retired_is_redacted() {
-    let mut h = setup("", OVERLAP);
+    let mut h = setup(&[], OVERLAP);
     h.rotor(&["rotate", "jwt"]).expect_code(0);
     // a hook that prints a copy of the file taken while the previous was live
     std::fs::copy(h.project.join(".env"), h.project.join("snapshot")).expect("copy");
-    let hooks = r#"[secret.hooks]
-restart = ["sh", "-c", "cat snapshot; exit 1"]
-retries = 1"#;
-    h.project.write("rotor.toml", inventory(hooks, OVERLAP));
+    let hooks = [
+        r#"restart = ["sh", "-c", "cat snapshot; exit 1"]"#,
+        "retries = 1",
+    ];
+    h.project.write("rotor.toml", inventory(&hooks, OVERLAP));
     // The restart onto the old values fails too: exit 5.
     h.rotor(&["retire", "jwt"])
         .expect_code(5)

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use common::Harness;
 use redis_common::*;
+use rotor_testkit::inventory::{inventory, line_of, Secret};
 use rotor_testkit::Redis;
 
 /// The project's files outside the store (a failed run is recorded there,
@@ -61,7 +62,7 @@ fn nothing_pending(h: &mut Harness, env: &[(&str, &str)]) {
 fn a_wrong_or_missing_admin_credential_changes_nothing() {
     let (primary, replica) = cluster();
     let nodes = [node(&primary), node(&replica)];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
 
     // The variable is not set: refused before anything is recorded.
     let before = h.project.snapshot();
@@ -108,7 +109,7 @@ fn an_acl_user_that_does_not_exist_is_not_created() {
     let primary = Redis::start();
     let replica = Redis::start_replica_of(&primary);
     let nodes = [node(&primary), node(&replica)];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     let admin = primary.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
     let before = files(&h);
@@ -128,7 +129,7 @@ fn an_acl_user_that_does_not_exist_is_not_created() {
 
     // Missing on the replica only: the primary is put back.
     app_user(&[&primary]);
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     let before = files(&h);
     h.rotor_env(&["rotate", SECRET], &env)
         .expect_code(1)
@@ -153,7 +154,7 @@ fn an_unreachable_second_node_fails_and_the_first_is_put_back() {
     };
     let dead_node = format!("redis://127.0.0.1:{dead}");
     let nodes = [node(&primary), dead_node.clone()];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     let admin = primary.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
     let before = files(&h);
@@ -171,7 +172,7 @@ fn an_unreachable_second_node_fails_and_the_first_is_put_back() {
     // listed, goes through.
     h.project.write(
         "rotor.toml",
-        inventory(&[node(&primary), node(&replica)], &admin_env_line(), "", ""),
+        app_inventory(&[node(&primary), node(&replica)]),
     );
     h.rotor_env(&["rotate", SECRET], &env).expect_code(0);
     let new = password(&h);
@@ -199,7 +200,7 @@ fn a_server_without_the_acl_command_is_refused_pointing_to_cutover() {
     .expect("SETUSER through the renamed command");
     r.cmd(&[hidden, "SAVE"]).expect("SAVE");
     assert!(r.cmd(&["ACL", "WHOAMI"]).is_err(), "ACL is unknown");
-    let mut h = project(&r, &inventory(&[node(&r)], &admin_env_line(), "", ""));
+    let mut h = project(&r, &app_inventory(&[node(&r)]));
     let admin = r.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
     let before = files(&h);
@@ -232,7 +233,7 @@ fn an_admin_not_allowed_acl_is_refused_clearly() {
         .expect("weak admin");
     }
     let nodes = [node(&primary), node(&replica)];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     h.leaks.learn(weak);
     let weak_url = format!("redis://weak_admin:{weak}@127.0.0.1:{}", primary.port());
     let before = files(&h);
@@ -264,17 +265,28 @@ fn refused_inventory(inventory: &str, place: &str, words: &str) {
     h.finish();
 }
 
-const NODES: &str = r#"nodes = ["redis://127.0.0.1:6379", "redis://127.0.0.1:6380"]"#;
+const NODES: [&str; 2] = ["redis://127.0.0.1:6379", "redis://127.0.0.1:6380"];
+
+/// `redis_app` on [`NODES`], its admin URL from `$ROTOR_REDIS_ADMIN_URL`.
+fn good_app() -> Secret {
+    redis_app(&NODES.map(str::to_owned), &[&admin_env_line()])
+}
 
 fn good() -> String {
-    inventory(
-        &[
-            "redis://127.0.0.1:6379".to_owned(),
-            "redis://127.0.0.1:6380".to_owned(),
-        ],
-        &admin_env_line(),
-        "",
-        "",
+    inventory(&[good_app()])
+}
+
+/// `redis_app`, rotated `dual-password`, with no authority yet.
+fn without_authority() -> Secret {
+    redis_app_delivered().password_of(32).dual_password()
+}
+
+/// `rotor.toml:LINE:COLUMN: secret "redis_app"`, LINE the first of `text`
+/// holding `needle`.
+fn place(text: &str, needle: &str, column: usize) -> String {
+    format!(
+        "rotor.toml:{}:{column}: secret \"redis_app\"",
+        line_of(text, needle)
     )
 }
 
@@ -294,66 +306,70 @@ fn the_good_inventory_plans() {
 
 #[test]
 fn dual_password_without_an_authority() {
-    let inv = good();
-    let start = inv.find("[secret.authority]").expect("authority");
-    let end = inv.find("[[secret.target]]").expect("target");
-    let without = format!("{}{}", &inv[..start], &inv[end..]);
+    let without = inventory(&[without_authority()]);
     refused_inventory(
         &without,
-        "rotor.toml:7:12: secret \"redis_app\"",
+        &place(&without, "strategy =", 12),
         "add [secret.authority] with kind = \"redis\"",
     );
 }
 
 #[test]
 fn dual_password_without_a_user() {
+    let inv = inventory(&[without_authority()
+        .redis(&[&admin_env_line()], &NODES)
+        .authority_lines(&[RETIRE_DELAY])]);
     refused_inventory(
-        &good().replace("user = \"app\"\n", ""),
-        "rotor.toml:8:1: secret \"redis_app\"",
+        &inv,
+        &place(&inv, "[secret.authority]", 1),
         "strategy dual-password needs user = ",
     );
 }
 
 #[test]
 fn a_redis_authority_without_nodes() {
+    let inv = inventory(&[without_authority().authority_lines(&[
+        "kind = \"redis\"",
+        &admin_env_line(),
+        "user = \"app\"",
+        RETIRE_DELAY,
+    ])]);
     refused_inventory(
-        &good().replace(NODES, ""),
-        "rotor.toml:8:1: secret \"redis_app\"",
+        &inv,
+        &place(&inv, "[secret.authority]", 1),
         "needs nodes = [\"redis://HOST:PORT\"",
     );
-    refused_inventory(
-        &good().replace(NODES, "nodes = []"),
-        "rotor.toml:12:9: secret \"redis_app\"",
-        "nodes is empty",
-    );
+    let inv = inventory(&[redis_app(&[], &[&admin_env_line()])]);
+    refused_inventory(&inv, &place(&inv, "nodes =", 9), "nodes is empty");
 }
 
 #[test]
 fn a_node_url_with_a_password() {
-    let inv = good().replace(
-        "\"redis://127.0.0.1:6380\"",
-        "\"redis://app:node-url-secret-9a@127.0.0.1:6380\"",
-    );
+    let nodes = [
+        NODES[0].to_owned(),
+        "redis://app:node-url-secret-9a@127.0.0.1:6380".to_owned(),
+    ];
+    let inv = inventory(&[redis_app(&nodes, &[&admin_env_line()])]);
     refused_inventory(
         &inv,
-        "rotor.toml:12:36: secret \"redis_app\"",
+        &place(&inv, "nodes =", 36),
         "a node URL holds a credential",
     );
 }
 
 #[test]
 fn postgres_keys_on_a_redis_authority() {
-    for (key, place) in [
-        ("role = \"app\"", "rotor.toml:12:8:"),
-        ("group = \"app\"", "rotor.toml:12:9:"),
-        ("roles = [\"a\", \"b\"]", "rotor.toml:12:9:"),
-        ("retire = \"drop\"", "rotor.toml:12:10:"),
+    for (key, column) in [
+        ("role = \"app\"", 8),
+        ("group = \"app\"", 9),
+        ("roles = [\"a\", \"b\"]", 9),
+        ("retire = \"drop\"", 10),
     ] {
-        let inv = good().replace("user = \"app\"", &format!("user = \"app\"\n{key}"));
+        let inv = inventory(&[good_app().authority_lines(&[key])]);
         let name = key.split(' ').next().unwrap_or_default();
         refused_inventory(
             &inv,
-            place,
+            &place(&inv, key, column),
             &format!("{name} belongs to the postgres authority"),
         );
     }
@@ -371,40 +387,37 @@ fn strategies_a_redis_authority_cannot_carry() {
             "strategy alternate does not apply to a Redis authority",
         ),
     ] {
-        let inv = good().replace("{ kind = \"dual-password\" }", strategy);
-        refused_inventory(&inv, "rotor.toml:8:1: secret \"redis_app\"", words);
+        let inv = inventory(&[good_app().strategy(strategy)]);
+        refused_inventory(&inv, &place(&inv, "[secret.authority]", 1), words);
     }
 }
 
 #[test]
 fn user_with_cutover() {
-    let inv = good().replace("{ kind = \"dual-password\" }", "{ kind = \"cutover\" }");
+    let inv = inventory(&[good_app().cutover()]);
     refused_inventory(
         &inv,
-        "rotor.toml:11:8: secret \"redis_app\"",
+        &place(&inv, "user =", 8),
         "strategy cutover rotates requirepass",
     );
 }
 
 #[test]
 fn an_admin_url_with_a_password_next_to_admin_secret() {
-    let inv = good().replace(
-        &admin_env_line(),
-        "admin_secret = \"redis_admin\"\nadmin_url = \"redis://ops:admin-url-secret-5e@127.0.0.1:6379\"",
+    let admin = Secret::new("redis_admin")
+        .password_of(32)
+        .dotenv(".env", "OPS_PASSWORD");
+    let app = redis_app(
+        &NODES.map(str::to_owned),
+        &[
+            "admin_secret = \"redis_admin\"",
+            "admin_url = \"redis://ops:admin-url-secret-5e@127.0.0.1:6379\"",
+        ],
     );
-    let admin = r#"
-[[secret]]
-name = "redis_admin"
-generator = { kind = "password", length = 32 }
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "OPS_PASSWORD"
-"#;
-    let inv = format!("{admin}{inv}");
+    let inv = inventory(&[admin, app]);
     refused_inventory(
         &inv,
-        "rotor.toml:19:13: secret \"redis_app\"",
+        &place(&inv, "admin_url =", 13),
         "admin_url contains a password",
     );
 }
@@ -419,7 +432,7 @@ fn a_user_switched_off_by_hand_stays_off() {
         .cmd(&["ACL", "SETUSER", USER, "off"])
         .expect("switch off");
     let nodes = [node(&primary), node(&replica)];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     let admin = primary.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
     let before = files(&h);

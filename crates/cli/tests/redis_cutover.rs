@@ -15,38 +15,27 @@ mod common;
 
 use common::Harness;
 use rotor::secret::SecretValue;
+use rotor_testkit::inventory::{self, Secret};
 use rotor_testkit::Redis;
 
 const OLD: &str = "breeze-old-requirepass-8e41c2";
 
+/// `cache`: the `requirepass` of `nodes`, cut over with no admin, in
+/// `REDIS_URL` (the password inside the URL) and `REDIS_PASSWORD`.
 fn inventory(nodes: &[&Redis]) -> String {
     let nodes: Vec<String> = nodes
         .iter()
-        .map(|r| format!("\"redis://127.0.0.1:{}\"", r.port()))
+        .map(|r| format!("redis://127.0.0.1:{}", r.port()))
         .collect();
-    format!(
-        r#"
-[[secret]]
-name = "cache"
-owner = "platform"
-description = "Redis requirepass (default user)"
-generator = {{ kind = "password", length = 32 }}
-strategy = {{ kind = "cutover" }}
-[secret.authority]
-kind = "redis"
-nodes = [{}]
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "REDIS_URL"
-form = "url"
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "REDIS_PASSWORD"
-"#,
-        nodes.join(", ")
-    )
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    inventory::inventory(&[Secret::new("cache")
+        .key("owner", "platform")
+        .key("description", "Redis requirepass (default user)")
+        .password_of(32)
+        .cutover()
+        .dotenv_url(".env", "REDIS_URL")
+        .dotenv(".env", "REDIS_PASSWORD")
+        .redis(&[], &nodes)])
 }
 
 fn env_file(primary: &Redis) -> String {

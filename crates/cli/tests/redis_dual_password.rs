@@ -13,6 +13,7 @@ mod redis_common;
 
 use common::Harness;
 use redis_common::*;
+use rotor_testkit::inventory::{inventory, Secret};
 use rotor_testkit::Redis;
 
 /// Rotate on a primary and a replica with aclfiles (ACL SAVE): the new
@@ -24,7 +25,7 @@ use rotor_testkit::Redis;
 fn rotate_moves_every_node_to_the_new_password_and_open_connections_stay() {
     let (mut primary, mut replica) = cluster();
     let nodes = [node(&primary), node(&replica)];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     let admin = primary.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
 
@@ -173,7 +174,7 @@ fn config_rewrite_and_acl_save_both_survive_a_restart() {
     let mut replica = Redis::start_replica_of(&primary);
     app_user(&[&primary, &replica]);
     let nodes = [node(&primary), node(&replica)];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     let admin = primary.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
 
@@ -210,7 +211,7 @@ fn config_rewrite_and_acl_save_both_survive_a_restart() {
 fn a_password_reset_by_hand_on_one_node_is_drift_naming_it() {
     let (primary, replica) = cluster();
     let nodes = [node(&primary), node(&replica)];
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), "", ""));
+    let mut h = project(&primary, &app_inventory(&nodes));
     let admin = primary.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
     h.rotor_env(&["rotate", SECRET], &env).expect_code(0);
@@ -310,37 +311,21 @@ fn the_admin_password_can_be_another_secret() {
         &["~*", "&*", "+@all"],
     );
     let nodes = [node(&primary), node(&replica)];
-    let quoted = nodes
-        .iter()
-        .map(|n| format!("\"{n}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let admin_secret = format!(
-        r#"
-[[secret]]
-name = "redis_admin"
-generator = {{ kind = "password", length = 32 }}
-strategy = {{ kind = "dual-password" }}
-[secret.authority]
-kind = "redis"
-admin_url_env = "{ADMIN_VAR}"
-user = "ops_admin"
-nodes = [{quoted}]
-[[secret.target]]
-kind = "dotenv"
-path = "admin.env"
-var = "OPS_ADMIN_PASSWORD"
-"#
+    let admin_secret = Secret::new("redis_admin")
+        .redis_dual_password(
+            &[&admin_env_line()],
+            "ops_admin",
+            &[nodes[0].as_str(), nodes[1].as_str()],
+        )
+        .dotenv("admin.env", "OPS_ADMIN_PASSWORD");
+    let admin_url = format!(
+        "admin_url = \"redis://ops_admin@127.0.0.1:{}\"",
+        primary.port()
     );
-    let inv = inventory(
-        &nodes,
-        &format!(
-            "admin_secret = \"redis_admin\"\nadmin_url = \"redis://ops_admin@127.0.0.1:{}\"",
-            primary.port()
-        ),
-        "",
-        &admin_secret,
-    );
+    let inv = inventory(&[
+        admin_secret,
+        redis_app(&nodes, &["admin_secret = \"redis_admin\"", &admin_url]),
+    ]);
     let mut h = Harness::new(
         &inv,
         &[
@@ -429,11 +414,10 @@ fn a_retire_that_fails_leaves_the_rotation_standing_until_rotor_retire() {
          while (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null; do sleep 0.05; done; fi",
         port = replica.port()
     );
-    let hooks = format!(
-        "[secret.hooks]\nverify = {{ command = [\"bash\", \"-c\", \"{}\"], timeout = \"30s\" }}\nretries = 1\n",
-        script.replace('\\', "\\\\").replace('"', "\\\"")
-    );
-    let mut h = project(&primary, &inventory(&nodes, &admin_env_line(), &hooks, ""));
+    let app = redis_app(&nodes, &[&admin_env_line()])
+        .verify_command(&["bash", "-c", &script], "30s")
+        .hook_line("retries = 1");
+    let mut h = project(&primary, &inventory(&[app]));
     let admin = primary.admin_url();
     let env = [(ADMIN_VAR, admin.as_str())];
     h.project.write("stop-replica", "");

@@ -9,6 +9,7 @@ mod redis_common;
 
 use common::Harness;
 use redis_common::*;
+use rotor_testkit::inventory::inventory;
 use rotor_testkit::{Redis, TestCa};
 
 const CA_FILE: &str = "certs/redis-ca.pem";
@@ -18,10 +19,13 @@ fn rotate_over_tls_trusts_the_ca_file_and_refuses_another_ca() {
     let r = Redis::start_tls();
     app_user(&[&r]);
     let node = r.tls_url();
-    let admin = format!("{}\ntls_ca_file = \"{CA_FILE}\"", admin_env_line());
+    let tls_ca_file = format!("tls_ca_file = \"{CA_FILE}\"");
     let ca = std::fs::read_to_string(r.tls_ca_path()).expect("the server's CA");
     let mut h = Harness::new(
-        &inventory(std::slice::from_ref(&node), &admin, "", ""),
+        &inventory(&[redis_app(
+            std::slice::from_ref(&node),
+            &[&admin_env_line(), &tls_ca_file],
+        )]),
         &[(".env", &env_file(&r)), (CA_FILE, &ca)],
     );
     h.manage(".env", &["REDIS_URL", "REDIS_PASSWORD"]);

@@ -12,39 +12,26 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{rotor_bin, Harness, Run};
+use rotor_testkit::inventory::{inventory, Secret};
 
 const ENV: &str = "APP_ENV=production\nJWT_SECRET=OLD-jwt-secret-0123456789\n";
 
+/// `limits` (a `[limits]` table, or nothing), then `jwt`, cut over in
+/// `JWT_SECRET` of the env file `path`.
 fn env_inventory(path: &str, limits: &str) -> String {
-    format!(
-        r#"{limits}
-[[secret]]
-name = "jwt"
-generator = {{ kind = "random", bytes = 32, encoding = "hex" }}
-strategy = {{ kind = "cutover" }}
-
-[[secret.target]]
-kind = "dotenv"
-path = "{path}"
-var = "JWT_SECRET"
-"#
-    )
+    let jwt = Secret::new("jwt")
+        .random_encoded(32, "hex")
+        .cutover()
+        .dotenv(path, "JWT_SECRET");
+    format!("{limits}{}", inventory(&[jwt]))
 }
 
+/// `cache`, cut over in `path` rendered from `template`.
 fn template_inventory(path: &str, template: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "cache"
-generator = {{ kind = "password", length = 24, alphabet = "urlsafe" }}
-strategy = {{ kind = "cutover" }}
-
-[[secret.target]]
-kind = "template"
-path = "{path}"
-template = "{template}"
-"#
-    )
+    inventory(&[Secret::new("cache")
+        .password(24, "urlsafe")
+        .cutover()
+        .template(path, template)])
 }
 
 /// Runs rotor with a deadline, so a read that blocks fails the test instead

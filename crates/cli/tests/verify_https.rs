@@ -6,27 +6,18 @@
 mod common;
 
 use common::Harness;
+use rotor_testkit::inventory::{self, Secret};
 use rotor_testkit::{HealthStub, TestCa};
 
 const ENV: &str = "API_TOKEN=old-api-token-0123456789abcdef\n";
 
+/// `api_token` in `.env`, checked by the hook `verify` (tried once).
 fn inventory(verify: &str) -> String {
-    format!(
-        r#"
-[[secret]]
-name = "api_token"
-generator = {{ kind = "random", bytes = 32 }}
-
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "API_TOKEN"
-
-[secret.hooks]
-verify = {verify}
-retries = 1
-"#
-    )
+    inventory::inventory(&[Secret::new("api_token")
+        .random(32)
+        .dotenv(".env", "API_TOKEN")
+        .hook_line(&format!("verify = {verify}"))
+        .hook_line("retries = 1")])
 }
 
 fn project(verify: &str, ca: &TestCa) -> Harness {

@@ -31,9 +31,20 @@
 //! [secret.hooks]
 //! …
 //!
+//! [secret.manual]          (the steps of a manual secret)
+//! …
+//!
 //! [secret.authority]
 //! …
+//!
+//! [secret.authority.config] (an exec plugin's config)
+//! …
 //! ```
+//!
+//! A table is written only when it has lines. The generator and the
+//! strategy are set (a second call, e.g. `.cutover()` on a secret that had
+//! `.overlap("1d")`, replaces the first, so a test can vary one key of a
+//! shared secret); every other method adds lines where the layout says.
 //!
 //! [`inventory`] starts with an empty line and puts one between secrets, so
 //! the line numbers of the tests' expected messages stay where they were.
@@ -48,7 +59,9 @@ pub struct Secret {
     tail: Vec<String>,
     targets: Vec<Vec<String>>,
     hooks: Vec<String>,
+    manual: Vec<String>,
     authority: Vec<String>,
+    config: Vec<String>,
 }
 
 /// `s` as a TOML basic string, quotes included.
@@ -131,6 +144,12 @@ impl Secret {
         ))
     }
 
+    /// `generator = { kind = "password", length = LENGTH }` (the default
+    /// alphabet).
+    pub fn password_of(self, length: u32) -> Secret {
+        self.generator(&format!("{{ kind = \"password\", length = {length} }}"))
+    }
+
     /// The strategy, written as given: `{ kind = "…", … }`.
     pub fn strategy(mut self, strategy: &str) -> Secret {
         self.strategy = Some(strategy.to_owned());
@@ -143,6 +162,16 @@ impl Secret {
             "{{ kind = \"overlap\", window = {} }}",
             quote(window)
         ))
+    }
+
+    /// `strategy = { kind = "cutover" }`.
+    pub fn cutover(self) -> Secret {
+        self.strategy("{ kind = \"cutover\" }")
+    }
+
+    /// `strategy = { kind = "dual-password" }`.
+    pub fn dual_password(self) -> Secret {
+        self.strategy("{ kind = \"dual-password\" }")
     }
 
     /// A `[[secret.target]]` table of raw lines.
@@ -175,6 +204,12 @@ impl Secret {
         ];
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         self.target_lines(&lines)
+    }
+
+    /// A `dotenv` target holding a URL: the password inside the URL in
+    /// `var` of the env file `path` is the secret (`form = "url"`).
+    pub fn dotenv_url(self, path: &str, var: &str) -> Secret {
+        self.dotenv(path, var).target_line("form = \"url\"")
     }
 
     /// `previous_var = "VAR"` on the last target.
@@ -217,10 +252,59 @@ impl Secret {
         self.hook_line(&line)
     }
 
+    /// The fault suites' hooks: `restart` appends a line to `restarts.log`
+    /// (so a test counts restarts), `verify` runs `sh verify.sh` within
+    /// `timeout`.
+    pub fn fault_hooks(self, timeout: &str) -> Secret {
+        self.restart(&["sh", "-c", "echo restart >> restarts.log"])
+            .verify_command(&["sh", "verify.sh"], timeout)
+    }
+
     /// Raw lines in `[secret.authority]`.
     pub fn authority_lines(mut self, lines: &[&str]) -> Secret {
         self.authority.extend(lines.iter().map(|l| (*l).to_owned()));
         self
+    }
+
+    /// Raw lines in `[secret.manual]` (portal, steps, value rules).
+    pub fn manual_lines(mut self, lines: &[&str]) -> Secret {
+        self.manual.extend(lines.iter().map(|l| (*l).to_owned()));
+        self
+    }
+
+    /// `[secret.authority]` of kind `exec` running `command = [ARGV…]`
+    /// (more authority lines, `timeout` or `env`, may follow with
+    /// [`Secret::authority_lines`]).
+    pub fn exec(self, argv: &[&str]) -> Secret {
+        let command = format!("command = {}", array(argv));
+        self.authority_lines(&["kind = \"exec\"", &command])
+    }
+
+    /// Raw lines in `[secret.authority.config]`, what an exec plugin is
+    /// given as its config.
+    pub fn authority_config(mut self, lines: &[&str]) -> Secret {
+        self.config.extend(lines.iter().map(|l| (*l).to_owned()));
+        self
+    }
+
+    /// `[secret.authority]` of kind `redis`: `lines` (admin, user, …),
+    /// then `nodes = [NODES…]`.
+    pub fn redis(self, lines: &[&str], nodes: &[&str]) -> Secret {
+        let nodes = format!("nodes = {}", array(nodes));
+        self.authority_lines(&["kind = \"redis\""])
+            .authority_lines(lines)
+            .authority_lines(&[&nodes])
+    }
+
+    /// A 32-character password of the Redis ACL user `user` on `nodes`,
+    /// rotated `dual-password` (the user holds the old and the new one
+    /// while they overlap); `admin` names how rotor logs in as admin
+    /// (`admin_url_env = …`, or `admin_secret` and `admin_url`).
+    pub fn redis_dual_password(self, admin: &[&str], user: &str, nodes: &[&str]) -> Secret {
+        let user = format!("user = {}", quote(user));
+        let mut lines = admin.to_vec();
+        lines.push(&user);
+        self.password_of(32).dual_password().redis(&lines, nodes)
     }
 
     /// `[secret.authority]` of kind `postgres` with the admin URL from
@@ -233,12 +317,19 @@ impl Secret {
         .authority_lines(lines)
     }
 
+    /// A 32-character password of the PostgreSQL role `role`, cut over
+    /// (`strategy = cutover`), the admin URL from `$ROTOR_PG_ADMIN_URL`.
+    pub fn cutover_role(self, role: &str) -> Secret {
+        let role = format!("role = {}", quote(role));
+        self.password_of(32).cutover().postgres(&[&role])
+    }
+
     /// A 32-character password that `blue` and `green`, members of
     /// `group`, take turns holding (`strategy = alternate`).
     pub fn alternating(self, group: &str, blue: &str, green: &str) -> Secret {
         let group = format!("group = {}", quote(group));
         let roles = format!("roles = {}", array(&[blue, green]));
-        self.generator("{ kind = \"password\", length = 32 }")
+        self.password_of(32)
             .strategy("{ kind = \"alternate\" }")
             .postgres(&[&group, &roles])
     }
@@ -273,8 +364,14 @@ impl Secret {
         if !self.hooks.is_empty() {
             table("[secret.hooks]", &self.hooks);
         }
+        if !self.manual.is_empty() {
+            table("[secret.manual]", &self.manual);
+        }
         if !self.authority.is_empty() {
             table("[secret.authority]", &self.authority);
+        }
+        if !self.config.is_empty() {
+            table("[secret.authority.config]", &self.config);
         }
         out
     }
@@ -363,6 +460,64 @@ verify = { command = ["false"], timeout = "5s" }
 
 [secret.authority]
 kind = "postgres"
+"#
+        );
+    }
+
+    #[test]
+    fn manual_steps_and_authorities_render_in_their_tables() {
+        let key = Secret::new("key")
+            .strategy("{ kind = \"manual\" }")
+            .dotenv(".env", "KEY")
+            .manual_lines(&["min_length = 32"])
+            .exec(&["python3", "plugin.py"])
+            .authority_lines(&["env = [\"ADMIN\"]"])
+            .authority_config(&["base_url = \"http://127.0.0.1:1\""]);
+        assert_eq!(
+            key.render(),
+            r#"[[secret]]
+name = "key"
+strategy = { kind = "manual" }
+
+[[secret.target]]
+kind = "dotenv"
+path = ".env"
+var = "KEY"
+
+[secret.manual]
+min_length = 32
+
+[secret.authority]
+kind = "exec"
+command = ["python3", "plugin.py"]
+env = ["ADMIN"]
+
+[secret.authority.config]
+base_url = "http://127.0.0.1:1"
+"#
+        );
+        // A second strategy replaces the first.
+        assert_eq!(
+            Secret::new("k").overlap("1d").cutover().render(),
+            "[[secret]]\nname = \"k\"\nstrategy = { kind = \"cutover\" }\n"
+        );
+        let cache = Secret::new("cache").redis_dual_password(
+            &["admin_url_env = \"ADMIN\""],
+            "app",
+            &["redis://127.0.0.1:6379"],
+        );
+        assert_eq!(
+            cache.render(),
+            r#"[[secret]]
+name = "cache"
+generator = { kind = "password", length = 32 }
+strategy = { kind = "dual-password" }
+
+[secret.authority]
+kind = "redis"
+admin_url_env = "ADMIN"
+user = "app"
+nodes = ["redis://127.0.0.1:6379"]
 "#
         );
     }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use rotor::secret::SecretValue;
+use rotor_testkit::inventory::{inventory, Secret};
 use rotor_testkit::Redis;
 
 use crate::common::Harness;
@@ -17,41 +18,35 @@ pub fn node(r: &Redis) -> String {
     format!("redis://127.0.0.1:{}", r.port())
 }
 
-/// The inventory: `redis_app` on `nodes`, its admin given by `admin` (the
-/// `admin_url_env` or `admin_secret` lines), `extra` after its targets
-/// (hooks), `before` ahead of it (other secrets).
-pub fn inventory(nodes: &[String], admin: &str, extra: &str, before: &str) -> String {
-    let nodes = nodes
-        .iter()
-        .map(|n| format!("\"{n}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        r#"{before}
-[[secret]]
-name = "{SECRET}"
-owner = "platform"
-generator = {{ kind = "password", length = 32 }}
-cadence = "90d"
-strategy = {{ kind = "dual-password" }}
-[secret.authority]
-kind = "redis"
-{admin}
-user = "{USER}"
-nodes = [{nodes}]
-retire_delay = "0s" # no consumer here reads the file just before delivery
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "REDIS_URL"
-form = "url"
-[[secret.target]]
-kind = "dotenv"
-path = ".env"
-var = "REDIS_PASSWORD"
-{extra}
-"#
-    )
+/// `redis_app` as the application holds it, with no generator, strategy
+/// or authority yet: owned by platform, due every 90 days, in `REDIS_URL`
+/// (the password inside the URL) and `REDIS_PASSWORD` of `.env`.
+pub fn redis_app_delivered() -> Secret {
+    Secret::new(SECRET)
+        .key("owner", "platform")
+        .key("cadence", "90d")
+        .dotenv_url(".env", "REDIS_URL")
+        .dotenv(".env", "REDIS_PASSWORD")
+}
+
+/// `retire_delay` of `redis_app`'s authority.
+pub const RETIRE_DELAY: &str =
+    "retire_delay = \"0s\" # no consumer here reads the file just before delivery";
+
+/// `redis_app`: the password of the ACL user `app` on `nodes`, rotated
+/// `dual-password`, its admin given by `admin` (the `admin_url_env` or
+/// `admin_secret` lines).
+pub fn redis_app(nodes: &[String], admin: &[&str]) -> Secret {
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    redis_app_delivered()
+        .redis_dual_password(admin, USER, &nodes)
+        .authority_lines(&[RETIRE_DELAY])
+}
+
+/// The inventory of [`redis_app`] alone on `nodes`, the admin URL from
+/// `$ROTOR_REDIS_ADMIN_URL`.
+pub fn app_inventory(nodes: &[String]) -> String {
+    inventory(&[redis_app(nodes, &[&admin_env_line()])])
 }
 
 pub fn admin_env_line() -> String {
