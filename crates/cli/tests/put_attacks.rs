@@ -22,10 +22,11 @@ fn waiting() -> Harness {
     let key = Secret::new("resend")
         .strategy("{ kind = \"manual\" }")
         .dotenv(".env", "RESEND_API_KEY")
-        .line_after_strategy("[secret.manual]")
-        .line_after_strategy("portal = \"https://resend.com/api-keys\"")
-        .line_after_strategy("steps = [\"Create an API key\", \"Paste it into rotor put\"]")
-        .line_after_strategy("charset = \"urlsafe\"");
+        .manual_lines(&[
+            "portal = \"https://resend.com/api-keys\"",
+            "steps = [\"Create an API key\", \"Paste it into rotor put\"]",
+            "charset = \"urlsafe\"",
+        ]);
     let mut h = Harness::started(
         &inventory(&[key]),
         &[(".env", &format!("RESEND_API_KEY={OLD}\n"))],
