@@ -11,9 +11,10 @@
 //!
 //! It prints the time per secret at each N and the ratio t(64)/t(4) (16 for
 //! linear growth), and the baselines measured in the same run: one plugin
-//! call on its own (python3 start and one request), and the calls rotor
-//! made per exec rotation, read from the plugin's log. Exits non-zero when
-//! a ratio is above 20.
+//! call on its own (python3 start and one request), and the plugin calls
+//! per exec secret over the rotation and the status, read from the
+//! plugin's log. Exits non-zero when
+//! a ratio is above 24 (1.5 times linear).
 //!
 //! Run: `cargo bench -p rotor-cli --bench provider_secrets` (about two
 //! minutes on 2 cores). `ROTOR_BENCH_SIZES=4,16` runs other sizes.
@@ -24,8 +25,12 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-/// Highest accepted t(largest)/t(smallest) for a 16x step.
-const MAX_RATIO: f64 = 20.0;
+/// Highest accepted t(largest)/t(smallest) for a 16x step: 1.5 times
+/// linear. Every row at N is N processes or more, each syncing the store to
+/// disk, and their wall-clock time moves by a fifth between runs on this
+/// machine; the instruction counts (callgrind) of one `put` or `confirm`
+/// grow 4% from 16 to 64 secrets.
+const MAX_RATIO: f64 = 24.0;
 
 /// The plugin: protocol 1, every operation succeeds, the provider installs
 /// rotor's value (mints = false), two live keys; each call is logged.
@@ -222,7 +227,7 @@ fn main() -> ExitCode {
         println!("{line}");
     }
     println!(
-        "\nbaselines: one plugin call on its own (python3 start, one request) {:.1} ms; plugin calls per exec rotation {calls:.1}",
+        "\nbaselines: one plugin call on its own (python3 start, one request) {:.1} ms; plugin calls per exec secret (rotate and status) {calls:.1}",
         call.as_secs_f64() * 1000.0
     );
     let limit = MAX_RATIO * (large as f64 / small as f64) / 16.0;
