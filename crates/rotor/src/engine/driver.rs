@@ -8,6 +8,7 @@
 use crate::authority::Credential;
 use crate::engine::deliver;
 use crate::engine::execute::{Done, Item};
+use crate::engine::hook_env::HookEnv;
 use crate::engine::hooks::{self, HookError};
 use crate::engine::run::{edits, hook_env, left_open, reload_targets, Change};
 use crate::engine::step::{run_steps, CrashPoint, Phase, Step};
@@ -238,24 +239,17 @@ impl Engine<'_> {
         let Some(cmd) = &d.hooks.restart else {
             return Ok(());
         };
-        self.journal(d.run, Step::Restart, Phase::Intent, &cmd.argv.join(" "))?;
         d.restarted = true;
-        let values = redacted(changes, demoted);
-        let known = Redactor::new(&self.known_values(&values));
-        let env = hook_env(&d.hooks.env, d.run, "restart", &d.specs);
-        let tried = hooks::with_retries(
-            &d.hooks.retry,
-            |_| hooks::run_command(cmd, &self.inventory.base_dir, &env, &known),
-            |n, e, wait| self.note_retry(d.run, Step::Restart, n, e, wait),
-        );
-        if let Err(e) = tried {
-            // A restart that could not even start restarted nothing.
-            let restarted_some = !e.is_permanent();
-            return self.hook_failed(d, changes, &values, Step::Restart, e, restarted_some);
-        }
-        self.journal(d.run, Step::Restart, Phase::Done, "")?;
-        fault::point(CrashPoint::After(Step::Restart));
-        Ok(())
+        let dir = &self.inventory.base_dir;
+        // A restart that could not even start restarted nothing.
+        self.hook_step(
+            d,
+            changes,
+            demoted,
+            (Step::Restart, &cmd.argv.join(" ")),
+            |e| !e.is_permanent(),
+            |env, known| hooks::run_command(cmd, dir, env, known),
+        )
     }
 
     /// The verify hook, with its retries.
@@ -268,20 +262,45 @@ impl Engine<'_> {
         let Some(v) = &d.hooks.verify else {
             return Ok(());
         };
-        self.journal(d.run, Step::Verify, Phase::Intent, "")?;
+        let dir = &self.inventory.base_dir;
+        self.hook_step(
+            d,
+            changes,
+            demoted,
+            (Step::Verify, ""),
+            |_| d.restarted,
+            |env, known| hooks::run_verify(v, dir, env, known),
+        )
+    }
+
+    /// One hook step: journaled (`detail` with its intent), retried by the
+    /// hooks' retry rule, its output redacted of every value rotor knows;
+    /// a failure goes to [`Engine::hook_failed`], restarting consumers onto
+    /// the old values when `restart_again` says they may have moved.
+    fn hook_step(
+        &self,
+        d: &Drive<'_>,
+        changes: &[Change<'_>],
+        demoted: &[SecretValue],
+        (step, detail): (Step, &str),
+        restart_again: impl Fn(&HookError) -> bool,
+        run: impl Fn(&HookEnv, &Redactor) -> Result<hooks::HookOutput, HookError>,
+    ) -> Result<(), RotorError> {
+        self.journal(d.run, step, Phase::Intent, detail)?;
         let values = redacted(changes, demoted);
         let known = Redactor::new(&self.known_values(&values));
-        let env = hook_env(&d.hooks.env, d.run, "verify", &d.specs);
+        let env = hook_env(&d.hooks.env, d.run, step.as_str(), &d.specs);
         let tried = hooks::with_retries(
             &d.hooks.retry,
-            |_| hooks::run_verify(v, &self.inventory.base_dir, &env, &known),
-            |n, e, wait| self.note_retry(d.run, Step::Verify, n, e, wait),
+            |_| run(&env, &known),
+            |n, e, wait| self.note_retry(d.run, step, n, e, wait),
         );
         if let Err(e) = tried {
-            return self.hook_failed(d, changes, &values, Step::Verify, e, d.restarted);
+            let again = restart_again(&e);
+            return self.hook_failed(d, changes, &values, step, e, again);
         }
-        self.journal(d.run, Step::Verify, Phase::Done, "")?;
-        fault::point(CrashPoint::After(Step::Verify));
+        self.journal(d.run, step, Phase::Done, "")?;
+        fault::point(CrashPoint::After(step));
         Ok(())
     }
 
@@ -333,16 +352,7 @@ impl Engine<'_> {
             source: Box::new(err),
             undo,
         };
-        if undone.restart_failed {
-            // Consumers may still hold the removed values: not undone.
-            return Err(RotorError::Run {
-                run,
-                secrets: names.clone(),
-                effect: Effect::Partial,
-                source: Box::new(failed),
-            });
-        }
-        Err(failed)
+        Err(partial_if(run, names, undone.restart_failed, failed))
     }
 
     /// Consumers verified the new credential: an authority with a
@@ -375,15 +385,7 @@ impl Engine<'_> {
                 source: Box::new(e),
                 undo: format!("{} {taken_back}", undone.text).trim().to_owned(),
             };
-            if undone.restart_failed {
-                return Err(RotorError::Run {
-                    run,
-                    secrets: names.clone(),
-                    effect: Effect::Partial,
-                    source: Box::new(failed),
-                });
-            }
-            return Err(failed);
+            return Err(partial_if(run, names, undone.restart_failed, failed));
         }
         self.journal(run, Step::Finish, Phase::Done, "")?;
         fault::point(CrashPoint::After(Step::Finish));
@@ -472,6 +474,20 @@ impl Engine<'_> {
         }
         self.journal(d.run, Step::Retire, Phase::Done, "")?;
         Ok(())
+    }
+}
+
+/// `failed`, or, when the restart onto the old values failed (consumers
+/// may still hold the removed values), the run left partly undone.
+fn partial_if(run: i64, names: &str, restart_failed: bool, failed: RotorError) -> RotorError {
+    if !restart_failed {
+        return failed;
+    }
+    RotorError::Run {
+        run,
+        secrets: names.to_owned(),
+        effect: Effect::Partial,
+        source: Box::new(failed),
     }
 }
 
